@@ -1,0 +1,91 @@
+// Every message between the extension host and the sidecar (JSON-RPC over stdio), declared once and
+// imported by both ends. Call sites never spell a method string.
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { ProviderName, SamplerName } from './vocabulary';
+
+// ── handshake ────────────────────────────────────────────────────────────────────────────────────
+export interface ProviderReport {
+  name: ProviderName;
+  available: boolean;
+  /** Why it is (un)available, in words a user can act on. */
+  reason: string;
+}
+export interface InitializeParams {
+  /** Preferred provider order; the sidecar picks the first that works and says why. */
+  providers: ProviderName[];
+}
+export interface InitializeResult {
+  version: string;
+  providers: ProviderReport[];
+  chosen: ProviderName;
+}
+/** extension → sidecar, once after spawn. */
+export const Initialize = new RequestType<InitializeParams, InitializeResult, void>('dreambooth/initialize');
+
+// ── jobs ─────────────────────────────────────────────────────────────────────────────────────────
+export interface GenerateParams {
+  /** Hub repo id, diffusers folder, or single-file .safetensors. */
+  model: string;
+  prompt: string;
+  negativePrompt: string;
+  count: number;
+  steps: number;
+  guidance: number;
+  sampler: SamplerName;
+  seed: number;
+  width: number;
+  height: number;
+  outDir: string;
+  /** Optional LoRA (kohya .safetensors) applied on top of the base model. */
+  lora?: string;
+  /** Hugging Face token for gated/private repos; never logged or written anywhere. */
+  hfToken?: string;
+}
+export interface TrainParams {
+  /** Absolute path of the .dreambooth concept file; the sidecar parses it with the same module. */
+  conceptFile: string;
+  resume: boolean;
+  hfToken?: string;
+}
+export interface PrepareParams {
+  conceptFile: string;
+}
+export type JobRequest =
+  | { kind: 'generate'; params: GenerateParams }
+  | { kind: 'train'; params: TrainParams }
+  | { kind: 'prepare'; params: PrepareParams };
+export type JobKind = JobRequest['kind'];
+
+export interface JobStarted {
+  jobId: string;
+}
+/** extension → sidecar: starts a job and returns at once; progress and the end arrive as notifications. */
+export const StartJob = new RequestType<JobRequest, JobStarted, void>('dreambooth/job/start');
+/** extension → sidecar: asks a job to stop at its next safe point (it still sends JobFinished). */
+export const CancelJob = new RequestType<{ jobId: string }, void, void>('dreambooth/job/cancel');
+
+export interface JobProgressParams {
+  jobId: string;
+  /** e.g. 'loading model', 'class images', 'training', 'denoising', 'decoding'. */
+  phase: string;
+  step: number;
+  total: number;
+  message?: string;
+  etaSeconds?: number;
+  loss?: number;
+  /** Absolute paths of images produced so far in this phase (samples, results). */
+  images?: string[];
+}
+/** sidecar → extension. */
+export const JobProgress = new NotificationType<JobProgressParams>('dreambooth/job/progress');
+
+export type JobOutcome =
+  | { status: 'done'; images: string[]; files: string[] }
+  | { status: 'cancelled' }
+  | { status: 'failed'; error: string };
+export type JobFinishedParams = { jobId: string } & JobOutcome;
+/** sidecar → extension, exactly once per started job. */
+export const JobFinished = new NotificationType<JobFinishedParams>('dreambooth/job/finished');
+
+/** sidecar → extension: a line for the output channel (never contains secrets). */
+export const Log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('dreambooth/log');

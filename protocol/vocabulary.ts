@@ -1,0 +1,19 @@
+// Names shared by the concept-file schema, the CLI, the sidecar and the extension: one list each.
+
+/** Samplers, by the names the concept file and CLI use (diffusers class in the comment). */
+export const SAMPLERS = [
+  'ddim', // DDIMScheduler
+  'pndm', // PNDMScheduler (SD 1.5's default, PLMS)
+  'euler', // EulerDiscreteScheduler
+  'euler_a', // EulerAncestralDiscreteScheduler
+  'dpmpp_2m', // DPMSolverMultistepScheduler
+  'dpmpp_2m_karras', // DPMSolverMultistepScheduler(use_karras_sigmas=True)
+] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+/** ONNX Runtime execution providers we know how to use. */
+export const PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const TRAIN_METHODS = ['lora', 'full'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
