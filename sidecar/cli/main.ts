@@ -1,0 +1,53 @@
+// `dreambooth <command> ...`: one table of commands, each in its own file, loaded on demand so that
+// `check` starts fast and never loads ONNX Runtime.
+import { UsageError } from './usage';
+
+interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  check: { summary: 'check concept files and print diagnostics', run: async (a) => (await import('./check')).main(a) },
+  generate: { summary: 'generate images from a model (flags or a concept file)', run: async (a) => (await import('./generate')).main(a) },
+};
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: dreambooth <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun \`dreambooth <command> --help\` for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`dreambooth: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`dreambooth ${name}: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`dreambooth ${name}: ${err.message}\n`);
+    if (process.env.DREAMBOOTH_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`dreambooth: internal error: ${(e as Error).stack}\n`);
+    process.exitCode = 70;
+  },
+);
