@@ -1,0 +1,42 @@
+// Every message between the extension host and the gallery webview, declared once and imported by
+// both ends (extension/panels/ and webview/gallery/). One discriminated union per direction; each
+// side handles them in an exhaustive `switch` whose default is a `never` check.
+import type { SamplerName } from './vocabulary';
+
+/** The form the gallery sends when the user presses Generate. */
+export interface GalleryForm {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  sampler: SamplerName;
+  count: number;
+}
+
+/** One image, as the webview may show it: `src` is already a webview URI (asWebviewUri). */
+export interface GalleryImage {
+  src: string;
+  /** File name, shown as a caption and used as alt text. */
+  label: string;
+}
+
+/** webview → extension. */
+export type WebviewToExtension =
+  /** The page has loaded and registered its listener; only now may the extension post data. */
+  | { type: 'ready' }
+  | { type: 'generate'; form: GalleryForm }
+  | { type: 'cancel' };
+
+/** extension → webview. */
+export type ExtensionToWebview =
+  /** First message after `ready`: form defaults, the sampler list and images already on disk. */
+  | { type: 'init'; form: GalleryForm; samplers: readonly SamplerName[]; model: string; images: GalleryImage[] }
+  | { type: 'started' }
+  | { type: 'progress'; phase: string; step: number; total: number; etaSeconds?: number; message?: string }
+  | { type: 'images'; images: GalleryImage[] }
+  | { type: 'finished'; status: 'done' | 'cancelled' | 'failed'; error?: string };
+
+/** The `never` check at the end of an exhaustive switch: a new message type fails the type check. */
+export function unreachable(x: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(x)}`);
+}

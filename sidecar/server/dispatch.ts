@@ -1,0 +1,38 @@
+// One table from job kind to the code that runs it. Job modules are loaded with a dynamic import
+// when a job starts, so the server answers Initialize even if a job module (or a native library it
+// needs) fails to load; that failure then ends just that job, with its reason.
+import type { JobKind, JobRequest } from '../../protocol/sidecar';
+import type { JobContext } from '../jobs/context';
+
+export interface JobResult {
+  images: string[];
+  files: string[];
+}
+type ParamsOf<K extends JobKind> = Extract<JobRequest, { kind: K }>['params'];
+export type JobRunner<K extends JobKind> = (params: ParamsOf<K>, ctx: JobContext) => Promise<JobResult>;
+export type JobRunners = { [K in JobKind]: JobRunner<K> };
+
+/** A job kind whose code has not shipped yet: it fails with a message the user can read. */
+function notAvailableYet(what: string): (params: unknown, ctx: JobContext) => Promise<JobResult> {
+  return async () => {
+    throw new Error(`not available yet: ${what} lands in a later release`);
+  };
+}
+
+async function load<T>(what: string, importer: () => Promise<T>): Promise<T> {
+  try {
+    return await importer();
+  } catch (e) {
+    throw new Error(`the ${what} job could not be loaded: ${(e as Error).message}`);
+  }
+}
+
+export const jobRunners: JobRunners = {
+  generate: async (params, ctx) => {
+    const { generate } = await load('generate', () => import('../pipeline/generate'));
+    const images = await generate(params, ctx);
+    return { images, files: images };
+  },
+  train: notAvailableYet('training'),
+  prepare: notAvailableYet('image preparation'),
+};

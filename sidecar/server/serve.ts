@@ -1,0 +1,35 @@
+// Wires the JSON-RPC connection to the handshake and the job registry. Every method comes from
+// protocol/sidecar.ts; nothing here spells a method string.
+import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import { CancelJob, Initialize, JobFinished, JobProgress, Log, StartJob } from '../../protocol/sidecar';
+import { JobRegistry, JobRequestError } from './jobs';
+import { initialize } from './providers';
+
+function asResponseError(e: unknown): never {
+  if (e instanceof JobRequestError) throw new ResponseError(ErrorCodes.InvalidParams, e.message);
+  throw e;
+}
+
+export function serve(connection: MessageConnection, version: string): JobRegistry {
+  const jobs = new JobRegistry({
+    progress: (p) => void connection.sendNotification(JobProgress, p),
+    finished: (p) => void connection.sendNotification(JobFinished, p),
+    log: (level, message) => void connection.sendNotification(Log, { level, message }),
+  });
+  connection.onRequest(Initialize, (params) => initialize(params, version));
+  connection.onRequest(StartJob, (request) => {
+    try {
+      return jobs.start(request);
+    } catch (e) {
+      return asResponseError(e);
+    }
+  });
+  connection.onRequest(CancelJob, ({ jobId }) => {
+    try {
+      jobs.cancel(jobId);
+    } catch (e) {
+      asResponseError(e);
+    }
+  });
+  return jobs;
+}
