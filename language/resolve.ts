@@ -1,0 +1,208 @@
+// From a parsed concept file to the typed, fully-defaulted configuration the trainer and
+// `dreambooth generate FILE` consume. Values the validator rejects fall back to their defaults here,
+// so callers must refuse files with errors first (see load.ts).
+import { existsSync } from 'node:fs';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import type { SamplerName, TrainMethod } from '../protocol/vocabulary';
+import type { Block, ConceptDoc, Property, Value } from './ast';
+import { KEYS, keySpec, type Scope, type ValueType } from './schema';
+
+export interface ConceptBlock {
+  /** The identifier (block name), e.g. "ohwx". */
+  name: string;
+  instancePrompt: string;
+  /** null: prior preservation off. */
+  classPrompt: string | null;
+  instanceImages: string;
+  classImages: string;
+  numClassImages: number;
+}
+export interface TrainBlock {
+  method: TrainMethod;
+  steps: number;
+  learningRate: number;
+  batchSize: number;
+  priorLossWeight: number;
+  trainTextEncoder: boolean;
+  resolution: number;
+  seed: number;
+  saveEvery: number;
+  samplePrompt: string;
+  loraRank: number;
+  loraAlpha: number;
+}
+export interface GenerateBlock {
+  prompt: string;
+  negativePrompt: string;
+  count: number;
+  steps: number;
+  guidance: number;
+  sampler: SamplerName;
+  seed: number;
+  width: number;
+  height: number;
+}
+export interface ResolvedConcept {
+  /** Hub repo id, or an absolute path (see modelIsPath). */
+  model: string;
+  modelIsPath: boolean;
+  output: string;
+  concepts: ConceptBlock[];
+  train: TrainBlock;
+  /** By block name; an unnamed `generate { }` is "default". */
+  generate: Record<string, GenerateBlock>;
+}
+
+export const DEFAULT_GENERATE_NAME = 'default';
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+/** Whether a `model` value names a path rather than a Hub repo id. */
+export function modelLooksLikePath(model: string, fileDir?: string): boolean {
+  if (/^(\.{1,2}([\\/]|$)|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(model)) return true;
+  if (/\.(safetensors|ckpt|bin)$/i.test(model)) return true;
+  if (fileDir && existsSync(resolve(fileDir, model))) return true;
+  return !HUB_ID.test(model);
+}
+
+/** A path from the file made absolute: `~/` is the home folder, relative is against the file's folder. */
+export function absolutePath(p: string, fileDir: string): string {
+  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
+  return isAbsolute(p) ? p : resolve(fileDir, p);
+}
+
+/** Whether a value fits a type (the validator says why not; here we only need yes or no). */
+export function valueFits(v: Value, t: ValueType): boolean {
+  switch (t.kind) {
+    case 'string':
+    case 'prompt':
+    case 'path':
+    case 'model':
+      return v.kind === 'string';
+    case 'integer':
+      return v.kind === 'number' && Number.isInteger(v.value) && v.value >= t.min && v.value <= t.max && (!t.multipleOf || v.value % t.multipleOf === 0);
+    case 'number':
+      return v.kind === 'number' && Number.isFinite(v.value) && (t.minExclusive ? v.value > t.min : v.value >= t.min) && v.value <= t.max;
+    case 'boolean':
+      return v.kind === 'boolean';
+    case 'enum':
+      return v.kind === 'ident' && t.values.includes(v.value);
+    case 'size':
+      return v.kind === 'size' && [v.width, v.height].every((n) => n >= t.min && n <= t.max && n % t.multipleOf === 0);
+  }
+}
+
+/** Reads the valid values of one block (or the top level); the last occurrence of a key wins. */
+class Reader {
+  private readonly values = new Map<string, Value>();
+  constructor(
+    private readonly scope: Scope,
+    props: Property[],
+  ) {
+    for (const p of props) {
+      const spec = keySpec(scope, p.key);
+      if (spec && p.value && valueFits(p.value, spec.type)) this.values.set(p.key, p.value);
+    }
+  }
+  private spec(name: string) {
+    const s = keySpec(this.scope, name);
+    if (!s) throw new Error(`internal: no key ${this.scope}.${name} in the schema`);
+    return s;
+  }
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+  str(name: string, fallback?: string): string {
+    const v = this.values.get(name);
+    if (v?.kind === 'string' || v?.kind === 'ident') return v.value;
+    const d = this.spec(name).default;
+    return typeof d === 'string' && d !== 'computed' ? d : (fallback ?? '');
+  }
+  num(name: string, fallback = 0): number {
+    const v = this.values.get(name);
+    if (v?.kind === 'number') return v.value;
+    const d = this.spec(name).default;
+    return typeof d === 'number' ? d : fallback;
+  }
+  bool(name: string): boolean {
+    const v = this.values.get(name);
+    if (v?.kind === 'boolean') return v.value;
+    return this.spec(name).default === true;
+  }
+  size(name: string): { width: number; height: number } {
+    const v = this.values.get(name);
+    if (v?.kind === 'size') return { width: v.width, height: v.height };
+    const d = this.spec(name).default;
+    return typeof d === 'object' && d !== null ? d : { width: 512, height: 512 };
+  }
+}
+
+/**
+ * `fileName` (the concept file's name) names the default output folder `./runs/<stem>`; without it
+ * the default is `./runs`.
+ */
+export function resolveConcept(doc: ConceptDoc, fileDir: string, fileName?: string): ResolvedConcept {
+  const top = new Reader('file', doc.properties);
+  const model = top.str('model');
+  const modelIsPath = modelLooksLikePath(model, fileDir);
+  const stem = fileName ? basename(fileName, extname(fileName)) : '';
+  const output = absolutePath(top.has('output') ? top.str('output') : stem ? `./runs/${stem}` : './runs', fileDir);
+
+  const blocks = (kind: Block['kind']) => doc.blocks.filter((b) => b.kind === kind);
+  const concepts = blocks('concept').map((b, i): ConceptBlock => {
+    const r = new Reader('concept', b.properties);
+    const name = b.name ?? `concept${i + 1}`;
+    const classPrompt = r.has('class_prompt') ? r.str('class_prompt') : null;
+    return {
+      name,
+      instancePrompt: r.str('instance_prompt'),
+      classPrompt,
+      instanceImages: absolutePath(r.str('instance_images', '.'), fileDir),
+      classImages: r.has('class_images') ? absolutePath(r.str('class_images'), fileDir) : join(output, 'class', name),
+      numClassImages: classPrompt === null ? 0 : r.num('num_class_images'),
+    };
+  });
+
+  const t = new Reader('train', blocks('train')[0]?.properties ?? []);
+  const method = t.str('method') as TrainMethod;
+  const loraRank = t.num('lora_rank');
+  const train: TrainBlock = {
+    method,
+    steps: t.num('steps'),
+    learningRate: t.has('learning_rate') ? t.num('learning_rate') : method === 'full' ? 5e-6 : 1e-4,
+    batchSize: t.num('batch_size'),
+    priorLossWeight: t.num('prior_loss_weight'),
+    trainTextEncoder: t.bool('train_text_encoder'),
+    resolution: t.num('resolution'),
+    seed: t.num('seed'),
+    saveEvery: t.num('save_every'),
+    samplePrompt: t.has('sample_prompt') ? t.str('sample_prompt') : (concepts[0]?.instancePrompt ?? ''),
+    loraRank,
+    loraAlpha: t.has('lora_alpha') ? t.num('lora_alpha') : loraRank,
+  };
+
+  const generate: Record<string, GenerateBlock> = {};
+  for (const b of blocks('generate')) {
+    const name = b.name ?? DEFAULT_GENERATE_NAME;
+    if (name in generate) continue; // duplicates are reported by the validator; the first wins
+    const g = new Reader('generate', b.properties);
+    const { width, height } = g.size('size');
+    generate[name] = {
+      prompt: g.str('prompt'),
+      negativePrompt: g.str('negative_prompt'),
+      count: g.num('count'),
+      steps: g.num('steps'),
+      guidance: g.num('guidance'),
+      sampler: g.str('sampler') as SamplerName,
+      seed: g.num('seed'),
+      width,
+      height,
+    };
+  }
+  return { model: modelIsPath ? absolutePath(model, fileDir) : model, modelIsPath, output, concepts, train, generate };
+}
+
+/** Every key name in one scope, in schema order. */
+export function keyNames(scope: Scope): string[] {
+  return KEYS[scope].map((k) => k.name);
+}

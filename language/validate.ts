@@ -1,0 +1,245 @@
+// Semantic diagnostics: keys, types, ranges, required keys, block names, identifiers, prompts, and
+// (when the file's folder is known) the instance-image folders and local model paths.
+import { existsSync, statSync } from 'node:fs';
+import type { Block, ConceptDoc, Diagnostic, Property, Range, Severity, Value } from './ast';
+import { describeValue } from './ast';
+import { identifierInfo, rareIdentifiers, showTokens } from './identifiers';
+import { scanImageFolder } from './images';
+import { parseConcept, byPosition } from './parse';
+import { absolutePath, DEFAULT_GENERATE_NAME, keyNames, modelLooksLikePath, valueFits } from './resolve';
+import { BLOCKS, describeType, keySpec, type Scope, type ValueType } from './schema';
+import { classNoun, didYouMean, mentions } from './text';
+
+export interface ValidateOptions {
+  /** Folder of the concept file; without it (an unsaved editor) filesystem checks are skipped. */
+  fileDir?: string;
+}
+
+/** Fewer instance images than this gives a warning. */
+export const MIN_INSTANCE_IMAGES = 5;
+/** The usual step budget per instance image, and how far from it (a factor) we stay quiet. */
+export const STEPS_PER_IMAGE = 100;
+const STEPS_TOLERANCE = 2.5;
+
+type Emit = (range: Range, severity: Severity, code: string, message: string, fix?: Diagnostic['fix']) => void;
+
+function typeProblem(v: Value, t: ValueType): { message: string; fix?: string } | undefined {
+  if (valueFits(v, t)) return undefined;
+  const quoted = `"${v.raw.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  switch (t.kind) {
+    case 'string':
+    case 'prompt':
+    case 'path':
+    case 'model':
+      return { message: `expected ${describeType(t)} in double quotes, got ${describeValue(v)}`, fix: v.kind === 'string' ? undefined : quoted };
+    case 'integer':
+    case 'number': {
+      if (v.kind === 'string' && v.value.trim() !== '' && Number.isFinite(Number(v.value))) return { message: 'numbers are written without quotes', fix: v.value.trim() };
+      if (v.kind !== 'number') return { message: `expected ${describeType(t)}, got ${describeValue(v)}` };
+      if (t.kind === 'integer' && !Number.isInteger(v.value)) return { message: `expected a whole number, got ${v.raw}` };
+      if (t.kind === 'integer' && t.multipleOf && v.value % t.multipleOf !== 0 && v.value >= t.min && v.value <= t.max) {
+        const near = Math.max(t.min, Math.round(v.value / t.multipleOf) * t.multipleOf);
+        return { message: `${v.raw} is not a multiple of ${t.multipleOf} (nearest: ${near})`, fix: String(near) };
+      }
+      return { message: `${v.raw} is out of range: expected ${describeType(t)}` };
+    }
+    case 'boolean': {
+      const s = v.raw.toLowerCase().replace(/"/g, '');
+      const guess = ['yes', 'on', '1', 'true'].includes(s) ? 'true' : ['no', 'off', '0', 'false'].includes(s) ? 'false' : undefined;
+      return { message: `expected true or false, got ${describeValue(v)}`, fix: guess };
+    }
+    case 'enum': {
+      const word = v.kind === 'string' ? v.value : v.raw;
+      if (v.kind === 'string' && t.values.includes(word)) return { message: `write ${word} without quotes`, fix: word };
+      const guess = didYouMean(word, t.values);
+      return { message: `${describeValue(v)} is not ${describeType(t)}${guess ? `; did you mean ${guess}?` : ''}`, fix: guess };
+    }
+    case 'size': {
+      if (v.kind === 'number' && Number.isInteger(v.value)) return { message: `a size is WIDTHxHEIGHT, e.g. ${v.raw}x${v.raw}`, fix: `${v.raw}x${v.raw}` };
+      if (v.kind !== 'size') return { message: `expected ${describeType(t)}, got ${describeValue(v)}` };
+      return { message: `${v.raw} is out of range: expected ${describeType(t)}` };
+    }
+  }
+}
+
+function checkProperties(scope: Scope, props: Property[], emit: Emit): Map<string, Property> {
+  const seen = new Map<string, Property>();
+  const valid = keyNames(scope);
+  for (const p of props) {
+    const spec = keySpec(scope, p.key);
+    if (!spec) {
+      const guess = didYouMean(p.key, valid);
+      const others = (['file', 'concept', 'train', 'generate'] as Scope[]).filter((s) => s !== scope);
+      const otherGuess = guess ? undefined : didYouMean(p.key, others.flatMap((s) => keyNames(s)));
+      const elsewhere = otherGuess ? others.filter((s) => keySpec(s, otherGuess)) : [];
+      const place = (s: Scope) => (s === 'file' ? 'at the top level' : `in a ${s} block`);
+      let msg = `unknown key "${p.key}" ${place(scope)}`;
+      if (guess) msg += `; did you mean ${guess}?`;
+      else if (otherGuess) msg += `; ${otherGuess === p.key ? `"${p.key}" belongs` : `did you mean ${otherGuess}, which belongs`} ${elsewhere.map(place).join(' or ')}`;
+      else msg += `; valid keys: ${valid.join(', ')}`;
+      emit(p.keyRange, 'error', 'unknown-key', msg, guess ? { title: `Change to ${guess}`, range: p.keyRange, newText: guess } : undefined);
+      continue;
+    }
+    const first = seen.get(p.key);
+    if (first) emit(p.keyRange, 'error', 'duplicate-key', `"${p.key}" is already set on line ${first.keyRange.start.line + 1}`);
+    else seen.set(p.key, p);
+    if (!p.value) continue; // the parser reported the missing value
+    if (p.value.kind === 'string' && !p.value.terminated) continue; // reported as a syntax error
+    const problem = typeProblem(p.value, spec.type);
+    if (problem) {
+      emit(p.value.range, 'error', 'type', `${p.key}: ${problem.message}`, problem.fix !== undefined ? { title: `Change to ${problem.fix}`, range: p.value.range, newText: problem.fix } : undefined);
+    }
+  }
+  return seen;
+}
+
+function checkRequired(scope: Scope, b: Block, seen: Map<string, Property>, emit: Emit): void {
+  const missing = keyNames(scope).filter((n) => keySpec(scope, n)?.required && !seen.has(n));
+  if (missing.length) {
+    const at = b.nameRange ? { start: b.keywordRange.start, end: b.nameRange.end } : b.keywordRange;
+    emit(at, 'error', 'missing-key', `${b.kind}${b.name ? ` ${b.name}` : ''} is missing ${missing.map((m) => `"${m}"`).join(' and ')}`);
+  }
+}
+
+const str = (p: Property | undefined): string | undefined => (p?.value?.kind === 'string' && p.value.terminated ? p.value.value : undefined);
+
+function checkIdentifier(b: Block, emit: Emit): void {
+  if (!b.name || !b.nameRange) return;
+  let info;
+  try {
+    info = identifierInfo(b.name);
+  } catch {
+    return; // no bundled vocabulary: skip the advice rather than fail the whole check
+  }
+  const suggestions = rareIdentifiers().slice(0, 3).map((r) => r.word).join(', ');
+  if (info.common) {
+    emit(b.nameRange, 'warning', 'common-identifier', `"${b.name}" is a common word to CLIP (token #${info.id}): the model already knows a meaning that training must overwrite. Use a rare single token such as ${suggestions}.`);
+  } else if (info.tokens.length >= 3) {
+    emit(b.nameRange, 'warning', 'identifier-tokens', `"${b.name}" splits into ${info.tokens.length} CLIP tokens (${showTokens(info.tokens)}); a rare single token such as ${suggestions} binds to your subject more reliably.`);
+  } else if (info.tokens.length === 2) {
+    emit(b.nameRange, 'info', 'identifier-tokens', `"${b.name}" is 2 CLIP tokens (${showTokens(info.tokens)}); a rare single token such as ${suggestions} binds a little more reliably.`);
+  }
+}
+
+function checkConceptFolder(b: Block, seen: Map<string, Property>, fileDir: string, emit: Emit): number {
+  const p = seen.get('instance_images');
+  const dir = str(p);
+  if (!p?.value || dir === undefined) return 0;
+  const scan = scanImageFolder(absolutePath(dir, fileDir));
+  const r = p.value.range;
+  if (scan.problem) {
+    emit(r, 'error', 'instance-images', `instance_images: the folder "${dir}" ${scan.problem}`);
+    return 0;
+  }
+  const list = (names: string[]) => (names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', '));
+  if (scan.unreadable.length) {
+    emit(r, 'warning', 'instance-images', `instance_images: ${scan.unreadable.length} file(s) will be skipped: ${list(scan.unreadable.map((u) => `${u.name} ${u.why}`))}`);
+  }
+  if (scan.nonImages.length) emit(r, 'warning', 'instance-images', `instance_images: ${scan.nonImages.length} file(s) are not images and will be ignored: ${list(scan.nonImages)}`);
+  const n = scan.images.length;
+  if (n === 0) emit(r, 'error', 'instance-images', `instance_images: the folder "${dir}" has no images (JPEG, PNG, WebP, …) of ${b.name ?? 'the subject'}`);
+  else if (n < MIN_INSTANCE_IMAGES) emit(r, 'warning', 'instance-images', `instance_images: only ${n} image(s); use at least ${MIN_INSTANCE_IMAGES} (10–20 varied photos work best)`);
+  return n;
+}
+
+function checkPrompts(b: Block, seen: Map<string, Property>, emit: Emit): void {
+  const ip = seen.get('instance_prompt');
+  const instance = str(ip);
+  const klass = str(seen.get('class_prompt'));
+  if (instance === undefined || !ip?.value) return;
+  if (b.name && !mentions(instance, b.name)) {
+    emit(ip.value.range, 'warning', 'prompt-identifier', `instance_prompt does not contain the identifier "${b.name}", so training cannot tie your subject to it`);
+  }
+  const noun = klass !== undefined ? classNoun(klass) : undefined;
+  if (noun && !mentions(instance, noun)) {
+    emit(ip.value.range, 'warning', 'prompt-class', `instance_prompt lacks the class noun "${noun}" of class_prompt; e.g. "photo of ${b.name ?? 'ohwx'} ${noun}"`);
+  }
+}
+
+export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const emit: Emit = (range, severity, code, message, fix) => out.push({ range, severity, code, message, ...(fix ? { fix } : {}) });
+
+  const top = checkProperties('file', doc.properties, emit);
+  const model = str(top.get('model'));
+  if (model !== undefined && opts.fileDir && modelLooksLikePath(model, opts.fileDir) && !existsSync(absolutePath(model, opts.fileDir))) {
+    emit(top.get('model')!.value!.range, 'error', 'model', `model: "${model}" does not exist (a Hub repo id looks like "owner/name")`);
+  }
+  const output = str(top.get('output'));
+  if (output !== undefined && opts.fileDir) {
+    try {
+      if (!statSync(absolutePath(output, opts.fileDir)).isDirectory()) emit(top.get('output')!.value!.range, 'error', 'output', `output: "${output}" is a file, not a folder`);
+    } catch {
+      // not there yet: training creates it
+    }
+  }
+
+  const names = new Map<string, Block>();
+  let trainBlock: Block | undefined;
+  let instanceImages = 0;
+  let concepts = 0;
+  const conceptNames: string[] = [];
+  for (const b of doc.blocks) {
+    const spec = BLOCKS[b.kind];
+    if (spec.name === 'none' && b.nameRange) emit(b.nameRange, 'error', 'block-name', `a ${b.kind} block takes no name: write "${b.kind} {"`);
+    if (spec.name === 'required' && !b.name) emit(b.keywordRange, 'error', 'block-name', `a ${b.kind} block needs a name, its identifier: e.g. "${b.kind} ${rareIdentifiers()[0]?.word ?? 'sks'} {"`);
+    if (b.kind === 'train') {
+      if (trainBlock) emit(b.keywordRange, 'error', 'duplicate-block', `there is already a train block on line ${trainBlock.keywordRange.start.line + 1}`);
+      else trainBlock = b;
+    } else {
+      const name = b.name ?? DEFAULT_GENERATE_NAME;
+      const key = `${b.kind} ${name}`;
+      const first = names.get(key);
+      if (first && (b.name || b.kind === 'generate')) emit(b.nameRange ?? b.keywordRange, 'error', 'duplicate-block', `${b.kind} "${name}" is already defined on line ${first.keywordRange.start.line + 1}`);
+      else names.set(key, b);
+    }
+    const seen = checkProperties(b.kind, b.properties, emit);
+    checkRequired(b.kind, b, seen, emit);
+    if (b.kind === 'concept') {
+      concepts++;
+      if (b.name) conceptNames.push(b.name);
+      checkIdentifier(b, emit);
+      checkPrompts(b, seen, emit);
+      if (seen.has('num_class_images') && !seen.has('class_prompt')) emit(seen.get('num_class_images')!.keyRange, 'info', 'unused-key', 'num_class_images has no effect without class_prompt (prior preservation is off)');
+      if (opts.fileDir) instanceImages += checkConceptFolder(b, seen, opts.fileDir, emit);
+    }
+    if (b.kind === 'train') checkTrain(seen, emit);
+  }
+  // Step budget, once the image count is known.
+  const steps = trainBlock?.properties.find((p) => p.key === 'steps' && p.value?.kind === 'number');
+  if (opts.fileDir && concepts > 0 && instanceImages > 0) {
+    const n = steps?.value?.kind === 'number' ? steps.value.value : (keySpec('train', 'steps')!.default as number);
+    const usual = STEPS_PER_IMAGE * instanceImages;
+    if (n > usual * STEPS_TOLERANCE || n < usual / STEPS_TOLERANCE) {
+      const where = steps?.value?.range ?? trainBlock?.keywordRange ?? doc.blocks.find((b) => b.kind === 'concept')!.keywordRange;
+      const say = n > usual ? 'likely to overfit (every output looks like the training photos)' : 'likely too few to learn the subject';
+      emit(where, 'warning', 'steps', `${steps ? '' : 'the default '}${n} steps for ${instanceImages} instance image(s) is ${say}; about ${STEPS_PER_IMAGE} per image (${usual}) is the usual start`);
+    }
+  }
+  for (const b of doc.blocks) {
+    if (b.kind !== 'generate' || conceptNames.length === 0) continue;
+    const p = b.properties.find((q) => q.key === 'prompt');
+    const prompt = str(p);
+    if (prompt !== undefined && p?.value && !conceptNames.some((c) => mentions(prompt, c))) {
+      emit(p.value.range, 'info', 'prompt-identifier', `this prompt mentions none of the trained identifiers (${conceptNames.join(', ')})`);
+    }
+  }
+  return out;
+}
+
+function checkTrain(seen: Map<string, Property>, emit: Emit): void {
+  const method = seen.get('method')?.value;
+  if (method?.kind === 'ident' && method.value === 'full') {
+    for (const k of ['lora_rank', 'lora_alpha']) {
+      const p = seen.get(k);
+      if (p) emit(p.keyRange, 'info', 'unused-key', `${k} has no effect with method full`);
+    }
+  }
+}
+
+/** Parse + validate: every diagnostic of a concept file's text, in document order. */
+export function checkConceptText(text: string, opts: ValidateOptions = {}): { doc: ConceptDoc; diagnostics: Diagnostic[] } {
+  const { doc, diagnostics } = parseConcept(text);
+  const all = [...diagnostics, ...validateConcept(doc, opts)].sort(byPosition);
+  return { doc, diagnostics: all };
+}
