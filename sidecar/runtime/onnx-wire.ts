@@ -1,0 +1,79 @@
+// The few ONNX protobuf messages the runtime itself needs (an Identity model for safe downloads and
+// provider probes), written by hand so that the worker bundle does not pull in the graph builder.
+// Field numbers are those of onnx/onnx.proto.
+import type { HostDType } from './types';
+
+/** ONNX TensorProto.DataType codes. */
+export const ONNX_ELEM_TYPE: Record<HostDType, number> = {
+  float32: 1,
+  uint8: 2,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+};
+
+/** Minimal protobuf writer: varints, length-delimited strings/bytes and nested messages. */
+class Writer {
+  private readonly bytes: number[] = [];
+  varint(field: number, value: number): this {
+    this.key(field, 0);
+    this.raw(value);
+    return this;
+  }
+  string(field: number, value: string): this {
+    return this.bytesField(field, new TextEncoder().encode(value));
+  }
+  message(field: number, build: (w: Writer) => void): this {
+    const inner = new Writer();
+    build(inner);
+    return this.bytesField(field, inner.finish());
+  }
+  finish(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
+  private bytesField(field: number, data: Uint8Array): this {
+    this.key(field, 2);
+    this.raw(data.length);
+    for (const b of data) this.bytes.push(b);
+    return this;
+  }
+  private key(field: number, wire: number): void {
+    this.raw(field * 8 + wire);
+  }
+  private raw(value: number): void {
+    let v = value;
+    while (v >= 0x80) {
+      this.bytes.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.bytes.push(v);
+  }
+}
+
+/** ValueInfoProto with a symbolic shape (dim_param d0…d{rank-1}) so one model serves every size. */
+function valueInfo(w: Writer, name: string, elemType: number, rank: number): void {
+  w.string(1, name).message(2, (type) =>
+    type.message(1, (tensor) =>
+      tensor.varint(1, elemType).message(2, (shape) => {
+        for (let i = 0; i < rank; i++) shape.message(1, (dim) => dim.string(2, `d${i}`));
+      }),
+    ),
+  );
+}
+
+/** A model `y = Identity(x)` for one element type and rank (opset 21, IR 10). */
+export function identityModel(dtype: HostDType, rank: number): Uint8Array {
+  const elem = ONNX_ELEM_TYPE[dtype];
+  return new Writer()
+    .varint(1, 10) // ir_version
+    .string(2, 'dreambooth-runtime') // producer_name
+    .message(7, (graph) => {
+      graph.message(1, (node) => node.string(1, 'x').string(2, 'y').string(3, 'identity').string(4, 'Identity'));
+      graph.string(2, `identity_${dtype}_r${rank}`);
+      graph.message(11, (w) => valueInfo(w, 'x', elem, rank));
+      graph.message(12, (w) => valueInfo(w, 'y', elem, rank));
+    })
+    .message(8, (opset) => opset.string(1, '').varint(2, 21))
+    .finish();
+}

@@ -1,0 +1,66 @@
+// The runtime's public types (see notes in runtime.ts). Everything here crosses the worker boundary
+// or the module boundary, so it is plain data.
+import type { ProviderName } from '../../protocol/vocabulary';
+
+export type HostDType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type HostData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** A tensor in this thread's memory. float16 is raw IEEE half bits in a Uint16Array. */
+export interface HostTensor {
+  dtype: HostDType;
+  dims: readonly number[];
+  data: HostData;
+}
+
+/** A handle to a tensor kept by the worker: on the GPU for WebGPU/CUDA, in the worker's memory on CPU. */
+export interface DeviceTensor {
+  readonly kind: 'device';
+  readonly dtype: HostDType;
+  readonly dims: readonly number[];
+  readonly id: number;
+  /** Where the worker holds it: 'cpu' (its own memory, CPU provider) or 'gpu-buffer' (WebGPU/CUDA). */
+  readonly location: 'cpu' | 'gpu-buffer';
+}
+
+/** An external data file of a model given by content (`data`) or by a file the worker reads (`file`). */
+export type ExternalDataSource = { path: string; data: Uint8Array } | { path: string; file: string };
+
+/** A model as ONNX bytes (external data passed alongside) or as an .onnx path (external data beside it). */
+export type ModelSource =
+  | { bytes: Uint8Array; externalData?: ExternalDataSource[]; onnxPath?: undefined }
+  | { onnxPath: string; bytes?: undefined; externalData?: undefined };
+
+export interface LoadOptions {
+  /** Used in error messages and logs, e.g. 'unet'. */
+  name?: string;
+  freeDimensionOverrides?: Record<string, number>;
+}
+
+export interface RunOptions {
+  /** Outputs to keep on the device (returned as DeviceTensor); the others come back as HostTensor. */
+  keepOnDevice?: string[];
+}
+
+export interface Session {
+  readonly name: string;
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  run(feeds: Record<string, HostTensor | DeviceTensor>, opts?: RunOptions): Promise<Record<string, HostTensor | DeviceTensor>>;
+  release(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Preference order; the first that works is used. Default: cuda, webgpu (hardware adapters only), cpu. */
+  providers?: ProviderName[];
+  /** Intra-op threads (ORT default when absent: one per core). */
+  threads?: number;
+  /** Worker script to run instead of the bundled one (tests). */
+  workerPath?: string;
+}
+
+/** Automatic preference order (a software-only WebGPU adapter is passed over, see providers.ts). */
+export const DEFAULT_PROVIDERS: ProviderName[] = ['cuda', 'webgpu', 'cpu'];
+
+export function isDeviceTensor(t: HostTensor | DeviceTensor): t is DeviceTensor {
+  return (t as DeviceTensor).kind === 'device';
+}

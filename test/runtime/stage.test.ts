@@ -1,0 +1,91 @@
+// Models whose initializers live in a .safetensors-like file: staged next to hard links (the path ORT
+// accepts), the cross-device fallback to bytes, and refused locations.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openRuntime, type HostTensor, type Runtime } from '../../sidecar/runtime/runtime';
+import { stageModel } from '../../sidecar/runtime/stage';
+import { externalBiasModel, lcg } from './models';
+
+/** A file laid out like a .safetensors: 8-byte header length, JSON header, then the tensor bytes. */
+async function writeWeights(path: string, b: Float32Array): Promise<number> {
+  const header = Buffer.from(JSON.stringify({ b: { dtype: 'F32', shape: [b.length], data_offsets: [0, b.byteLength] } }) + '   ');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  await writeFile(path, Buffer.concat([len, header, Buffer.from(b.buffer)]));
+  return 8 + header.length; // where the tensor bytes begin
+}
+
+describe('external data', () => {
+  const n = 7;
+  const b = lcg(n, 11);
+  const x = lcg(n, 12);
+  const want = Array.from(x, (v, i) => Math.fround(v + b[i]));
+  let rt: Runtime;
+  let dir: string;
+  before(async () => {
+    rt = await openRuntime({ providers: ['cpu'] });
+    dir = await mkdtemp(join(tmpdir(), 'rt-stage-'));
+  });
+  after(async () => {
+    await rt.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function runBias(source: Parameters<Runtime['load']>[0]): Promise<number[]> {
+    const s = await rt.load(source, { name: 'external_bias' });
+    const y = (await s.run({ x: { dtype: 'float32', dims: [n], data: x } })).y as HostTensor;
+    await s.release();
+    return Array.from(y.data as Float32Array);
+  }
+
+  it('stages the .onnx next to a hard link of the weight file and loads it from the path', async () => {
+    const weights = join(dir, 'user-model', 'unet.safetensors');
+    await mkdir(join(dir, 'user-model'));
+    const offset = await writeWeights(weights, b);
+    const bytes = externalBiasModel('unet/diffusion_pytorch_model.safetensors', offset, n);
+    const cache = join(dir, 'cache');
+    const src = await stageModel(bytes, [{ location: 'unet/diffusion_pytorch_model.safetensors', file: weights }], cache);
+    assert.ok(src.onnxPath, 'staged to a path');
+    const linked = await stat(join(src.onnxPath, '..', 'unet', 'diffusion_pytorch_model.safetensors'));
+    assert.equal(linked.ino, (await stat(weights)).ino, 'a hard link, not a copy');
+    assert.deepEqual(await runBias(src), want);
+    // Staging again reuses the folder.
+    assert.equal((await stageModel(bytes, [{ location: 'unet/diffusion_pytorch_model.safetensors', file: weights }], cache)).onnxPath, src.onnxPath);
+  });
+
+  it('falls back to bytes plus a worker-read file when a hard link is impossible (another device)', async (t) => {
+    const shm = '/dev/shm';
+    const devs = await Promise.all([stat(shm).catch(() => undefined), stat(dir)]);
+    if (!devs[0] || devs[0].dev === devs[1].dev) return t.skip('needs /dev/shm on a different file system than the temp dir');
+    const weights = join(shm, `rt-stage-${process.pid}.safetensors`);
+    try {
+      const offset = await writeWeights(weights, b);
+      const bytes = externalBiasModel('w.safetensors', offset, n);
+      const src = await stageModel(bytes, [{ location: 'w.safetensors', file: weights }], join(dir, 'cache2'));
+      assert.equal(src.onnxPath, undefined);
+      assert.deepEqual(src.externalData, [{ path: 'w.safetensors', file: weights }]);
+      assert.deepEqual(await runBias(src), want);
+    } finally {
+      await rm(weights, { force: true });
+    }
+  });
+
+  it('loads external data given as bytes', async () => {
+    const bytes = externalBiasModel('w.bin', 3, n);
+    const data = new Uint8Array(3 + 4 * n);
+    data.set(new Uint8Array(b.buffer), 3); // unaligned on purpose
+    assert.deepEqual(await runBias({ bytes, externalData: [{ path: 'w.bin', data }] }), want);
+  });
+
+  it('refuses locations outside the model folder', async () => {
+    for (const location of ['../w.safetensors', '/etc/w.safetensors', 'a/../../w.safetensors', ''])
+      await assert.rejects(stageModel(new Uint8Array(1), [{ location, file: '/dev/null' }], dir), /must be a relative path inside the model folder/);
+  });
+
+  it('names a missing weight file', async () => {
+    await assert.rejects(stageModel(new Uint8Array(1), [{ location: 'w.safetensors', file: join(dir, 'nope.safetensors') }], dir), /nope\.safetensors .*ENOENT/);
+  });
+});
