@@ -15,12 +15,16 @@ function list(items: string[], max = 12): string {
   return items.slice(0, max).map((s) => `\n  ${s}`).join('') + (items.length > max ? `\n  ... and ${items.length - max} more` : '');
 }
 
-/** Returns each parameter's tensor; throws one ModelLoadError describing every mismatch. */
-export function bindWeights(params: readonly ParamSpec[], weights: ComponentWeights): Map<string, TensorRef> {
+/**
+ * Returns each parameter's tensor; throws one ModelLoadError describing every mismatch. `siblings` are
+ * the parameters of the component's other graphs (the VAE encoder when binding its decoder): checked
+ * the same way, so a half-built component still sees every key of the file as expected or not.
+ */
+export function bindWeights(params: readonly ParamSpec[], weights: ComponentWeights, siblings: readonly ParamSpec[] = []): Map<string, TensorRef> {
   const bound = new Map<string, TensorRef>();
   const missing: string[] = [];
   const misShaped: string[] = [];
-  for (const p of params) {
+  for (const p of [...params, ...siblings]) {
     const t = weights.tensors.get(p.name);
     if (!t) {
       missing.push(`${p.name} [${p.shape.join(', ')}]`);
@@ -37,7 +41,7 @@ export function bindWeights(params: readonly ParamSpec[], weights: ComponentWeig
     }
     bound.set(p.name, t);
   }
-  const wanted = new Set(params.map((p) => p.name));
+  const wanted = new Set([...params, ...siblings].map((p) => p.name));
   const unexpected = [...weights.tensors.keys()].filter((k) => !wanted.has(k) && !IGNORED_BUFFERS.some((re) => re.test(k)));
   if (missing.length || misShaped.length || unexpected.length) {
     const parts: string[] = [];

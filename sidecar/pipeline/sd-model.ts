@@ -1,0 +1,112 @@
+// An opened SD 1.x model with its networks compiled on demand: one session per (network, batch,
+// size), built from the checkpoint's configs, weights read in place. Float arrays in and out; the
+// compute dtype (float16 on GPU providers, float32 on CPU) stays inside.
+import type { DType } from '../graph/types';
+import { buildTextEncoder } from '../models/clip_text_model';
+import { buildUNet, UNET_INPUTS } from '../models/unet_2d_condition';
+import { buildVaeDecoder, buildVaeEncoder } from '../models/autoencoder_kl';
+import type { Runtime, Session } from '../runtime/runtime';
+import { openCheckpoint, type SdCheckpoint } from '../weights/checkpoint';
+import { asF32, floatTensor, loadComponent, paramSpecs } from './components';
+
+export interface SdModelOptions {
+  /** Compute dtype of the UNet and text encoder (the VAE always runs in float32, as diffusers' force_upcast). */
+  dtype?: 'float32' | 'float16';
+  cacheDir?: string;
+  /** For a single-file checkpoint of a non-standard size: a diffusers folder whose configs describe it. */
+  configsFrom?: string;
+}
+
+export class SdModel {
+  private readonly sessions = new Map<string, Promise<Session>>();
+  readonly dtype: 'float32' | 'float16';
+
+  private constructor(
+    readonly checkpoint: SdCheckpoint,
+    readonly runtime: Runtime,
+    private readonly opts: SdModelOptions,
+  ) {
+    this.dtype = opts.dtype ?? 'float32';
+  }
+
+  static async open(path: string, runtime: Runtime, opts: SdModelOptions = {}): Promise<SdModel> {
+    return new SdModel(await openCheckpoint(path, { configsFrom: opts.configsFrom }), runtime, opts);
+  }
+
+  private session(key: string, make: () => Promise<Session>): Promise<Session> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = make();
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  /** input ids [B][L] → last_hidden_state [B, L, H] (and, on request, hidden_states and clip_skip_1). */
+  async encodeText(ids: number[][], opts: { hiddenStates?: boolean } = {}): Promise<Record<string, Float32Array>> {
+    const cfg = this.checkpoint.textEncoder;
+    const batch = ids.length;
+    const length = ids[0]?.length ?? cfg.max_position_embeddings;
+    const dtype: DType = this.dtype;
+    const s = await this.session(`text_encoder:${batch}:${length}:${!!opts.hiddenStates}`, () =>
+      loadComponent(this.runtime, buildTextEncoder(cfg, { batch, length, dtype, hiddenStates: opts.hiddenStates }), this.checkpoint.weights.text_encoder, {
+        cacheDir: this.opts.cacheDir,
+      }),
+    );
+    const flat = BigInt64Array.from(ids.flat(), (v) => BigInt(v));
+    const out = await s.run({ input_ids: { dtype: 'int64', dims: [batch, length], data: flat } });
+    return Object.fromEntries(Object.keys(out).map((k) => [k, asF32(out[k], `text encoder ${k}`)]));
+  }
+
+  /** One UNet evaluation: sample [B, C, h, w], timesteps [B], context [B, L, D] → model output. */
+  async unet(sample: Float32Array, timesteps: number[], context: Float32Array, size: { batch: number; height: number; width: number }, opts: { intermediates?: boolean } = {}): Promise<Record<string, Float32Array>> {
+    const cfg = this.checkpoint.unet;
+    const { batch, height, width } = size;
+    const length = context.length / (batch * cfg.cross_attention_dim[0]);
+    const s = await this.session(`unet:${batch}:${height}:${width}:${length}:${!!opts.intermediates}`, () =>
+      loadComponent(this.runtime, buildUNet(cfg, { batch, height, width, dtype: this.dtype, contextLength: length, intermediates: opts.intermediates }), this.checkpoint.weights.unet, {
+        cacheDir: this.opts.cacheDir,
+      }),
+    );
+    const out = await s.run({
+      [UNET_INPUTS.sample]: floatTensor(sample, [batch, cfg.in_channels, height, width], this.dtype),
+      [UNET_INPUTS.timestep]: floatTensor(Float32Array.from(timesteps), [batch]),
+      [UNET_INPUTS.context]: floatTensor(context, [batch, length, cfg.cross_attention_dim[0]], this.dtype),
+    });
+    return Object.fromEntries(Object.keys(out).map((k) => [k, asF32(out[k], `unet ${k}`)]));
+  }
+
+  /** The VAE's parameters in both halves, so binding one half still checks the whole file. */
+  private vaeSiblings(half: 'encoder' | 'decoder') {
+    const cfg = this.checkpoint.vae;
+    const small = { batch: 1, height: 8 << cfg.block_out_channels.length, width: 8 << cfg.block_out_channels.length };
+    return paramSpecs((half === 'encoder' ? buildVaeDecoder(cfg, small) : buildVaeEncoder(cfg, small)).params);
+  }
+
+  /** latents [B, 4, h, w] (already divided by scaling_factor unless `latentScale`) → decoder output [B, 3, 8h, 8w]. */
+  async vaeDecode(latents: Float32Array, size: { batch: number; height: number; width: number }, latentScale = 1): Promise<Float32Array> {
+    const cfg = this.checkpoint.vae;
+    const s = await this.session(`vae_decoder:${size.batch}:${size.height}:${size.width}:${latentScale}`, () =>
+      loadComponent(this.runtime, buildVaeDecoder(cfg, { ...size, latentScale }), this.checkpoint.weights.vae, { cacheDir: this.opts.cacheDir, siblings: this.vaeSiblings('decoder') }),
+    );
+    const out = await s.run({ latents: floatTensor(latents, [size.batch, cfg.latent_channels, size.height, size.width]) });
+    return asF32(out.image, 'vae decoder');
+  }
+
+  /** image [B, 3, H, W] in [-1, 1] → { mean, logvar, std } of the latent distribution. */
+  async vaeEncode(image: Float32Array, size: { batch: number; height: number; width: number }): Promise<Record<string, Float32Array>> {
+    const cfg = this.checkpoint.vae;
+    const s = await this.session(`vae_encoder:${size.batch}:${size.height}:${size.width}`, () =>
+      loadComponent(this.runtime, buildVaeEncoder(cfg, size), this.checkpoint.weights.vae, { cacheDir: this.opts.cacheDir, siblings: this.vaeSiblings('encoder') }),
+    );
+    const out = await s.run({ image: floatTensor(image, [size.batch, cfg.in_channels, size.height, size.width]) });
+    return Object.fromEntries(Object.keys(out).map((k) => [k, asF32(out[k], `vae encoder ${k}`)]));
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s.catch(() => undefined))?.release();
+  }
+}
