@@ -1,18 +1,22 @@
 // Staging a model whose initializers point into the user's .safetensors files (ONNX external data).
 // ORT only reads external data that sits in the .onnx's folder or below it: absolute locations, `..`
 // and symlinks are refused, hard links are accepted. So the .onnx is written into a cache folder next
-// to hard links of the weight files. Hard links cannot cross file systems; then the runtime gets the
-// model as bytes and the worker reads each weight file itself (one copy in memory, none across threads).
+// to hard links of the weight files (and built blobs written out). Hard links cannot cross file
+// systems; then the runtime gets the model as bytes and the worker reads each weight file itself
+// (one copy in memory, none across threads).
 import { createHash } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
-import type { ModelSource } from './types';
+import type { ExternalDataSource, ModelSource } from './types';
 
+/** An external-data file as the ONNX emitter lists it (sidecar/onnx/emit.ts `ExternalFile`). */
 export interface ExternalFile {
-  /** The `location` written in the model's external-data entries (relative, no `..`). */
+  /** The `location` written in the model (relative, no `..`). */
   location: string;
-  /** The real file, e.g. /models/sd15/unet/diffusion_pytorch_model.safetensors. */
-  file: string;
+  /** A file on disk, e.g. /models/sd15/unet/diffusion_pytorch_model.safetensors … */
+  path?: string;
+  /** … or bytes built in memory. */
+  data?: Uint8Array;
 }
 
 /** Errors that mean "no hard link possible here", as opposed to a real I/O problem. */
@@ -20,7 +24,7 @@ const NO_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'E
 
 function checkLocation(location: string): void {
   const n = normalize(location);
-  if (!location || isAbsolute(location) || n === '..' || n.startsWith(`..${sep}`) || n.split(sep).includes('..'))
+  if (!location || isAbsolute(location) || n.split(sep).includes('..'))
     throw new Error(`external data location "${location}" must be a relative path inside the model folder (no absolute path, no "..")`);
 }
 
@@ -34,33 +38,44 @@ async function linkInto(file: string, target: string): Promise<void> {
   await link(file, target);
 }
 
+async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
 /**
  * Returns `{ onnxPath }` of a staged copy in `cacheDir` (reused while the model bytes and weight files
- * are unchanged), or `{ bytes, externalData: [{ path, file }] }` when hard links are impossible.
+ * are unchanged), or `{ bytes, externalData }` when hard links are impossible.
  */
 export async function stageModel(bytes: Uint8Array, externals: ExternalFile[], cacheDir: string): Promise<ModelSource> {
-  externals.forEach((e) => checkLocation(e.location));
   const hash = createHash('sha256').update(bytes);
   for (const e of externals) {
-    const s = await stat(e.file).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`weight file ${e.file} (external data "${e.location}") cannot be read: ${err.code ?? err.message}`);
-    });
-    hash.update(`\0${e.location}\0${e.file}\0${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`);
+    checkLocation(e.location);
+    if (e.data) {
+      hash.update(`\0${e.location}\0`).update(e.data);
+    } else if (e.path) {
+      const file = e.path;
+      const s = await stat(file).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`weight file ${file} (external data "${e.location}") cannot be read: ${err.code ?? err.message}`);
+      });
+      hash.update(`\0${e.location}\0${file}\0${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`);
+    } else throw new Error(`external data "${e.location}" has neither a path nor data`);
   }
   const dir = join(cacheDir, hash.digest('hex').slice(0, 20));
   const onnxPath = join(dir, 'model.onnx');
   try {
-    for (const e of externals) await linkInto(e.file, join(dir, e.location));
+    for (const e of externals) if (e.path) await linkInto(e.path, join(dir, e.location));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code && NO_LINK.has(code)) return { bytes, externalData: externals.map((e) => ({ path: e.location, file: e.file })) };
-    throw err;
+    if (!code || !NO_LINK.has(code)) throw err;
+    const externalData: ExternalDataSource[] = externals.map((e) => (e.data ? { path: e.location, data: e.data } : { path: e.location, file: e.path as string }));
+    return { bytes, externalData };
   }
-  if (!(await stat(onnxPath).catch(() => undefined))) {
-    await mkdir(dir, { recursive: true });
-    const tmp = `${onnxPath}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, onnxPath);
-  }
+  for (const e of externals) if (e.data && !(await exists(join(dir, e.location)))) await writeAtomic(join(dir, e.location), e.data);
+  if (!(await exists(onnxPath))) await writeAtomic(onnxPath, bytes);
   return { onnxPath };
 }

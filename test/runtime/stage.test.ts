@@ -47,13 +47,13 @@ describe('external data', () => {
     const offset = await writeWeights(weights, b);
     const bytes = externalBiasModel('unet/diffusion_pytorch_model.safetensors', offset, n);
     const cache = join(dir, 'cache');
-    const src = await stageModel(bytes, [{ location: 'unet/diffusion_pytorch_model.safetensors', file: weights }], cache);
+    const src = await stageModel(bytes, [{ location: 'unet/diffusion_pytorch_model.safetensors', path: weights }], cache);
     assert.ok(src.onnxPath, 'staged to a path');
     const linked = await stat(join(src.onnxPath, '..', 'unet', 'diffusion_pytorch_model.safetensors'));
     assert.equal(linked.ino, (await stat(weights)).ino, 'a hard link, not a copy');
     assert.deepEqual(await runBias(src), want);
     // Staging again reuses the folder.
-    assert.equal((await stageModel(bytes, [{ location: 'unet/diffusion_pytorch_model.safetensors', file: weights }], cache)).onnxPath, src.onnxPath);
+    assert.equal((await stageModel(bytes, [{ location: 'unet/diffusion_pytorch_model.safetensors', path: weights }], cache)).onnxPath, src.onnxPath);
   });
 
   it('falls back to bytes plus a worker-read file when a hard link is impossible (another device)', async (t) => {
@@ -64,13 +64,19 @@ describe('external data', () => {
     try {
       const offset = await writeWeights(weights, b);
       const bytes = externalBiasModel('w.safetensors', offset, n);
-      const src = await stageModel(bytes, [{ location: 'w.safetensors', file: weights }], join(dir, 'cache2'));
+      const src = await stageModel(bytes, [{ location: 'w.safetensors', path: weights }], join(dir, 'cache2'));
       assert.equal(src.onnxPath, undefined);
       assert.deepEqual(src.externalData, [{ path: 'w.safetensors', file: weights }]);
       assert.deepEqual(await runBias(src), want);
     } finally {
       await rm(weights, { force: true });
     }
+  });
+
+  it('writes built blobs into the staged folder', async () => {
+    const src = await stageModel(externalBiasModel('params.bin', 0, n), [{ location: 'params.bin', data: new Uint8Array(b.buffer) }], join(dir, 'cache3'));
+    assert.ok(src.onnxPath);
+    assert.deepEqual(await runBias(src), want);
   });
 
   it('loads external data given as bytes', async () => {
@@ -82,10 +88,10 @@ describe('external data', () => {
 
   it('refuses locations outside the model folder', async () => {
     for (const location of ['../w.safetensors', '/etc/w.safetensors', 'a/../../w.safetensors', ''])
-      await assert.rejects(stageModel(new Uint8Array(1), [{ location, file: '/dev/null' }], dir), /must be a relative path inside the model folder/);
+      await assert.rejects(stageModel(new Uint8Array(1), [{ location, path: '/dev/null' }], dir), /must be a relative path inside the model folder/);
   });
 
   it('names a missing weight file', async () => {
-    await assert.rejects(stageModel(new Uint8Array(1), [{ location: 'w.safetensors', file: join(dir, 'nope.safetensors') }], dir), /nope\.safetensors .*ENOENT/);
+    await assert.rejects(stageModel(new Uint8Array(1), [{ location: 'w.safetensors', path: join(dir, 'nope.safetensors') }], dir), /nope\.safetensors .*ENOENT/);
   });
 });
