@@ -1,0 +1,193 @@
+// Composite layers built from the primitives in ops.ts; they need no gradient rules of their own.
+// Layers that own weights take the module name and declare `<scope>.<name>.weight` / `.bias`
+// exactly as the diffusers/transformers checkpoints name them. Functional variants (`*With`)
+// take the weights as values, for LoRA, weight sharing or tests.
+import * as op from './ops';
+import type { Value } from './types';
+import type { Dim } from './types';
+
+const SQRT2 = Math.SQRT2;
+
+function scoped<T>(x: Value, name: string, fn: () => T): T {
+  return (x.graph as import('./graph').Graph).scope(name, fn);
+}
+function param(x: Value, local: string, shape: number[]): Value {
+  return (x.graph as import('./graph').Graph).param(local, x.dtype, shape);
+}
+
+// ── linear layers ────────────────────────────────────────────────────────────────────────────────
+
+/** y = x Wᵀ + b with W [out, in] (torch.nn.Linear layout). */
+export function linearWith(x: Value, w: Value, b?: Value): Value {
+  const y = op.MatMul(x, op.Transpose(w, [1, 0]));
+  return b ? op.Add(y, b) : y;
+}
+export function linear(x: Value, name: string, outFeatures: number, opts: { bias?: boolean } = {}): Value {
+  const inF = x.shape[x.rank - 1] as number;
+  return scoped(x, name, () => linearWith(x, param(x, 'weight', [outFeatures, inF]), opts.bias === false ? undefined : param(x, 'bias', [outFeatures])));
+}
+
+export interface Conv2dOptions {
+  kernel: number;
+  stride?: number;
+  padding?: number;
+  groups?: number;
+  bias?: boolean;
+}
+export function conv2dWith(x: Value, w: Value, b: Value | undefined, o: { stride?: number; padding?: number; groups?: number } = {}): Value {
+  const p = o.padding ?? 0;
+  const s = o.stride ?? 1;
+  return op.Conv(x, w, b, { strides: [s, s], pads: [p, p, p, p], group: o.groups ?? 1 });
+}
+export function conv2d(x: Value, name: string, outChannels: number, o: Conv2dOptions): Value {
+  const c = x.shape[1] as number;
+  const k = o.kernel;
+  return scoped(x, name, () =>
+    conv2dWith(x, param(x, 'weight', [outChannels, c / (o.groups ?? 1), k, k]), o.bias === false ? undefined : param(x, 'bias', [outChannels]), o),
+  );
+}
+
+// ── normalisation ────────────────────────────────────────────────────────────────────────────────
+
+/** (x - mean) / sqrt(var + eps) over `axes` (biased variance, two-pass for accuracy). Written as
+ *  ReduceMean → Sub → Pow 2 → ReduceMean → Add → Sqrt → Div, the pattern ORT's LayerNorm fusion
+ *  recognises, so inference graphs get the fused kernel while autodiff sees plain primitives. */
+export function standardize(x: Value, axes: number[], eps: number): Value {
+  const d = op.Sub(x, op.ReduceMean(x, axes));
+  return op.Div(d, op.Sqrt(op.Add(op.ReduceMean(op.Pow(d, 2), axes), eps)));
+}
+
+export function layerNormWith(x: Value, w: Value | undefined, b: Value | undefined, eps = 1e-5): Value {
+  let y = standardize(x, [-1], eps);
+  if (w) y = op.Mul(y, w);
+  return b ? op.Add(y, b) : y;
+}
+export function layerNorm(x: Value, name: string, opts: { eps?: number; affine?: boolean } = {}): Value {
+  const c = x.shape[x.rank - 1] as number;
+  const affine = opts.affine !== false;
+  return scoped(x, name, () => layerNormWith(x, affine ? param(x, 'weight', [c]) : undefined, affine ? param(x, 'bias', [c]) : undefined, opts.eps ?? 1e-5));
+}
+
+/** torch.nn.GroupNorm on [N, C, ...]: statistics per (sample, group), affine per channel.
+ *  Composed (reshape → standardize → reshape → scale/shift) rather than ONNX GroupNormalization:
+ *  that op's scale/bias meaning changed at opset 21 (per-group before), ORT's CPU kernel is a
+ *  function expansion anyway, and the composite is differentiated by the existing rules. */
+export function groupNormWith(x: Value, groups: number, w: Value | undefined, b: Value | undefined, eps = 1e-5): Value {
+  const c = x.shape[1] as number;
+  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels not divisible by ${groups} groups (${x.name})`);
+  const y = op.Reshape(standardize(op.Reshape(x, [0, groups, -1]), [2], eps), x.shape.map((d, i) => (i === 0 ? 0 : d)));
+  const bshape = [c, ...Array(x.rank - 2).fill(1)];
+  let out = w ? op.Mul(y, op.Reshape(w, bshape)) : y;
+  if (b) out = op.Add(out, op.Reshape(b, bshape));
+  return out;
+}
+export function groupNorm(x: Value, name: string, groups: number, opts: { eps?: number; affine?: boolean } = {}): Value {
+  const c = x.shape[1] as number;
+  const affine = opts.affine !== false;
+  return scoped(x, name, () => groupNormWith(x, groups, affine ? param(x, 'weight', [c]) : undefined, affine ? param(x, 'bias', [c]) : undefined, opts.eps ?? 1e-5));
+}
+
+// ── activations ──────────────────────────────────────────────────────────────────────────────────
+
+export const silu = (x: Value) => op.Mul(x, op.Sigmoid(x));
+/** Exact GELU, in the Div → Erf → Add → Mul → Mul order ORT's Gelu fusion matches. */
+export const gelu = (x: Value) => op.Mul(op.Mul(x, op.Add(op.Erf(op.Div(x, SQRT2)), 1)), 0.5);
+/** GELU, tanh approximation (torch approximate='tanh'). */
+export const geluTanh = (x: Value) =>
+  op.Mul(op.Mul(x, 0.5), op.Add(op.Tanh(op.Mul(op.Add(x, op.Mul(op.Pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
+/** CLIP's quick_gelu: x·σ(1.702x). */
+export const quickGelu = (x: Value) => op.Mul(x, op.Sigmoid(op.Mul(x, 1.702)));
+export const softmax = (x: Value, axis = -1) => op.Softmax(x, axis);
+
+/** diffusers GEGLU: proj to 2·inner, split in (hidden, gate), hidden · gelu(gate). */
+export function geglu(x: Value, name: string, inner: number): Value {
+  const [h, gate] = chunk(linear(x, name, 2 * inner), 2, -1);
+  return op.Mul(h, gelu(gate));
+}
+
+// ── layout helpers ───────────────────────────────────────────────────────────────────────────────
+
+export function split(x: Value, sizes: number[], axis: number): Value[] {
+  let at = 0;
+  return sizes.map((n) => op.Slice(x, [at], [(at += n)], [axis]));
+}
+export function chunk(x: Value, n: number, axis: number): Value[] {
+  const a = axis < 0 ? axis + x.rank : axis;
+  const size = x.shape[a] as number;
+  if (size % n !== 0) throw new Error(`chunk: axis ${axis} of ${x} is not divisible by ${n}`);
+  return split(x, Array(n).fill(size / n), a);
+}
+
+/** Nearest-neighbour 2× upsampling of [N, C, H, W] (F.interpolate(scale_factor=2, mode='nearest')):
+ *  reshape → expand → reshape, whose gradient (a sum over each 2×2 block) comes from Expand's rule. */
+export function upsampleNearest2x(x: Value): Value {
+  const [, c, h, w] = x.shape as [Dim, number, number, number];
+  const e = op.Expand(op.Reshape(x, [0, c, h, 1, w, 1]), [1, 1, 1, 2, 1, 2]);
+  return op.Reshape(e, [0, c, 2 * h, 2 * w]);
+}
+
+// ── attention ────────────────────────────────────────────────────────────────────────────────────
+
+export interface AttentionOptions {
+  /** Queries per chunk; default keeps each score block ≤ maxScoreElements. */
+  queryChunk?: number;
+  maxScoreElements?: number;
+}
+
+/** Multi-head scaled dot-product attention. q [B, Lq, H·d], k/v [B, Lk, H·d] → [B, Lq, H·d].
+ *  Chunked over queries so the [B, H, Lq, Lk] score matrix is never materialised whole (at SD
+ *  64×64 it is 512 MiB per batch item); each chunk's softmax is exact, so chunking is lossless. */
+export function attention(q: Value, k: Value, v: Value, heads: number, o: AttentionOptions = {}): Value {
+  const [, lq, hd] = q.shape as [Dim, number, number];
+  const lk = k.shape[1] as number;
+  if (hd % heads !== 0) throw new Error(`attention: width ${hd} not divisible by ${heads} heads`);
+  const d = hd / heads;
+  const split = (x: Value, l: number, perm: number[]) => op.Transpose(op.Reshape(x, [0, l, heads, d]), perm);
+  const qh = op.Mul(split(q, lq, [0, 2, 1, 3]), 1 / Math.sqrt(d)); // scale q (Lq·d) rather than scores (Lq·Lk)
+  const kt = split(k, lk, [0, 2, 3, 1]); // [B, H, d, Lk]
+  const vh = split(v, lk, [0, 2, 1, 3]); // [B, H, Lk, d]
+  const b = typeof q.shape[0] === 'number' ? q.shape[0] : 1;
+  const chunkSize = o.queryChunk ?? Math.max(1, Math.floor((o.maxScoreElements ?? 2 ** 25) / (b * heads * lk)));
+  const outs: Value[] = [];
+  for (let s = 0; s < lq; s += chunkSize) {
+    const qc = chunkSize >= lq ? qh : op.Slice(qh, [s], [Math.min(lq, s + chunkSize)], [2]);
+    outs.push(op.MatMul(op.Softmax(op.MatMul(qc, kt), -1), vh));
+  }
+  return op.Reshape(op.Transpose(op.Concat(outs, 2), [0, 2, 1, 3]), [0, lq, hd]);
+}
+
+// ── embeddings ───────────────────────────────────────────────────────────────────────────────────
+
+/** Frequencies of diffusers' get_timestep_embedding, computed in float32 steps as torch does. */
+export function timestepFrequencies(dim: number, downscaleFreqShift: number, maxPeriod = 10000): Float32Array {
+  const half = Math.floor(dim / 2);
+  const f = new Float32Array(half);
+  const c = Math.fround(-Math.log(maxPeriod));
+  for (let i = 0; i < half; i++) f[i] = Math.exp(Math.fround(Math.fround(c * i) / (half - downscaleFreqShift)));
+  return f;
+}
+
+/** Sinusoidal timestep embedding (diffusers get_timestep_embedding): t [B] float → [B, dim]. */
+export function timestepEmbedding(t: Value, dim: number, o: { flipSinToCos: boolean; downscaleFreqShift: number; scale?: number; maxPeriod?: number }): Value {
+  const half = Math.floor(dim / 2);
+  const freqs = t.graph.constant(timestepFrequencies(dim, o.downscaleFreqShift, o.maxPeriod), t.dtype, [1, half], 'timestep_freqs');
+  let arg = op.Mul(op.Reshape(t, [0, 1]), freqs);
+  if (o.scale !== undefined && o.scale !== 1) arg = op.Mul(arg, o.scale);
+  const parts = o.flipSinToCos ? [op.Cos(arg), op.Sin(arg)] : [op.Sin(arg), op.Cos(arg)];
+  let emb = op.Concat(parts, 1);
+  if (dim % 2 === 1) emb = op.Pad(emb, [0, 0, 0, 1]);
+  return emb;
+}
+
+export function embedding(ids: Value, name: string, num: number, dim: number, dtype: Value['dtype'] = 'float32'): Value {
+  const g = ids.graph as import('./graph').Graph;
+  return g.scope(name, () => op.Gather(g.param('weight', dtype, [num, dim]), ids, 0));
+}
+
+// ── losses ───────────────────────────────────────────────────────────────────────────────────────
+
+/** Mean squared error over all elements (torch F.mse_loss, reduction='mean'). */
+export function mseLoss(a: Value, b: Value): Value {
+  const d = op.Sub(a, b);
+  return op.ReduceMean(op.Mul(d, d), a.shape.map((_, i) => i), false);
+}

@@ -1,0 +1,233 @@
+// Graph → ONNX ModelProto bytes. One node per primitive; static shape-like attributes (Reshape's
+// shape, Slice's starts, Reduce axes, Pad pads) become int64 initializers; parameters become
+// initializers (inline bytes, external data pointing into a .safetensors in place, or a separate
+// blob) or, when trainable, graph inputs.
+import { relative, basename, isAbsolute, sep } from 'node:path';
+import type { Graph } from '../graph/graph';
+import { numel } from '../graph/shape';
+import type { Dim, DType, Value } from '../graph/types';
+import {
+  type AttrValue,
+  type NodeMsg,
+  type TensorMsg,
+  type ValueInfoMsg,
+  DATA_TYPE,
+  DTYPE_SIZE,
+  IR_FOR_OPSET,
+  VERSIONS,
+  encodeModel,
+  makeExternalTensor,
+  makeNode,
+  makeTensor,
+  makeValueInfo,
+} from './builder';
+import { encodeValues } from './values';
+
+/** safetensors dtype names are accepted too, so a StEntry's dtype can be passed straight through. */
+export type WeightDType = DType | 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
+export type WeightSource =
+  | { kind: 'file'; path: string; offset: number; length: number; dtype: WeightDType }
+  | { kind: 'bytes'; data: Uint8Array; dtype: WeightDType };
+
+export interface EmitOptions {
+  /** Bytes of each frozen parameter, by its full name (e.g. `conv_in.weight`). */
+  weights?: (name: string, param: Value<'Param'>) => WeightSource;
+  opset?: number;
+  irVersion?: number;
+  /** Folder the .onnx will be written to: file sources get locations relative to it (they must lie
+   *  inside it: ORT refuses absolute paths and `..`). Without it, locations are file base names and
+   *  the runtime passes the bytes as externalData. */
+  modelDir?: string;
+  /** Put 'bytes' sources in one external blob with this location instead of inline. */
+  bytesLocation?: string;
+}
+
+/** A file the model's external data refers to: `path` (a file on disk) or `data` (a built blob). */
+export interface ExternalFile { location: string; path?: string; data?: Uint8Array }
+export interface IOInfo { name: string; dtype: DType; shape: Dim[] }
+export interface EmitResult {
+  bytes: Uint8Array;
+  externalFiles: ExternalFile[];
+  inputs: IOInfo[];
+  outputs: IOInfo[];
+}
+
+const ST_DTYPES: Record<string, DType> = { F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
+export function weightDType(d: WeightDType): DType {
+  const t = ST_DTYPES[d] ?? (d as DType);
+  if (!(t in DTYPE_SIZE)) throw new Error(`onnx: unsupported weight dtype "${d}"`);
+  return t;
+}
+
+/** ONNX attributes of each op (those stored as inputs are handled in `extraInputs`). */
+function attributes(v: Value): Record<string, AttrValue> {
+  const a = v.attrs as Record<string, unknown>;
+  switch (v.op) {
+    case 'Conv':
+    case 'ConvTranspose': {
+      const out: Record<string, AttrValue> = { strides: a.strides as number[], pads: a.pads as number[], dilations: a.dilations as number[], group: a.group as number };
+      out.kernel_shape = v.inputs[1].shape.slice(2) as number[];
+      if (v.op === 'ConvTranspose') out.output_padding = a.output_padding as number[];
+      return out;
+    }
+    case 'ReduceSum':
+    case 'ReduceMean':
+      return { keepdims: a.keepdims as number };
+    case 'Softmax':
+    case 'Concat':
+    case 'Gather':
+      return { axis: a.axis as number };
+    case 'Transpose':
+      return { perm: a.perm as number[] };
+    case 'Cast':
+      return { to: DATA_TYPE[a.to as DType] };
+    case 'ScatterND':
+      return { reduction: a.reduction as string };
+    default:
+      return {};
+  }
+}
+
+export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
+  const opset = opts.opset ?? VERSIONS.opset;
+  const nodes: NodeMsg[] = [];
+  const initializers: TensorMsg[] = [];
+  const inputs: ValueInfoMsg[] = [];
+  const ioIn: IOInfo[] = [];
+  const names = new Map<number, string>();
+  const files = new Map<string, ExternalFile>();
+  const blob: Uint8Array[] = [];
+  let blobSize = 0;
+  const symDims = new Map<string, string>();
+
+  const int64 = (name: string, vals: readonly number[], dims: number[] = [vals.length]) => {
+    initializers.push(makeTensor(name, 'int64', dims, encodeValues(vals, 'int64')));
+    return name;
+  };
+  /** A shape input; symbolic dims are read from the graph input that defines them at runtime. */
+  const shapeInput = (owner: string, shape: readonly Dim[]): string => {
+    if (shape.every((d) => typeof d === 'number')) return int64(`${owner}/shape`, shape as number[]);
+    const parts = shape.map((d, i) => {
+      if (typeof d === 'number') return int64(`${owner}/shape_${i}`, [d]);
+      const src = graph.symbols.get(d);
+      if (!src) throw new Error(`onnx: symbolic dim "${d}" of ${owner} is defined by no graph input`);
+      if (!symDims.has(d)) {
+        const out = `${d}/dim`;
+        nodes.push(makeNode('Shape', [src.input.name], [out], { start: src.axis, end: src.axis + 1 }));
+        symDims.set(d, out);
+      }
+      return symDims.get(d)!;
+    });
+    nodes.push(makeNode('Concat', parts, [`${owner}/shape`], { axis: 0 }));
+    return `${owner}/shape`;
+  };
+  const extraInputs = (v: Value): string[] => {
+    const a = v.attrs as Record<string, number[] | Dim[]>;
+    switch (v.op) {
+      case 'Reshape':
+      case 'Expand':
+        return [shapeInput(v.name, a.shape)];
+      case 'ReduceSum':
+      case 'ReduceMean':
+        return [int64(`${v.name}/axes`, a.axes as number[])];
+      case 'Slice':
+        return [int64(`${v.name}/starts`, a.starts as number[]), int64(`${v.name}/ends`, a.ends as number[]), int64(`${v.name}/axes`, a.axes as number[]), int64(`${v.name}/steps`, a.steps as number[])];
+      case 'Pad':
+        return [int64(`${v.name}/pads`, a.pads as number[])];
+      default:
+        return [];
+    }
+  };
+
+  const param = (p: Value<'Param'>) => {
+    if (p.attrs.trainable) {
+      inputs.push(makeValueInfo(p.name, p.dtype, p.shape));
+      ioIn.push({ name: p.name, dtype: p.dtype, shape: [...p.shape] });
+      return p.name;
+    }
+    if (!opts.weights) throw new Error(`onnx: frozen parameter "${p.name}" needs bytes, but emitModel got no weights() source`);
+    const src = opts.weights(p.name, p);
+    const dtype = weightDType(src.dtype);
+    const dims = p.shape as number[];
+    let t: TensorMsg;
+    if (src.kind === 'file') {
+      const location = fileLocation(src.path, opts.modelDir, p.name);
+      files.set(location, { location, path: src.path });
+      t = makeExternalTensor(p.name, dtype, dims, location, src.offset, src.length);
+    } else if (opts.bytesLocation) {
+      const want = numel(dims) * DTYPE_SIZE[dtype];
+      if (src.data.byteLength !== want) throw new Error(`onnx: parameter "${p.name}" has ${src.data.byteLength} bytes, but ${dtype}[${dims}] needs ${want}`);
+      t = makeExternalTensor(p.name, dtype, dims, opts.bytesLocation, blobSize, want);
+      blob.push(src.data);
+      blobSize += want;
+    } else {
+      t = makeTensor(p.name, dtype, dims, src.data);
+    }
+    initializers.push(t);
+    if (dtype === p.dtype) return p.name;
+    // Stored dtype differs from the compute dtype (e.g. F16 on disk, float32 compute): cast once.
+    const cast = `${p.name}/as_${p.dtype}`;
+    nodes.push(makeNode('Cast', [p.name], [cast], { to: DATA_TYPE[p.dtype] }));
+    return cast;
+  };
+
+  const live = reachable(graph.outputs.map((o) => o.value));
+  for (const v of graph.values) {
+    if (!live.has(v.id)) continue;
+    switch (v.op) {
+      case 'Input':
+        inputs.push(makeValueInfo(v.name, v.dtype, v.shape));
+        ioIn.push({ name: v.name, dtype: v.dtype, shape: [...v.shape] });
+        names.set(v.id, v.name);
+        break;
+      case 'Param':
+        names.set(v.id, param(v as Value<'Param'>));
+        break;
+      case 'Constant':
+        initializers.push(makeTensor(v.name, v.dtype, v.shape as number[], encodeValues((v as Value<'Constant'>).attrs.values, v.dtype)));
+        names.set(v.id, v.name);
+        break;
+      default:
+        nodes.push(makeNode(v.op, [...v.inputs.map((x) => names.get(x.id)!), ...extraInputs(v)], [v.name], attributes(v)));
+        names.set(v.id, v.name);
+    }
+  }
+  const outputs: ValueInfoMsg[] = [];
+  const ioOut: IOInfo[] = [];
+  for (const { name, value } of graph.outputs) {
+    const src = names.get(value.id)!;
+    if (src !== name) nodes.push(makeNode('Identity', [src], [name]));
+    outputs.push(makeValueInfo(name, value.dtype, value.shape));
+    ioOut.push({ name, dtype: value.dtype, shape: [...value.shape] });
+  }
+  if (opts.bytesLocation && blob.length) {
+    const data = new Uint8Array(blobSize);
+    let at = 0;
+    for (const b of blob) data.set(b, (at += b.byteLength) - b.byteLength);
+    files.set(opts.bytesLocation, { location: opts.bytesLocation, data });
+  }
+  const bytes = encodeModel({ name: graph.name, node: nodes, initializer: initializers, input: inputs, output: outputs }, opset, opts.irVersion ?? IR_FOR_OPSET[opset]);
+  return { bytes, externalFiles: [...files.values()], inputs: ioIn, outputs: ioOut };
+}
+
+/** Values the outputs depend on. */
+export function reachable(roots: readonly Value[]): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...roots];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v.id)) continue;
+    seen.add(v.id);
+    stack.push(...v.inputs);
+  }
+  return seen;
+}
+
+function fileLocation(path: string, modelDir: string | undefined, param: string): string {
+  if (!modelDir) return basename(path);
+  const rel = relative(modelDir, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new Error(`onnx: weights of "${param}" are in ${path}, outside the model folder ${modelDir}; ORT only reads external data at or below the model's folder`);
+  }
+  return rel.split(sep).join('/');
+}

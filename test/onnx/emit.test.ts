@@ -1,0 +1,132 @@
+// ONNX emission: versions, names, initializers inline / as external data pointing into a
+// .safetensors file in place (offset = 8 + headerLen + begin) / as a separate blob, F16 weights
+// with float32 compute, trainable parameters as inputs, and the errors that name the problem.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { Graph } from '../../sidecar/graph/graph';
+import * as nn from '../../sidecar/graph/nn';
+import { evaluate } from '../../sidecar/graph/reference-eval';
+import { decodeModel, makeTensor } from '../../sidecar/onnx/builder';
+import { emitModel, type WeightSource } from '../../sidecar/onnx/emit';
+import { encodeValues, toHalfBits } from '../../sidecar/onnx/values';
+import { assertClose, randArr, rng } from '../graph/helpers';
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** A minimal safetensors writer (the format: u64 header length, JSON header, data). The header is
+ *  deliberately given an odd length so tensor offsets are unaligned. */
+function writeSafetensors(path: string, tensors: Record<string, { dtype: 'F32' | 'F16'; shape: number[]; bytes: Uint8Array }>) {
+  const header: Record<string, unknown> = {};
+  let at = 0;
+  for (const [k, t] of Object.entries(tensors)) {
+    header[k] = { dtype: t.dtype, shape: t.shape, data_offsets: [at, at + t.bytes.byteLength] };
+    at += t.bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  if (json.length % 2 === 0) json += ' ';
+  const out = Buffer.alloc(8 + json.length + at);
+  out.writeBigUInt64LE(BigInt(json.length), 0);
+  out.write(json, 8, 'latin1');
+  let o = 8 + json.length;
+  for (const t of Object.values(tensors)) {
+    out.set(t.bytes, o);
+    o += t.bytes.byteLength;
+  }
+  writeFileSync(path, out);
+  return { dataStart: 8 + json.length, header: header as Record<string, { data_offsets: [number, number] }> };
+}
+
+function convNet() {
+  const g = new Graph('tiny');
+  const x = g.input('sample', 'float32', [1, 2, 5, 5]);
+  const y = g.scope('down_blocks.0', () => nn.conv2d(nn.silu(x), 'conv', 3, { kernel: 3, padding: 1, stride: 2 }));
+  g.output(y, 'out');
+  return { g, x, y };
+}
+
+test('emitted model: opset 21 / IR 10, initializers named like the weight keys, node names scoped', () => {
+  const { g } = convNet();
+  const w = (n: string) => ({ kind: 'bytes', data: new Uint8Array(n.endsWith('weight') ? 3 * 2 * 9 * 4 : 12), dtype: 'float32' }) as WeightSource;
+  const m = decodeModel(emitModel(g, { weights: w }).bytes);
+  assert.equal(m.ir_version, 10);
+  assert.equal(m.opset_import[0].version, 21);
+  assert.deepEqual(m.graph.initializer.map((t) => t.name).filter((n) => !n.includes('/')), ['down_blocks.0.conv.weight', 'down_blocks.0.conv.bias']);
+  assert.ok(m.graph.node.some((n) => n.op_type === 'Conv' && n.name === 'down_blocks.0.conv.Conv'), m.graph.node.map((n) => n.name).join());
+});
+
+test('external data into a .safetensors in place (F16 on disk → Cast to float32), from a path and from bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emit-'));
+  const r = rng(11);
+  const w = randArr([3, 2, 3, 3], r);
+  const b = randArr([3], r);
+  const wBytes = encodeValues(w.data, 'float16');
+  const st = writeSafetensors(join(dir, 'unet.safetensors'), {
+    'down_blocks.0.conv.bias': { dtype: 'F32', shape: [3], bytes: encodeValues(b.data, 'float32') },
+    'down_blocks.0.conv.weight': { dtype: 'F16', shape: [3, 2, 3, 3], bytes: wBytes },
+  });
+  const { g, y } = convNet();
+  const emitted = emitModel(g, {
+    modelDir: dir,
+    weights: (name) => {
+      const [begin, end] = st.header[name].data_offsets;
+      return { kind: 'file', path: join(dir, 'unet.safetensors'), offset: st.dataStart + begin, length: end - begin, dtype: name.endsWith('weight') ? 'F16' : 'F32' };
+    },
+  });
+  assert.deepEqual(emitted.externalFiles, [{ location: 'unet.safetensors', path: join(dir, 'unet.safetensors') }]);
+  writeFileSync(join(dir, 'model.onnx'), emitted.bytes);
+  const x = randArr([1, 2, 5, 5], r);
+  const wHalf = { shape: w.shape, data: w.data.map((v) => halfToFloat(toHalfBits(v))) };
+  const [want] = evaluate([y], { sample: x, 'down_blocks.0.conv.weight': wHalf, 'down_blocks.0.conv.bias': { shape: [3], data: b.data.map(Math.fround) } });
+  const feeds = { sample: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) };
+  const fromPath = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+  const got1 = (await fromPath.run(feeds)).out;
+  assertClose({ shape: [...got1.dims], data: Float64Array.from(got1.data as Float32Array) }, want, 1e-5, 1e-5, 'from path');
+  const fromBytes = await ort.InferenceSession.create(emitted.bytes, { externalData: [{ path: 'unet.safetensors', data: readFileSync(join(dir, 'unet.safetensors')) }] });
+  const got2 = (await fromBytes.run(feeds)).out;
+  assertClose({ shape: [...got2.dims], data: Float64Array.from(got2.data as Float32Array) }, want, 1e-5, 1e-5, 'from bytes');
+});
+
+test('bytes sources gathered into one external blob', async () => {
+  const { g, y } = convNet();
+  const r = rng(12);
+  const data = { 'down_blocks.0.conv.weight': randArr([3, 2, 3, 3], r), 'down_blocks.0.conv.bias': randArr([3], r) };
+  const emitted = emitModel(g, { bytesLocation: 'weights.bin', weights: (n) => ({ kind: 'bytes', data: encodeValues(data[n as keyof typeof data].data, 'float32'), dtype: 'F32' }) });
+  assert.equal(emitted.externalFiles.length, 1);
+  assert.equal(emitted.externalFiles[0].data!.byteLength, (54 + 3) * 4);
+  const s = await ort.InferenceSession.create(emitted.bytes, { externalData: [{ path: 'weights.bin', data: emitted.externalFiles[0].data! }] });
+  const x = randArr([1, 2, 5, 5], r);
+  const got = (await s.run({ sample: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) })).out;
+  assertClose({ shape: [...got.dims], data: Float64Array.from(got.data as Float32Array) }, evaluate([y], { sample: x, ...data })[0], 1e-5, 1e-5, 'blob');
+});
+
+test('trainable parameters are graph inputs; frozen ones without bytes fail by name', () => {
+  const g = new Graph();
+  const x = g.input('x', 'float32', [2, 3]);
+  const w = g.param('lora.down', 'float32', [3, 3], { trainable: true });
+  g.output(nn.linearWith(x, w), 'y');
+  assert.deepEqual(emitModel(g).inputs.map((i) => i.name), ['x', 'lora.down']);
+  const h = new Graph();
+  h.output(h.param('frozen.weight', 'float32', [2]), 'y');
+  assert.throws(() => emitModel(h), /frozen parameter "frozen.weight" needs bytes/);
+});
+
+test('errors name both numbers and the file', () => {
+  assert.throws(() => makeTensor('w', 'float32', [2, 3], new Uint8Array(20)), /"w" has 20 bytes, but float32\[2,3\] needs 24/);
+  const { g } = convNet();
+  assert.throws(
+    () => emitModel(g, { modelDir: '/tmp/models/a', weights: () => ({ kind: 'file', path: '/tmp/other/w.safetensors', offset: 8, length: 216, dtype: 'F32' }) }),
+    /\/tmp\/other\/w.safetensors, outside the model folder \/tmp\/models\/a/,
+  );
+  assert.throws(() => emitModel(g, { weights: () => ({ kind: 'file', path: '/x/w.safetensors', offset: 8, length: 100, dtype: 'F32' }) }), /has 100 bytes, but float32\[3,2,3,3\] needs 216/);
+});
