@@ -1,6 +1,7 @@
 // What makes a good concept identifier: one CLIP token that the text encoder has rarely seen, so
 // training can give it a new meaning without fighting an old one. Checked against the bundled vocab.
-import { clipTokens, loadClipVocab, type ClipVocab } from './clip-bpe';
+import type { ClipTokenizer } from '../sidecar/tokenizer/clip';
+import { bundledTokenizer } from './clip-vocab';
 
 /**
  * Tokens this early in CLIP's merge order are frequent words ("dog" is #1929, "person" #2533); ids
@@ -22,9 +23,9 @@ export interface IdentifierInfo {
   common: boolean;
 }
 
-export function identifierInfo(word: string, vocab: ClipVocab = loadClipVocab()): IdentifierInfo {
-  const tokens = clipTokens(word, vocab);
-  const id = tokens.length === 1 ? vocab.encoder.get(tokens[0]) : undefined;
+export function identifierInfo(word: string, tok: ClipTokenizer = bundledTokenizer()): IdentifierInfo {
+  const tokens = tok.tokenize(word);
+  const id = tokens.length === 1 ? tok.tokenIds(word)[0] : undefined;
   return { word, tokens, id, common: id !== undefined && id < COMMON_TOKEN_ID_LIMIT };
 }
 
@@ -36,11 +37,17 @@ export interface RareIdentifier {
 let rare: RareIdentifier[] | undefined;
 
 /** Suggestions for concept names, each verified to be a single rare token. */
-export function rareIdentifiers(vocab: ClipVocab = loadClipVocab()): RareIdentifier[] {
+export function rareIdentifiers(tokenizer?: ClipTokenizer): RareIdentifier[] {
   if (rare) return rare;
+  let tok: ClipTokenizer;
+  try {
+    tok = tokenizer ?? bundledTokenizer();
+  } catch {
+    return []; // no bundled vocabulary: no suggestions rather than a failure
+  }
   rare = [];
   for (const word of CANDIDATES) {
-    const info = identifierInfo(word, vocab);
+    const info = identifierInfo(word, tok);
     if (info.id !== undefined && info.id >= 30000) rare.push({ word, id: info.id });
   }
   return rare;
