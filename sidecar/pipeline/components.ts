@@ -33,11 +33,7 @@ export async function loadComponent(rt: Runtime, graph: Graph, weights: Componen
       return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
     },
   });
-  const files = externalFiles.map((f) => {
-    if (!f.path) throw new Error(`internal: ${graph.name} emitted an external blob "${f.location}" without a file`);
-    return { location: f.location, file: f.path };
-  });
-  const source = await stageModel(bytes, files, opts.cacheDir ?? defaultCacheDir());
+  const source = await stageModel(bytes, externalFiles, opts.cacheDir ?? defaultCacheDir());
   return rt.load(source, { name: graph.name });
 }
 
