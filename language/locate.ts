@@ -12,8 +12,9 @@ export function blockAt(doc: ConceptDoc, pos: Position): { block?: Block; onHead
     const b = doc.blocks[i];
     const next = doc.blocks[i + 1];
     if (before(pos, b.keywordRange.start)) break;
-    const bodyStart = b.openRange?.end ?? b.nameRange?.end ?? b.keywordRange.end;
-    if (!before(bodyStart, pos) && !(bodyStart.line === pos.line && bodyStart.character === pos.character && b.openRange)) return { block: b, onHeader: true };
+    // The header runs up to the `{` (or, without one, to the end of the keyword's line).
+    const onHeader = b.openRange ? before(pos, b.openRange.end) : pos.line === b.keywordRange.start.line;
+    if (onHeader) return { block: b, onHeader: true };
     const end = b.closeRange?.start ?? next?.keywordRange.start;
     if (!end || before(pos, end) || (pos.line === end.line && pos.character === end.character)) return { block: b, onHeader: false };
   }
