@@ -33,6 +33,11 @@ export class SdModel {
     return new SdModel(await openCheckpoint(path, { configsFrom: opts.configsFrom }), runtime, opts);
   }
 
+  /** Image pixels per latent pixel: 2^(VAE blocks − 1), 8 for SD 1.x (diffusers' vae_scale_factor). */
+  get vaeScale(): number {
+    return 2 ** (this.checkpoint.vae.block_out_channels.length - 1);
+  }
+
   private session(key: string, make: () => Promise<Session>): Promise<Session> {
     let s = this.sessions.get(key);
     if (!s) {
@@ -84,7 +89,7 @@ export class SdModel {
     return paramSpecs((half === 'encoder' ? buildVaeDecoder(cfg, small) : buildVaeEncoder(cfg, small)).params);
   }
 
-  /** latents [B, 4, h, w] (already divided by scaling_factor unless `latentScale`) → decoder output [B, 3, 8h, 8w]. */
+  /** latents [B, 4, h, w] (already divided by scaling_factor unless `latentScale`) → decoder output [B, 3, h·vaeScale, w·vaeScale]. */
   async vaeDecode(latents: Float32Array, size: { batch: number; height: number; width: number }, latentScale = 1): Promise<Float32Array> {
     const cfg = this.checkpoint.vae;
     const s = await this.session(`vae_decoder:${size.batch}:${size.height}:${size.width}:${latentScale}`, () =>

@@ -6,7 +6,7 @@ import { type CaseContext, type CaseHandler, type CaseSpec, keyOf } from './cont
 import { type Check, hintTolerance, maxAbsDiff, ulpTolerance, verdict } from './compare';
 
 /** diffusers class (+ config) → our sampler name. */
-function samplerOf(cls: string, cfg: SchedulerConfig): SamplerName {
+export function samplerOf(cls: string, cfg: SchedulerConfig): SamplerName {
   switch (cls) {
     case 'DDIMScheduler':
       return 'ddim';
