@@ -13,6 +13,8 @@ export interface ProviderReport {
 export interface InitializeParams {
   /** Preferred provider order; the sidecar picks the first that works and says why. */
   providers: ProviderName[];
+  /** CPU threads for ONNX Runtime; 0 or absent lets it decide. */
+  threads?: number;
 }
 export interface InitializeResult {
   version: string;

@@ -11,6 +11,8 @@ export interface GalleryForm {
   steps: number;
   sampler: SamplerName;
   count: number;
+  width: number;
+  height: number;
 }
 
 /** One image, as the webview may show it: `src` is already a webview URI (asWebviewUri). */

@@ -1,0 +1,133 @@
+// Jobs as the user sees them: each started job gets a cancellable progress notification (phase,
+// step, ETA, loss) and a listener for anyone else who watches it (the gallery). The tracker routes
+// the sidecar's JobProgress/JobFinished notifications to the job's listeners.
+import * as vscode from 'vscode';
+import type { JobFinishedParams, JobProgressParams } from '../protocol/sidecar';
+
+export interface JobListener {
+  /** The sidecar accepted the job; `cancel` asks it to stop. */
+  started?(jobId: string, cancel: () => void): void;
+  progress?(p: JobProgressParams): void;
+  finished?(p: JobFinishedParams): void;
+}
+
+interface TrackedJob {
+  jobId: string;
+  title: string;
+  listeners: JobListener[];
+  last?: JobProgressParams;
+  cancel: () => void;
+}
+
+export class JobTracker {
+  private readonly jobs = new Map<string, TrackedJob>();
+  /** Notifications that arrived before `track` (the StartJob response raced them). */
+  private readonly early = new Map<string, (JobProgressParams | JobFinishedParams)[]>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  track(job: TrackedJob): void {
+    this.jobs.set(job.jobId, job);
+    this.changed.fire();
+    for (const event of this.early.get(job.jobId) ?? []) {
+      if ('status' in event) this.finish(event);
+      else this.progress(event);
+    }
+    this.early.delete(job.jobId);
+  }
+
+  progress(p: JobProgressParams): void {
+    const job = this.jobs.get(p.jobId);
+    if (!job) return void this.buffer(p.jobId, p);
+    job.last = p;
+    for (const l of job.listeners) l.progress?.(p);
+    this.changed.fire();
+  }
+
+  finish(p: JobFinishedParams): void {
+    const job = this.jobs.get(p.jobId);
+    if (!job) return void this.buffer(p.jobId, p);
+    this.jobs.delete(p.jobId);
+    for (const l of job.listeners) l.finished?.(p);
+    this.changed.fire();
+  }
+
+  /** Ends every job with a failure (the sidecar went away under them). */
+  failAll(error: string): void {
+    for (const jobId of [...this.jobs.keys()]) this.finish({ jobId, status: 'failed', error });
+    this.early.clear();
+  }
+
+  running(): readonly TrackedJob[] {
+    return [...this.jobs.values()];
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private buffer(jobId: string, event: JobProgressParams | JobFinishedParams): void {
+    const list = this.early.get(jobId) ?? [];
+    list.push(event);
+    this.early.set(jobId, list.slice(-50));
+  }
+}
+
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/** One line for a progress notification, e.g. "denoising 12/30 · ETA 1m 4s · loss 0.0831". */
+export function describeProgress(p: JobProgressParams): string {
+  const parts = [`${p.phase} ${p.step}/${p.total}`];
+  if (p.etaSeconds !== undefined) parts.push(`ETA ${formatEta(p.etaSeconds)}`);
+  if (p.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
+  if (p.message) parts.push(p.message);
+  return parts.join(' · ');
+}
+
+/**
+ * Shows a started job in a cancellable notification until it finishes; resolves with its outcome.
+ * `cancel` asks the sidecar to stop it; the job still ends with JobFinished (status cancelled).
+ */
+export function showJob(
+  tracker: JobTracker,
+  jobId: string,
+  title: string,
+  cancel: () => void,
+  extra: JobListener = {},
+): Promise<JobFinishedParams> {
+  return new Promise((resolveOutcome) => {
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `DreamBooth: ${title}`, cancellable: true },
+      (progress, token) =>
+        new Promise<void>((done) => {
+          let shown = 0;
+          token.onCancellationRequested(cancel);
+          tracker.track({
+            jobId,
+            title,
+            cancel,
+            listeners: [
+              extra,
+              {
+                progress: (p) => {
+                  const fraction = p.total > 0 ? Math.min(1, p.step / p.total) : 0;
+                  const increment = Math.max(0, fraction * 100 - shown);
+                  shown += increment;
+                  progress.report({ increment, message: describeProgress(p) });
+                },
+                finished: (p) => {
+                  done();
+                  resolveOutcome(p);
+                },
+              },
+            ],
+          });
+        }),
+    );
+  });
+}

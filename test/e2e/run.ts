@@ -1,0 +1,252 @@
+// End-to-end: the extension in a real VS Code (code-server) driven by headless Chromium. Builds,
+// stages the extension into a fresh extensions folder, opens a copy of examples/zwx, and checks
+// what a user sees. Screenshots go to test-results/e2e/. code-server and Chromium are always
+// stopped, pass or fail.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startCodeServer, type CodeServer } from './codeServer';
+import { CHROMIUM, CODE_SERVER, NODE24, RESULTS, ROOT } from './paths';
+import { stageExtension } from './stage';
+import { commandPalette, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
+
+const CONCEPT = 'zwx.dreambooth';
+const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
+const hasGrammar = existsSync(join(ROOT, 'syntaxes/dreambooth.tmLanguage.json'));
+const hasGenerate = existsSync(join(ROOT, 'sidecar/pipeline/generate.ts'));
+
+interface Step {
+  name: string;
+  /** Why it cannot run yet (a missing piece another part of the project provides). */
+  skip?: string | false;
+  run(page: Page): Promise<string | void>;
+}
+
+/** 1-based number of the first line of the concept file that contains `text`. */
+function lineOf(text: string): number {
+  const lines = readFileSync(join(ROOT, 'examples/zwx', CONCEPT), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`examples/zwx/${CONCEPT} has no line containing "${text}"`);
+  return i + 1;
+}
+
+const steps: Step[] = [
+  {
+    name: 'workbench loads the workspace',
+    run: async (page) => {
+      await waitWorkbench(page);
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: CONCEPT }).first().waitFor({ timeout: TIMEOUT });
+    },
+  },
+  {
+    name: 'the concept file opens in the DreamBooth language',
+    run: async (page) => {
+      await openFile(page, CONCEPT);
+      const mode = page.locator('[id="status.editor.mode"]');
+      await mode.filter({ hasText: /DreamBooth/i }).waitFor({ timeout: TIMEOUT });
+      return `language mode: ${(await mode.innerText()).trim()}`;
+    },
+  },
+  {
+    name: 'the sidecar starts and the status bar shows its provider',
+    run: async (page) => {
+      const item = page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ });
+      await item.first().waitFor({ timeout: 60_000 });
+      return `status bar: ${(await item.first().innerText()).trim()}`;
+    },
+  },
+  {
+    name: 'keys and strings get different colours',
+    skip: !hasGrammar && 'syntaxes/dreambooth.tmLanguage.json has not landed yet',
+    run: async (page) => {
+      const line = page.locator('.view-line', { hasText: 'instance_prompt' }).first();
+      await line.waitFor({ timeout: TIMEOUT });
+      // No named inner functions here: tsx would wrap them in a helper the page does not have.
+      const colours = await line.evaluate((el) => {
+        const found: { key?: string; string?: string } = {};
+        for (const span of Array.from(el.querySelectorAll('span span'))) {
+          const text = (span.textContent ?? '').replace(/\u00a0/g, ' ').trim();
+          if (text === 'instance_prompt') found.key = getComputedStyle(span).color;
+          if (text.startsWith('"photo')) found.string = getComputedStyle(span).color;
+        }
+        return found;
+      });
+      if (!colours.key || !colours.string) throw new Error(`could not find the key and string tokens: ${JSON.stringify(colours)}`);
+      if (colours.key === colours.string) throw new Error(`key and string have the same colour ${colours.key}`);
+      return `key ${colours.key}, string ${colours.string}`;
+    },
+  },
+  {
+    name: 'an unknown key gets an error diagnostic',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page) => {
+      await goToLine(page, lineOf('size            64x64'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('bogus_key 1');
+      await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Control+Shift+M');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'bogus_key' }).first();
+      await row.waitFor({ timeout: TIMEOUT });
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      await page.keyboard.press('Control+Shift+M'); // close the panel again
+      await openFile(page, CONCEPT);
+      return `problem: ${text}`;
+    },
+  },
+  {
+    name: 'completion offers keys inside a block and inserts one',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page) => {
+      await goToLine(page, lineOf('seed              42'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+Space');
+      const rows = page.locator('.editor-widget.suggest-widget.visible .monaco-list-row');
+      await rows.first().waitFor({ timeout: TIMEOUT });
+      const labels = (await rows.allInnerTexts()).map((t) => t.split('\n')[0]!.trim());
+      const focused = (await page.locator('.editor-widget.suggest-widget.visible .monaco-list-row.focused .label-name').innerText()).trim();
+      const withLabel = page.locator('.monaco-editor .view-line', { hasText: focused });
+      const before = await withLabel.count();
+      await page.keyboard.press('Enter');
+      await page.locator('.editor-widget.suggest-widget.visible').waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await page.waitForFunction(
+        ([label, n]) => Array.from(document.querySelectorAll('.monaco-editor .view-line')).filter((l) => (l.textContent ?? '').includes(label)).length > n,
+        [focused, before] as const,
+        { timeout: TIMEOUT },
+      );
+      await page.keyboard.press('Escape'); // leave snippet mode
+      const inserted = (await page.locator('.monaco-editor .view-line', { hasText: focused }).last().innerText()).replace(/\u00a0/g, ' ');
+      return `offered ${labels.slice(0, 6).join(', ')}…; inserted "${inserted.trim()}"`;
+    },
+  },
+  {
+    name: 'the command palette lists the DreamBooth commands',
+    run: async (page) => {
+      await commandPalette(page, 'DreamBooth');
+      const rows = page.locator('.quick-input-widget .monaco-list-row');
+      await rows.filter({ hasText: 'DreamBooth: Open Gallery' }).first().waitFor({ timeout: TIMEOUT });
+      const titles = (await rows.allInnerTexts()).map((t) => t.split('\n')[0]!.trim());
+      for (const want of ['DreamBooth: Train', 'DreamBooth: Generate Images', 'DreamBooth: Restart Sidecar']) {
+        if (!titles.some((t) => t.startsWith(want))) throw new Error(`"${want}" is not in the palette: ${titles.join(' | ')}`);
+      }
+      await page.screenshot({ path: join(RESULTS, 'palette.png') });
+      await page.keyboard.press('Escape');
+      return titles.join(' | ');
+    },
+  },
+  {
+    name: 'the gallery webview renders and receives its data',
+    run: async (page) => {
+      await runCommand(page, 'DreamBooth: Open Gallery');
+      const frame = webviewFrame(page);
+      await frame.locator('#status', { hasText: 'Ready.' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#sampler').waitFor({ timeout: TIMEOUT });
+      return (await frame.locator('#model').innerText()).trim();
+    },
+  },
+  {
+    name: 'generating from the gallery runs a sidecar job to the end',
+    run: async (page) => {
+      const frame = webviewFrame(page);
+      await frame.locator('#prompt textarea').fill('portrait of zwx person');
+      await frame.locator('#steps input').fill('2');
+      await frame.locator('#width input').fill('64');
+      await frame.locator('#height input').fill('64');
+      await frame.locator('#generate').click();
+      const status = frame.locator('#status', { hasText: /^(Done\.|Failed: |Cancelled\.)/ });
+      await status.waitFor({ timeout: 120_000 });
+      const text = (await status.innerText()).trim();
+      // The job's progress notification closes when the job ends.
+      await page.locator('.notification-toast', { hasText: 'DreamBooth: Generating' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
+      if (hasGenerate) {
+        if (text !== 'Done.') throw new Error(`generation did not succeed: ${text}`);
+        await frame.locator('#grid img').first().waitFor({ timeout: TIMEOUT });
+        return `${await frame.locator('#grid img').count()} image(s) shown`;
+      }
+      if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/pipeline/generate.ts is missing, got: ${text}`);
+      return `failed as expected without the pipeline: ${text}`;
+    },
+  },
+];
+
+async function main(): Promise<number> {
+  for (const [what, path] of [['Node 24', NODE24], ['code-server', CODE_SERVER], ['Chromium', CHROMIUM]] as const) {
+    if (!existsSync(path)) throw new Error(`${what} is missing at ${path}: run bash test/e2e/install-code-server.sh (and apt-get install chromium)`);
+  }
+  rmSync(RESULTS, { recursive: true, force: true });
+  mkdirSync(RESULTS, { recursive: true });
+  if (process.env.E2E_SKIP_BUILD !== '1') execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+
+  const tmp = mkdtempSync(join(tmpdir(), 'dreambooth-e2e-'));
+  // The example names ../../fixtures/tiny-sd: keep that relation in the copy.
+  const workspace = join(tmp, 'ws', 'examples', 'zwx');
+  cpSync(join(ROOT, 'examples/zwx'), workspace, { recursive: true });
+  symlinkSync(join(ROOT, 'fixtures'), join(tmp, 'ws', 'fixtures'), 'dir');
+  const extensionsDir = join(tmp, 'extensions');
+  stageExtension(extensionsDir);
+
+  let server: CodeServer | undefined;
+  let browser: BrowserContext | undefined;
+  let failures = 0;
+  try {
+    server = await startCodeServer({
+      tmp,
+      extensionsDir,
+      log: join(RESULTS, 'code-server.log'),
+      settings: {
+        'files.autoSave': 'off',
+        'workbench.startupEditor': 'none',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'workbench.tips.enabled': false,
+        'workbench.colorTheme': 'Default Dark Modern',
+        'chat.disableAIFeatures': true,
+        'extensions.ignoreRecommendations': true,
+        'telemetry.telemetryLevel': 'off',
+        'security.workspace.trust.enabled': false,
+        'dreambooth.defaultModel': join(ROOT, 'fixtures/tiny-sd'),
+      },
+    });
+    browser = await chromium.launchPersistentContext(join(tmp, 'chromium'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1440, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(TIMEOUT);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    for (const [i, step] of steps.entries()) {
+      const shot = join(RESULTS, `${String(i + 1).padStart(2, '0')}-${step.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+      if (step.skip) {
+        console.log(`- SKIP ${step.name} (${step.skip})`);
+        continue;
+      }
+      try {
+        const detail = await step.run(page);
+        console.log(`✓ ${step.name}${detail ? `: ${detail}` : ''}`);
+      } catch (e) {
+        failures++;
+        console.log(`✗ ${step.name}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      await page.screenshot({ path: shot }).catch(() => {});
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (server && existsSync(join(server.userDataDir, 'logs'))) cpSync(join(server.userDataDir, 'logs'), join(RESULTS, 'logs'), { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(failures ? `\n${failures} end-to-end check(s) failed; screenshots and logs in ${RESULTS}` : `\nall end-to-end checks passed; screenshots in ${RESULTS}`);
+  return failures ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`e2e: ${(e as Error).stack}`);
+    process.exit(1);
+  },
+);
