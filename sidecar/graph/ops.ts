@@ -99,6 +99,7 @@ export function ConvTranspose(x: Value, w: Value, opts: ConvOptions & { output_p
 
 function reduce<K extends 'ReduceSum' | 'ReduceMean'>(op: K, x: Value, axes: number[], keepdims: boolean): Value<K> {
   const ax = [...new Set(axes.map((a) => normAxis(a, x.rank, op)))].sort((p, q) => p - q);
+  if (ax.length === 0) return x as Value<K>; // (ONNX would reduce over all axes for empty axes)
   const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
   return x.graph.node(op, [x], { axes: ax, keepdims: keepdims ? 1 : 0 } as OpAttrs[K], x.dtype, shape);
 }
@@ -163,6 +164,7 @@ export function Slice(x: Value, starts: number[], ends: number[], axes?: number[
 /** Constant zero padding, pads in ONNX order [begin..., end...]. */
 export function Pad(x: Value, pads: number[]): Value {
   if (pads.length !== 2 * x.rank) throw new Error(`Pad: need ${2 * x.rank} pads for ${x}, got ${pads.length}`);
+  if (pads.some((p) => p < 0)) throw new Error(`Pad: negative pads [${pads}] are not supported (use Slice)`);
   if (pads.every((p) => p === 0)) return x;
   const shape = x.shape.map((d, i) => (pads[i] === 0 && pads[x.rank + i] === 0 ? d : staticDim(d, 'Pad axis') + pads[i] + pads[x.rank + i]));
   return x.graph.node('Pad', [x], { pads }, x.dtype, shape);

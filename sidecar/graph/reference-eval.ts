@@ -230,8 +230,8 @@ function softmax(x: Arr, axis: number): Arr {
   return { shape: x.shape, data: out };
 }
 
+/** Casts to integer types truncate; float casts keep the float64 value (the reference is exact math). */
 function round(v: number, to: string): number {
-  if (to === 'float32') return Math.fround(v);
   if (to === 'int64' || to === 'int32') return Math.trunc(v);
   if (to === 'bool') return v ? 1 : 0;
   return v;
@@ -245,6 +245,11 @@ export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>):
   const fail = (m: string): never => {
     throw new Error(`reference: ${m}`);
   };
+  // Bind symbolic dims up front: a backward node may need 'batch' before the input is reached.
+  for (const v of outputs[0]?.graph.values ?? []) {
+    const f = v.op === 'Input' ? feeds[v.name] : undefined;
+    if (f) v.shape.forEach((d, i) => typeof d === 'string' && syms.set(d, f.shape[i]));
+  }
   const ev = (v: Value): Arr => {
     const hit = memo.get(v.id);
     if (hit) return hit;

@@ -86,6 +86,8 @@ export interface GraphLike {
   node<K extends OpType>(op: K, inputs: readonly Value[], attrs: OpAttrs[K], dtype: DType, shape: Shape, name?: string): Value<K>;
   constant(values: ArrayLike<number>, dtype: DType, shape: Shape, name?: string): Value<'Constant'>;
   scalar(value: number, dtype: DType): Value<'Constant'>;
+  scope<T>(name: string | number, fn: () => T): T;
+  readonly values: readonly Value[];
 }
 
 export function isFloat(d: DType): boolean {

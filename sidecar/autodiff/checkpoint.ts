@@ -1,0 +1,49 @@
+// Gradient checkpointing. Values built inside `graph.checkpoint(fn)` carry a region id. When the
+// backward pass first reaches a region, it rebuilds the region's nodes from the region's inputs and
+// differentiates the copies, so the forward copies are dead after the forward pass (ORT frees them)
+// and only the region's inputs stay alive.
+//
+// Two details make ORT honour this: (1) each region input is passed through x + 0·g[0] where g is
+// the incoming gradient, a data dependency that keeps the recomputation from being scheduled
+// during the forward pass; (2) that also makes the copies differ from the originals, so ORT's
+// common-subexpression elimination cannot merge them back. Nodes of the region that depend only
+// on parameters and constants (weight transposes, reshapes) are shared, not copied.
+import * as op from '../graph/ops';
+import type { Value } from '../graph/types';
+
+export class Recompute {
+  private readonly copies = new Map<number, Value>();
+  private readonly done = new Set<number>();
+
+  /** The recomputed copy of region node `v`, building the whole region on first use. */
+  node(v: Value, g: Value): Value {
+    const r = v.region!;
+    if (!this.done.has(r)) this.build(v, r, g);
+    return this.copies.get(v.id) ?? v;
+  }
+
+  private build(from: Value, r: number, g: Value): void {
+    this.done.add(r);
+    const graph = from.graph;
+    const members = graph.values.filter((u) => u.region === r);
+    const inRegion = new Set(members.map((u) => u.id));
+    // 0·g[0] (summed over symbolic axes, which cannot be sliced statically): a dependency on the backward pass
+    const fixed = g.shape.map((_, i) => i).filter((i) => typeof g.shape[i] === 'number');
+    const first = op.Slice(g, fixed.map(() => 0), fixed.map(() => 1), fixed);
+    const anchor = op.Mul(op.ReduceSum(first, first.shape.map((_, i) => i), false), 0);
+    const anchored = new Map<number, Value>();
+    const input = (x: Value): Value => {
+      if (inRegion.has(x.id)) return this.copies.get(x.id) ?? x;
+      if (x.op === 'Param' || x.op === 'Constant' || (x.dtype !== 'float32' && x.dtype !== 'float16' && x.dtype !== 'float64' && x.dtype !== 'bfloat16')) return x;
+      if (!anchored.has(x.id)) anchored.set(x.id, op.Add(x, op.Cast(anchor, x.dtype)));
+      return anchored.get(x.id)!;
+    };
+    graph.scope('recompute', () => {
+      for (const u of members) {
+        const ins = u.inputs.map(input);
+        if (ins.every((x, i) => x === u.inputs[i])) continue; // depends on weights only: share it
+        this.copies.set(u.id, graph.node(u.op, ins, u.attrs, u.dtype, u.shape, u.name));
+      }
+    });
+  }
+}

@@ -1,0 +1,49 @@
+// Convolution gradients in the forms ORT's CPU provider runs fastest (measured, feasibility.md):
+// dx as a Conv with flipped, transposed weights for stride 1 (ConvTranspose otherwise), and dW as
+// pad + k² shifted strided slices + one batched MatMul (≈2.5× faster than a batch-transposed Conv).
+import * as op from '../graph/ops';
+import type { OpAttrs, Shape, Value } from '../graph/types';
+
+type ConvAttrs = OpAttrs['Conv'];
+
+/** Gradient of Conv(x, w) w.r.t. x, given gy. */
+export function convInputGrad(gy: Value, w: Value, xShape: Shape, a: ConvAttrs): Value {
+  const s = xShape.length - 2;
+  const k = w.shape.slice(2) as number[];
+  const flippedPads = [...k, ...k].map((kk, i) => a.dilations[i % s] * (kk - 1) - a.pads[i]);
+  if (a.strides.every((v) => v === 1) && flippedPads.every((p) => p >= 0)) {
+    // w [O, C/G, k…] → per group transpose to [C, O/G, k…], then flip every spatial axis.
+    const [o, cg] = w.shape as number[];
+    const g = a.group;
+    const wt = op.Reshape(op.Transpose(op.Reshape(w, [g, o / g, cg, ...k]), [0, 2, 1, ...k.map((_, i) => 3 + i)]), [g * cg, o / g, ...k]);
+    const flipped = op.Slice(wt, k.map(() => -1), k.map(() => -(2 ** 31)), k.map((_, i) => 2 + i), k.map(() => -1));
+    return op.Conv(gy, flipped, undefined, { strides: a.strides, pads: flippedPads, dilations: a.dilations, group: g });
+  }
+  const output_padding = k.map((kk, i) => {
+    const size = xShape[2 + i] as number;
+    const ho = gy.shape[2 + i] as number;
+    return size - (a.strides[i] * (ho - 1) + a.dilations[i] * (kk - 1) + 1 - a.pads[i] - a.pads[s + i]);
+  });
+  return op.ConvTranspose(gy, w, { ...a, output_padding });
+}
+
+/** Gradient of Conv(x, w) w.r.t. w [O, C/G, kh, kw] (2-d), given gy [N, O, Ho, Wo]. */
+export function convWeightGrad(x: Value, gy: Value, wShape: Shape, a: ConvAttrs): Value {
+  if (x.rank !== 4) throw new Error(`autodiff: Conv weight gradient is implemented for 2-d convolutions, got ${x}`);
+  const [o, cg, kh, kw] = wShape as number[];
+  const [, , ho, wo] = gy.shape as number[];
+  const g = a.group;
+  const [sh, sw] = a.strides;
+  const [dh, dw] = a.dilations;
+  const xp = op.Pad(x, [0, 0, a.pads[0], a.pads[1], 0, 0, a.pads[2], a.pads[3]]);
+  const cols: Value[] = [];
+  for (let ky = 0; ky < kh; ky++)
+    for (let kx = 0; kx < kw; kx++) {
+      const sl = op.Slice(xp, [ky * dh, kx * dw], [ky * dh + sh * (ho - 1) + 1, kx * dw + sw * (wo - 1) + 1], [2, 3], [sh, sw]);
+      cols.push(op.Reshape(sl, [0, g * cg, 1, ho * wo]));
+    }
+  const xcol = op.Reshape(op.Concat(cols, 2), [0, g, cg * kh * kw, ho * wo]); // [N, G, C/G·k², HoWo]
+  const gt = op.Transpose(op.Reshape(gy, [0, g, o / g, ho * wo]), [0, 1, 3, 2]); // [N, G, HoWo, O/G]
+  const dw_ = op.ReduceSum(op.MatMul(xcol, gt), [0], false); // [G, C/G·k², O/G]
+  return op.Reshape(op.Transpose(dw_, [0, 2, 1]), [o, cg, kh, kw]);
+}

@@ -1,0 +1,61 @@
+// Reverse-mode differentiation over the graph IR: the result is more graph nodes (the backward
+// pass), built from the rules table. Walks only the nodes between the targets and `y`,
+// accumulates by addition, and sums every gradient back to its input's shape in one place.
+import * as op from '../graph/ops';
+import type { Shape, Value } from '../graph/types';
+import { Recompute } from './checkpoint';
+import { type VjpRule, rules } from './rules';
+
+/** d(seed · y)/d(wrt) for each of `wrt`; seed defaults to ones (for a scalar loss: dy/dwrt).
+ *  Values in `wrt` that y does not depend on get zeros. */
+export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
+  const graph = y.graph;
+  const targets = new Set(wrt.map((v) => v.id));
+  // Nodes on a path wrt → y: ancestors of y (creation order is topological) that depend on a target.
+  const ancestors = new Set<number>();
+  const stack = [y];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (!ancestors.has(v.id)) (ancestors.add(v.id), stack.push(...v.inputs));
+  }
+  const needs = new Set<number>();
+  const order: Value[] = [];
+  for (const v of graph.values) {
+    if (!ancestors.has(v.id)) continue;
+    if (targets.has(v.id) || v.inputs.some((x) => needs.has(x.id))) (needs.add(v.id), order.push(v));
+  }
+
+  const grads = new Map<number, Value>();
+  grads.set(y.id, seed ?? op.Expand(graph.scalar(1, y.dtype), y.shape));
+  const recompute = new Recompute();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i];
+    const g = grads.get(v.id);
+    if (!g || v.inputs.length === 0) continue;
+    const rule = rules[v.op as keyof typeof rules];
+    if ('noGradient' in rule) throw new Error(`autodiff: no gradient for ${v.op} node "${v.name}": ${rule.noGradient}`);
+    graph.scope(`grad.${v.name}`, () => {
+      const node = v.region === undefined ? v : recompute.node(v, g);
+      const thunks = (rule as VjpRule<typeof v.op>)(node, g);
+      v.inputs.forEach((x, k) => {
+        if (!needs.has(x.id)) return;
+        const t = thunks[k];
+        if (!t) throw new Error(`autodiff: ${v.op} node "${v.name}" has no gradient for its input ${k} ("${x.name}")`);
+        const gx = sumToShape(t(), x.shape);
+        const prev = grads.get(x.id);
+        grads.set(x.id, prev ? op.Add(prev, gx) : gx);
+      });
+    });
+  }
+  return wrt.map((x) => grads.get(x.id) ?? op.Expand(graph.scalar(0, x.dtype), x.shape));
+}
+
+/** Sums a broadcast gradient back to `shape`: over extra leading axes and over axes where the
+ *  input had size 1. The one place broadcasting is handled. */
+export function sumToShape(g: Value, shape: Shape): Value {
+  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  const axes = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+  const summed = axes.length ? op.ReduceSum(g, axes, true) : g;
+  return op.Reshape(summed, shape);
+}

@@ -1,0 +1,125 @@
+// One vector-Jacobian rule per primitive, in one table. A rule gets the node (its inputs and its
+// own output value) and the gradient g of its output, and returns one thunk per input giving that
+// input's gradient; the driver calls only the thunks of inputs that need a gradient (frozen weights
+// cost nothing), and sums results back to each input's shape (so no rule handles broadcasting).
+// The table's type lists every non-leaf op: adding an op without a rule fails the type check.
+import * as op from '../graph/ops';
+import type { OpType, Value } from '../graph/types';
+import { convInputGrad, convWeightGrad } from './conv';
+
+export type Thunk = () => Value;
+export type VjpRule<K extends OpType> = (n: Value<K>, g: Value) => readonly (Thunk | null)[];
+/** Ops that are deliberately not differentiable, with the reason shown in the error. */
+export interface NoGradient { noGradient: string }
+type Leaf = 'Input' | 'Param' | 'Constant';
+export type RuleTable = { [K in Exclude<OpType, Leaf>]: VjpRule<K> | NoGradient };
+
+const T = (x: Value) => op.Transpose(x, [...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2]); // swap last two axes
+const [a0, a1] = [(n: Value) => n.inputs[0], (n: Value) => n.inputs[1]];
+
+export const rules: RuleTable = {
+  Add: (_, g) => [() => g, () => g],
+  Sub: (_, g) => [() => g, () => op.Neg(g)],
+  Mul: (n, g) => [() => op.Mul(g, a1(n)), () => op.Mul(g, a0(n))],
+  Div: (n, g) => [() => op.Div(g, a1(n)), () => op.Neg(op.Div(op.Mul(g, n), a1(n)))],
+  Pow: (n, g) => [() => op.Mul(op.Mul(g, a1(n)), op.Pow(a0(n), op.Sub(a1(n), 1))), () => op.Mul(op.Mul(g, n), op.Log(a0(n)))],
+  Min: { noGradient: 'Min is used by the optimizer only' },
+  Max: { noGradient: 'Max is used by the optimizer only' },
+  Neg: (_, g) => [() => op.Neg(g)],
+  Exp: (n, g) => [() => op.Mul(g, n)],
+  Log: (n, g) => [() => op.Div(g, a0(n))],
+  Sqrt: (n, g) => [() => op.Div(g, op.Mul(n, 2))],
+  Tanh: (n, g) => [() => op.Mul(g, op.Sub(1, op.Mul(n, n)))],
+  Erf: (n, g) => [() => op.Mul(g, op.Mul(op.Exp(op.Neg(op.Mul(a0(n), a0(n)))), 2 / Math.sqrt(Math.PI)))],
+  Sigmoid: (n, g) => [() => op.Mul(g, op.Mul(n, op.Sub(1, n)))],
+  Sin: (n, g) => [() => op.Mul(g, op.Cos(a0(n)))],
+  Cos: (n, g) => [() => op.Neg(op.Mul(g, op.Sin(a0(n))))],
+  Cast: (n, g) => [() => op.Cast(g, a0(n).dtype)],
+  MatMul: (n, g) => [() => op.MatMul(g, T(a1(n))), () => op.MatMul(T(a0(n)), g)],
+  Conv: (n, g) => [
+    () => convInputGrad(g, a1(n), a0(n).shape, n.attrs),
+    () => convWeightGrad(a0(n), g, a1(n).shape, n.attrs),
+    () => op.ReduceSum(g, [0, ...Array.from({ length: g.rank - 2 }, (_, i) => i + 2)], false),
+  ],
+  // ConvTranspose(x, w) is the adjoint of Conv(·, w): dx = Conv(g, w), dw = Conv's dW with roles swapped.
+  ConvTranspose: (n, g) => [
+    () => op.Conv(g, a1(n), undefined, n.attrs),
+    () => convWeightGrad(g, a0(n), a1(n).shape, n.attrs),
+  ],
+  ReduceSum: (n, g) => [() => op.Expand(op.Reshape(g, keptShape(n)), a0(n).shape)],
+  ReduceMean: (n, g) => [() => op.Expand(op.Reshape(op.Div(g, reducedCount(n)), keptShape(n)), a0(n).shape)],
+  Softmax: (n, g) => [() => op.Mul(n, op.Sub(g, op.ReduceSum(op.Mul(g, n), [n.attrs.axis])))],
+  Reshape: (n, g) => [() => op.Reshape(g, a0(n).shape)],
+  Expand: (_, g) => [() => g], // the driver's sum-to-shape reduces over the expanded axes
+  Transpose: (n, g) => [() => op.Transpose(g, inversePerm(n.attrs.perm))],
+  Concat: (n, g) => {
+    let at = 0;
+    return n.inputs.map((x) => {
+      const start = at;
+      at += x.shape[n.attrs.axis] as number;
+      return () => op.Slice(g, [start], [start + (x.shape[n.attrs.axis] as number)], [n.attrs.axis]);
+    });
+  },
+  Slice: (n, g) => [() => unslice(n, g)],
+  Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i] + (d as number)))],
+  Gather: (n, g) => [() => gatherGrad(n, g), null],
+  ScatterND: { noGradient: 'ScatterND (add) is only emitted as the adjoint of Gather' },
+};
+
+function keptShape(n: Value<'ReduceSum' | 'ReduceMean'>): Value['shape'] {
+  return a0(n).shape.map((d, i) => (n.attrs.axes.includes(i) ? 1 : d));
+}
+/** How many elements each mean averaged; symbolic dims are counted at runtime (Σ of ones over them). */
+function reducedCount(n: Value<'ReduceMean'>): Value | number {
+  const dims = n.attrs.axes.map((i) => a0(n).shape[i]);
+  const fixed = dims.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
+  const sym = dims.filter((d) => typeof d === 'string');
+  if (sym.length === 0) return fixed;
+  const ones = op.Expand(n.graph.scalar(1, n.dtype), sym);
+  return op.Mul(op.ReduceSum(ones, sym.map((_, i) => i), false), fixed);
+}
+function inversePerm(p: number[]): number[] {
+  const inv = Array<number>(p.length);
+  p.forEach((v, i) => (inv[v] = i));
+  return inv;
+}
+
+/** Scatters g back to where the slice read from: reverse negative steps, interleave zeros for
+ *  steps > 1, then zero-pad before and after, one axis at a time. */
+function unslice(n: Value<'Slice'>, g: Value): Value {
+  const x = a0(n);
+  let out = g;
+  n.attrs.axes.forEach((ax, i) => {
+    const dim = x.shape[ax] as number;
+    const len = n.shape[ax] as number;
+    let step = n.attrs.steps[i];
+    let first = n.attrs.starts[i];
+    if (len === 0) throw new Error(`autodiff: gradient of empty slice ${n}`);
+    if (step < 0) {
+      out = op.Slice(out, [-1], [-(2 ** 31)], [ax], [-1]);
+      first = first + step * (len - 1);
+      step = -step;
+    }
+    if (step > 1) {
+      const s = [...out.shape];
+      const split = [...s.slice(0, ax + 1), 1, ...s.slice(ax + 1)];
+      const pads = Array(2 * split.length).fill(0);
+      pads[split.length + ax + 1] = step - 1;
+      s[ax] = len * step;
+      out = op.Slice(op.Reshape(op.Pad(op.Reshape(out, split), pads), s), [0], [(len - 1) * step + 1], [ax]);
+    }
+    const pads = Array(2 * out.rank).fill(0);
+    pads[ax] = first;
+    pads[out.rank + ax] = dim - first - ((len - 1) * step + 1);
+    out = op.Pad(out, pads);
+  });
+  return out;
+}
+
+/** Embedding gradient: scatter-add g's rows into zeros shaped like the table (axis 0 only). */
+function gatherGrad(n: Value<'Gather'>, g: Value): Value {
+  const [data, idx] = n.inputs;
+  if (n.attrs.axis !== 0) throw new Error(`autodiff: Gather gradient implemented for axis 0 only (node "${n.name}")`);
+  const zeros = op.Expand(data.graph.scalar(0, data.dtype), data.shape);
+  return op.ScatterNDAdd(zeros, op.Reshape(idx, [...idx.shape, 1]), g);
+}
