@@ -64,15 +64,3 @@ export function guide(pair: Float32Array, g: number): Float32Array {
   }
   return out;
 }
-
-/** decoder output [1, 3, H, W] in about [-1, 1] → RGB bytes [H, W, 3]: clamp(x / 2 + 0.5) · 255, rounded. */
-export function toRgb(decoded: Float32Array, height: number, width: number): Uint8Array {
-  const plane = height * width;
-  const rgb = new Uint8Array(plane * 3);
-  for (let c = 0; c < 3; c++)
-    for (let p = 0; p < plane; p++) {
-      const v = Math.min(1, Math.max(0, decoded[c * plane + p]! / 2 + 0.5));
-      rgb[p * 3 + c] = Math.round(v * 255);
-    }
-  return rgb;
-}
