@@ -88,7 +88,8 @@ export function parseConcept(text: string): ParseResult {
     if (!value) {
       if (next!.kind === 'error') error(next!.range, next!.error ?? 'unexpected input');
       else error(next!.range, `expected a value for "${keyTok.raw}", found "${next!.raw}"`);
-      skipRestOfProperty();
+      // One error per line is enough: skip the rest quietly.
+      while (i < toks.length && toks[i].kind !== 'newline' && toks[i].kind !== 'rbrace') i++;
       return prop;
     }
     i++;

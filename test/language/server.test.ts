@@ -49,6 +49,7 @@ async function open(name: string, text: string): Promise<{ uri: string; diagnost
 }
 
 const at = (line: number, character: number) => ({ line, character });
+const messageOf = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
 const labels = (r: CompletionItem[] | CompletionList | null) => (Array.isArray(r) ? r : (r?.items ?? [])).map((i) => i.label);
 
 before(async () => {
@@ -109,16 +110,16 @@ test('syntax, unknown-key, type and folder diagnostics arrive with precise range
   const { uri, diagnostics } = await open('bad.dreambooth', text);
   const find = (code: string) => diagnostics.filter((d) => d.code === code);
   const unknown = find('unknown-key')[0];
-  assert.match(unknown.message, /did you mean instance_images\?/);
+  assert.match(messageOf(unknown), /did you mean instance_images\?/);
   assert.deepEqual(unknown.range, { start: at(2, 2), end: at(2, 17) });
-  assert.match(find('missing-key')[0].message, /instance_images/);
-  const types = find('type').map((d) => d.message);
+  assert.match(messageOf(find('missing-key')[0]), /instance_images/);
+  const types = find('type').map(messageOf);
   assert.ok(types.some((m) => /steps: numbers are written without quotes/.test(m)), types.join('\n'));
   assert.ok(types.some((m) => /did you mean lora/.test(m)), types.join('\n'));
   assert.ok(types.some((m) => /513x512 is out of range/.test(m)), types.join('\n'));
-  assert.ok(find('missing-key').some((d) => /generate x is missing "prompt"/.test(d.message)));
+  assert.ok(find('missing-key').some((d) => /generate x is missing "prompt"/.test(messageOf(d))));
   const syntax = find('syntax')[0];
-  assert.match(syntax.message, /unterminated string/);
+  assert.match(messageOf(syntax), /unterminated string/);
   assert.equal(syntax.range.start.line, 9);
 
   // The did-you-mean diagnostic carries a quick fix.

@@ -1,0 +1,82 @@
+// resolveConcept: every default applied, computed defaults, absolute paths; loadConcept refuses errors.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { ConceptFileError, loadConcept } from '../../language/load';
+import { parseConcept } from '../../language/parse';
+import { modelLooksLikePath, resolveConcept } from '../../language/resolve';
+import { KEYS } from '../../language/schema';
+
+const root = resolve(__dirname, '..', '..');
+const resolveText = (text: string, dir = '/proj', file?: string) => resolveConcept(parseConcept(text).doc, dir, file);
+
+test('a minimal file gets every documented default', () => {
+  const r = resolveText('concept sks {\n  instance_prompt "photo of sks dog"\n  instance_images "./me"\n}\ngenerate {\n  prompt "sks dog"\n}\n', '/proj', 'dog.dreambooth');
+  assert.equal(r.model, 'runwayml/stable-diffusion-v1-5');
+  assert.equal(r.modelIsPath, false);
+  assert.equal(r.output, '/proj/runs/dog');
+  assert.deepEqual(r.concepts, [{ name: 'sks', instancePrompt: 'photo of sks dog', classPrompt: null, instanceImages: '/proj/me', classImages: '/proj/runs/dog/class/sks', numClassImages: 0 }]);
+  assert.deepEqual(r.train, {
+    method: 'lora', steps: 800, learningRate: 1e-4, batchSize: 1, priorLossWeight: 1, trainTextEncoder: false, resolution: 512, seed: 42, saveEvery: 200,
+    samplePrompt: 'photo of sks dog', loraRank: 4, loraAlpha: 4,
+  });
+  assert.deepEqual(r.generate, { default: { prompt: 'sks dog', negativePrompt: '', count: 4, steps: 30, guidance: 7.5, sampler: 'dpmpp_2m', seed: 42, width: 512, height: 512 } });
+  // The defaults the schema documents (hovers, README) are the ones applied.
+  const camel = (s: string) => s.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+  for (const [scope, block] of [['train', r.train], ['generate', r.generate.default]] as const) {
+    for (const k of KEYS[scope]) {
+      if (typeof k.default === 'number' || typeof k.default === 'boolean' || (typeof k.default === 'string' && k.default !== 'computed')) {
+        assert.equal((block as unknown as Record<string, unknown>)[camel(k.name)], k.default, `${scope}.${k.name}`);
+      }
+    }
+  }
+});
+
+test('computed defaults follow the other values', () => {
+  const r = resolveText('concept a {\n  instance_prompt "photo of a x"\n  class_prompt "photo of a person"\n  instance_images "p"\n}\ntrain {\n  method full\n  lora_rank 16\n}\n');
+  assert.equal(r.train.learningRate, 5e-6);
+  assert.equal(r.train.loraAlpha, 16);
+  assert.equal(r.concepts[0].numClassImages, 200);
+  assert.equal(r.output, '/proj/runs');
+});
+
+test('the example resolves to absolute paths next to it', () => {
+  const { concept } = loadConcept(join(root, 'examples', 'zwx', 'zwx.dreambooth'));
+  assert.equal(concept.model, join(root, 'fixtures', 'tiny-sd'));
+  assert.equal(concept.modelIsPath, true);
+  assert.equal(concept.output, join(root, 'examples', 'zwx', 'runs'));
+  assert.equal(concept.concepts[0].instanceImages, join(root, 'examples', 'zwx', 'photos'));
+  assert.deepEqual(concept.generate.portrait, { prompt: 'portrait of zwx person, oil painting, soft light', negativePrompt: 'blurry, lowres', count: 2, steps: 8, guidance: 7.5, sampler: 'dpmpp_2m', seed: 1234, width: 64, height: 64 });
+  assert.equal(concept.train.resolution, 64);
+  assert.equal(concept.train.steps, 600);
+});
+
+test('model: Hub ids stay, paths become absolute, ~ is home', () => {
+  assert.equal(modelLooksLikePath('runwayml/stable-diffusion-v1-5'), false);
+  assert.equal(modelLooksLikePath('./sd'), true);
+  assert.equal(modelLooksLikePath('model.safetensors'), true);
+  assert.equal(modelLooksLikePath('C:\\models\\sd'), true);
+  assert.equal(resolveText('model "~/models/sd.safetensors"\n').model, join(homedir(), 'models/sd.safetensors'));
+  assert.equal(resolveText('model "../sd"\n', '/a/b').model, '/a/sd');
+  assert.equal(resolveText('output "/abs/out"\n').output, '/abs/out');
+});
+
+test('several concepts and generate blocks; the first of a duplicated name wins', () => {
+  const r = resolveText('concept a {\n}\nconcept b {\n}\ngenerate x {\n  prompt "1"\n}\ngenerate y {\n  prompt "2"\n}\ngenerate x {\n  prompt "3"\n}\n');
+  assert.deepEqual(r.concepts.map((c) => c.name), ['a', 'b']);
+  assert.deepEqual(Object.entries(r.generate).map(([k, g]) => [k, g.prompt]), [['x', '1'], ['y', '2']]);
+});
+
+test('invalid values fall back to defaults; loadConcept refuses files with errors, naming them', () => {
+  assert.equal(resolveText('train {\n  steps -5\n}\n').train.steps, 800);
+  const dir = mkdtempSync(join(tmpdir(), 'dreambooth-resolve-'));
+  try {
+    const f = join(dir, 'bad.dreambooth');
+    writeFileSync(f, 'train {\n  steps -5\n}\n');
+    assert.throws(() => loadConcept(f), (e: unknown) => e instanceof ConceptFileError && /bad\.dreambooth:2:9: error: steps: -5 is out of range/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
