@@ -2,6 +2,7 @@
 // pipelines use it: split out the special tokens, clean and lowercase each piece, pre-tokenise with
 // CLIP's regex, byte-encode, BPE, then [BOS] + ids[:75] + [EOS], padded with EOS to 77.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bpe } from './bpe';
@@ -48,33 +49,45 @@ export class ClipTokenizer {
 
   /** Loads `vocab.json`, `merges.txt` and (if present) `tokenizer_config.json` from a tokenizer folder. */
   static async fromFolder(dir: string): Promise<ClipTokenizer> {
-    const read = async (name: string): Promise<string> => {
-      try {
-        return await readFile(join(dir, name), 'utf8');
-      } catch (e) {
-        throw new Error(`${join(dir, name)}: cannot read the CLIP tokenizer file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    };
-    const [vocabText, mergesText] = await Promise.all([read('vocab.json'), read('merges.txt')]);
+    const read = (name: string): Promise<string | undefined> => readFile(join(dir, name), 'utf8').catch(() => undefined);
+    const [vocab, merges, config] = await Promise.all([read('vocab.json'), read('merges.txt'), read('tokenizer_config.json')]);
+    return ClipTokenizer.fromTexts(dir, vocab, merges, config);
+  }
+
+  /** fromFolder, synchronously (for the language server, which loads the bundled vocabulary once). */
+  static fromFolderSync(dir: string): ClipTokenizer {
+    const read = (name: string): string | undefined => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined);
+    return ClipTokenizer.fromTexts(dir, read('vocab.json'), read('merges.txt'), read('tokenizer_config.json'));
+  }
+
+  private static fromTexts(dir: string, vocabText: string | undefined, mergesText: string | undefined, configText: string | undefined): ClipTokenizer {
+    const where = (name: string): string => join(dir, name);
+    if (vocabText === undefined) throw new Error(`${where('vocab.json')}: missing or unreadable (a CLIP tokenizer folder needs vocab.json and merges.txt)`);
+    if (mergesText === undefined) throw new Error(`${where('merges.txt')}: missing or unreadable (a CLIP tokenizer folder needs vocab.json and merges.txt)`);
     let vocabJson: unknown;
     try {
       vocabJson = JSON.parse(vocabText);
     } catch (e) {
-      throw new Error(`${join(dir, 'vocab.json')}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${where('vocab.json')}: not valid JSON (${(e as Error).message})`);
     }
-    if (typeof vocabJson !== 'object' || vocabJson === null || Array.isArray(vocabJson)) throw new Error(`${join(dir, 'vocab.json')}: expected an object of token → id`);
+    if (typeof vocabJson !== 'object' || vocabJson === null || Array.isArray(vocabJson)) throw new Error(`${where('vocab.json')}: expected an object of token → id`);
     const vocab = new Map<string, number>();
     for (const [tok, id] of Object.entries(vocabJson)) {
-      if (!Number.isInteger(id)) throw new Error(`${join(dir, 'vocab.json')}: id of ${JSON.stringify(tok)} is not an integer`);
+      if (!Number.isInteger(id)) throw new Error(`${where('vocab.json')}: id of ${JSON.stringify(tok)} is not an integer`);
       vocab.set(tok, id as number);
     }
-    // the first line is "#version: 0.2"; like the reference, use only the merges the vocab can hold
+    // the first line is "#version: 0.2"; like the reference, use only the first
+    // vocab_size − 2·256 − 2 merges (the vocab holds 256 bytes, their </w> forms, the merges, 2 specials)
     const lines = mergesText.split('\n');
     const merges = lines.slice(lines[0]?.startsWith('#version') ? 1 : 0).filter((l) => l.length > 0);
     let maxLength = 77;
-    const config = await readFile(join(dir, 'tokenizer_config.json'), 'utf8').catch(() => undefined);
-    if (config !== undefined) {
-      const m = (JSON.parse(config) as { model_max_length?: unknown }).model_max_length;
+    if (configText !== undefined) {
+      let m: unknown;
+      try {
+        m = (JSON.parse(configText) as { model_max_length?: unknown }).model_max_length;
+      } catch (e) {
+        throw new Error(`${where('tokenizer_config.json')}: not valid JSON (${(e as Error).message})`);
+      }
       if (typeof m === 'number' && Number.isInteger(m) && m >= 2 && m <= 4096) maxLength = m;
     }
     return new ClipTokenizer(vocab, merges.slice(0, vocab.size - 256 * 2 - 2), maxLength);

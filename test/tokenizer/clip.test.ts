@@ -52,3 +52,9 @@ test('tokenCount / isSingleToken / decode', () => {
   assert.equal(tokenizer.isSingleToken('parentheses'), false);
   assert.equal(tokenizer.decode(fixture.cases[2]!.input_ids), 'a photograph of an astronaut riding a horse');
 });
+
+test('fromFolderSync gives the same tokenizer; a folder without files is a clear error', async () => {
+  const sync = ClipTokenizer.fromFolderSync(join(TINY, 'tokenizer'));
+  assert.deepEqual(sync.encode(fixture.cases[9]!.prompt).ids, fixture.cases[9]!.input_ids);
+  await assert.rejects(ClipTokenizer.fromFolder(join(TINY, 'no-such-folder')), /vocab\.json: missing/);
+});
