@@ -32,9 +32,25 @@ export class TorchGenerator {
 
   /** `torch.randn(shape, generator=this)` (float32, CPU). */
   randn(shape: readonly number[]): Float32Array {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`bad shape [${shape.join(', ')}]`);
+    const n = count(shape);
     return n >= 16 ? this.normalFill(n) : this.normalSerial(n);
+  }
+
+  /** `torch.rand(shape, generator=this)` (float32, CPU): one 32-bit draw per element, 24 bits kept. */
+  rand(shape: readonly number[]): Float32Array {
+    const out = new Float32Array(count(shape));
+    for (let i = 0; i < out.length; i++) out[i] = this.uniformF32();
+    return out;
+  }
+
+  /**
+   * `torch.randint(low, high, shape, generator=this)` (CPU): (draw mod (high − low)) + low, one
+   * 32-bit draw per element (ranges ≥ 2^32 are not supported). Used for training timesteps.
+   */
+  randint(low: number, high: number, shape: readonly number[]): number[] {
+    const range = high - low;
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || range < 1 || range >= 2 ** 32) throw new RangeError(`randint: need integers low < high with high − low < 2^32, got [${low}, ${high})`);
+    return Array.from({ length: count(shape) }, () => (this.mt.nextU32() % range) + low);
   }
 
   private uniformF32(): number {
@@ -76,6 +92,12 @@ export class TorchGenerator {
     }
     return out;
   }
+}
+
+function count(shape: readonly number[]): number {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(n) || n < 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new RangeError(`bad shape [${shape.join(', ')}]`);
+  return n;
 }
 
 /** Box–Muller over one chunk of 16 uniforms in place, rounding to float32 where torch does. */

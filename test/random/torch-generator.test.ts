@@ -45,3 +45,26 @@ test('seeds are taken mod 2^32 like torch, and must be non-negative integers', (
   assert.deepEqual(a, b);
   assert.throws(() => new TorchGenerator(-1), RangeError);
 });
+
+test('rand draws the uniforms that randn (numel ≥ 16) transforms: Box–Muller of rand reproduces torch.randn', async () => {
+  const index = await readSafetensorsIndex(join(FIXTURES, 'torch-randn.safetensors'));
+  const c = meta.cases.find((x) => x.shape.reduce((a, b) => a * b, 1) % 16 === 0)!;
+  const expected = (await readTensorF32(index, c.first)).data;
+  const u = new TorchGenerator(c.seed).rand([expected.length]);
+  for (const x of u) assert.ok(x >= 0 && x < 1 && Number.isInteger(x * 2 ** 24));
+  for (let i = 0; i < expected.length; i += 16) {
+    for (let j = i; j < i + 8; j++) {
+      const r = Math.sqrt(-2 * Math.log(1 - u[j]!));
+      const theta = 2 * Math.PI * u[j + 8]!; // float64 here, float32 in torch: allow ~100 ulp
+      assert.ok(Math.abs(r * Math.cos(theta) - expected[j]!) < 1e-5 * Math.max(1, r), `${c.first}[${j}]`);
+      assert.ok(Math.abs(r * Math.sin(theta) - expected[j + 8]!) < 1e-5 * Math.max(1, r), `${c.first}[${j + 8}]`);
+    }
+  }
+});
+
+test('randint stays in range and covers it', () => {
+  const v = new TorchGenerator(3).randint(0, 1000, [5000]);
+  assert.ok(v.every((t) => Number.isInteger(t) && t >= 0 && t < 1000));
+  assert.ok(new Set(v).size > 900);
+  assert.throws(() => new TorchGenerator(3).randint(5, 5, [1]), RangeError);
+});
