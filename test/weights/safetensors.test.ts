@@ -134,3 +134,16 @@ test('writer refuses mismatched sizes and leaves no file', async () => {
   await assert.rejects(writeSafetensors(path, { w: { dtype: 'F16', shape: [3], data: new Float32Array(3) } }), /"w".*needs 6 bytes, data has 12/);
   assert.deepEqual(await readdir(dir), []);
 });
+
+test('writer: lazily loaded tensors are written in order and checked', async () => {
+  const dir = await tmp();
+  const path = join(dir, 'lazy.safetensors');
+  const loaded: string[] = [];
+  const lazy = (name: string, values: number[]): StWriteTensor => ({ dtype: 'F32', shape: [values.length], load: async () => (loaded.push(name), new Float32Array(values)) });
+  await writeSafetensors(path, { b: lazy('b', [3, 4, 5]), a: lazy('a', [1, 2]) });
+  assert.deepEqual(loaded, ['a', 'b']);
+  const index = await readSafetensorsIndex(path);
+  assert.deepEqual(Array.from((await readTensorF32(index, 'b')).data), [3, 4, 5]);
+  await assert.rejects(writeSafetensors(join(dir, 'bad.safetensors'), { w: { dtype: 'F32', shape: [4], load: async () => new Float32Array(3) } }), /"w".*needs 16 bytes, loaded data has 12/);
+  assert.deepEqual((await readdir(dir)).sort(), ['lazy.safetensors']);
+});

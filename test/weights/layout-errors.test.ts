@@ -1,0 +1,100 @@
+// Bad inputs give precise errors that name the file (or key) and say what is wrong.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { openCheckpoint } from '../../sidecar/weights/checkpoint';
+import { bindWeights } from '../../sidecar/weights/bind';
+import { buildUNet } from '../../sidecar/models/unet_2d_condition';
+import { readSafetensorsIndex, readTensor, writeSafetensors, type StWriteTensor } from '../../sidecar/weights/safetensors';
+import { TINY, tempDir, tinyFolder, tinySingleFile, writeText } from './layout-helpers';
+
+test('a missing path says what it expected', async () => {
+  await assert.rejects(openCheckpoint('/nonexistent/model'), /\/nonexistent\/model: no such file or folder.*diffusers model folder.*single-file \.safetensors/);
+});
+
+test('a folder without model_index.json', async () => {
+  const dir = tempDir('empty');
+  await assert.rejects(openCheckpoint(dir), (e: Error) => e.message.includes(`${dir}: not a diffusers model folder (model_index.json is missing)`));
+});
+
+test('a model folder without unet/ names the missing folder', async () => {
+  const dir = tinyFolder({ omit: ['unet'] });
+  await assert.rejects(openCheckpoint(dir), (e: Error) => e.message.includes(`${join(dir, 'unet')}`) && /missing/.test(e.message));
+});
+
+test('a truncated weight file names the file', async () => {
+  const dir = tinyFolder({
+    replace: {
+      'unet/diffusion_pytorch_model.safetensors': (dst) => {
+        copyFileSync(join(TINY, 'unet/diffusion_pytorch_model.safetensors'), dst);
+        truncateSync(dst, 100_000);
+      },
+    },
+  });
+  await assert.rejects(openCheckpoint(dir), (e: Error) => e.message.includes(join(dir, 'unet/diffusion_pytorch_model.safetensors')));
+});
+
+test('a mis-shaped tensor is reported by key with both shapes', async () => {
+  const src = join(TINY, 'unet/diffusion_pytorch_model.safetensors');
+  const dir = tinyFolder({
+    replace: {
+      'unet/diffusion_pytorch_model.safetensors': () => undefined,
+    },
+  });
+  const idx = await readSafetensorsIndex(src);
+  const tensors: Record<string, StWriteTensor> = {};
+  for (const name of idx.tensors.keys()) {
+    const t = await readTensor(idx, name);
+    tensors[name] = { dtype: t.dtype, shape: name === 'conv_in.weight' ? [32, 4, 9] : t.shape, data: t.data };
+  }
+  await writeSafetensors(join(dir, 'unet/diffusion_pytorch_model.safetensors'), tensors);
+  const ck = await openCheckpoint(dir);
+  const g = buildUNet(ck.unet, { batch: 1, height: 8, width: 8 });
+  assert.throws(
+    () => bindWeights(g.params.map((p) => ({ name: p.name, shape: p.shape as number[] })), ck.weights.unet),
+    (e: Error) => e.message.includes('conv_in.weight: checkpoint [32, 4, 9], model expects [32, 4, 3, 3]') && e.message.includes('1 mis-shaped'),
+  );
+});
+
+test('missing and unexpected keys are listed by name', async () => {
+  const ck = await openCheckpoint(TINY);
+  const g = buildUNet(ck.unet, { batch: 1, height: 8, width: 8 });
+  const specs = g.params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
+  const weights = { ...ck.weights.unet, tensors: new Map(ck.weights.unet.tensors) };
+  weights.tensors.delete('conv_out.bias');
+  weights.tensors.set('extra.weight', { ...weights.tensors.get('conv_in.bias')! });
+  assert.throws(() => bindWeights(specs, weights), (e: Error) => /1 missing:\n  conv_out\.bias \[4\]/.test(e.message) && /1 unexpected:\n  extra\.weight \[32\]/.test(e.message));
+});
+
+test('SDXL and SD 2.x single-file checkpoints are recognised and refused', async () => {
+  const dir = tempDir('families');
+  const one = (name: string): Record<string, StWriteTensor> => ({ [name]: { dtype: 'F32', shape: [1], data: new Float32Array(1) }, 'model.diffusion_model.input_blocks.0.0.bias': { dtype: 'F32', shape: [1], data: new Float32Array(1) } });
+  await writeSafetensors(join(dir, 'xl.safetensors'), one('conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight'));
+  await writeSafetensors(join(dir, 'v2.safetensors'), one('cond_stage_model.model.token_embedding.weight'));
+  await writeSafetensors(join(dir, 'other.safetensors'), { 'encoder.layer.0.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) } });
+  await assert.rejects(openCheckpoint(join(dir, 'xl.safetensors')), /xl\.safetensors: this is an SDXL checkpoint.*only Stable Diffusion 1\.x/);
+  await assert.rejects(openCheckpoint(join(dir, 'v2.safetensors')), /v2\.safetensors: this is a Stable Diffusion 2\.x checkpoint.*OpenCLIP/);
+  await assert.rejects(openCheckpoint(join(dir, 'other.safetensors')), /other\.safetensors: not a Stable Diffusion 1\.x checkpoint: no model\.diffusion_model\.\* keys/);
+});
+
+test('an SDXL diffusers folder is refused by its pipeline class', async () => {
+  const dir = tinyFolder();
+  const index = JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'model_index.json'), JSON.stringify({ ...index, _class_name: 'StableDiffusionXLPipeline' }));
+  await assert.rejects(openCheckpoint(dir), /model_index\.json: this is a SDXL model \(StableDiffusionXLPipeline\)/);
+});
+
+test('pickle checkpoints are refused with conversion instructions, never read', async () => {
+  const dir = tempDir('pickle');
+  const ckpt = writeText(join(dir, 'model.ckpt'), 'not even a pickle');
+  await assert.rejects(openCheckpoint(ckpt), (e: Error) => e.message.startsWith(`${ckpt}: ".ckpt" is a legacy PyTorch pickle`) && /Convert it to \.safetensors/.test(e.message) && /st\.save_file/.test(e.message));
+  const disguised = join(dir, 'zip.safetensors');
+  writeFileSync(disguised, Buffer.from('PK\x03\x04rest of a torch.save zip', 'latin1'));
+  await assert.rejects(openCheckpoint(disguised), /zip\.safetensors: this file is a PyTorch pickle \(torch\.save\) despite its name/);
+});
+
+test('a single-file checkpoint with an unknown key under a model prefix is refused by name', async () => {
+  const file = await tinySingleFile('F32', { 'model.diffusion_model.input_blocks.99.0.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) } });
+  await assert.rejects(openCheckpoint(file, { configsFrom: TINY }), /1 key\(s\) do not belong to an SD 1\.x model.*model\.diffusion_model\.input_blocks\.99\.0\.weight/);
+});
