@@ -160,6 +160,9 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
   const out: Diagnostic[] = [];
   const emit: Emit = (range, severity, code, message, fix) => out.push({ range, severity, code, message, ...(fix ? { fix } : {}) });
 
+  if (doc.properties.length === 0 && doc.blocks.length === 0 && !doc.hasSyntaxErrors) {
+    emit({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, 'info', 'empty', 'empty concept file: add a model, a concept block to train and a generate block (see examples/zwx/zwx.dreambooth)');
+  }
   const top = checkProperties('file', doc.properties, emit);
   const model = str(top.get('model'));
   if (model !== undefined && opts.fileDir && modelLooksLikePath(model, opts.fileDir) && !existsSync(absolutePath(model, opts.fileDir))) {
