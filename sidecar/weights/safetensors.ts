@@ -88,11 +88,11 @@ export function toF32(t: { dtype: StDType; data: TypedArray }): Float32Array {
   }
 }
 
-export interface StWriteTensor {
-  dtype: StDType;
-  shape: number[];
-  data: ArrayBufferView;
-}
+/**
+ * A tensor to write: its bytes now (`data`), or a `load` function called when the writer reaches it,
+ * so a multi-gigabyte export (e.g. a merged checkpoint) holds one tensor in memory at a time.
+ */
+export type StWriteTensor = { dtype: StDType; shape: number[] } & ({ data: ArrayBufferView } | { load: () => Promise<ArrayBufferView> });
 
 /**
  * Writes a safetensors file atomically (temp file in the same folder, fsync, rename). Tensors are
@@ -106,9 +106,9 @@ export async function writeSafetensors(path: string, tensors: Record<string, StW
   let offset = 0;
   for (const name of names) {
     const t = tensors[name]!;
-    checkWritable(path, name, t);
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
+    const bytes = byteLength(path, name, t);
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -121,7 +121,10 @@ export async function writeSafetensors(path: string, tensors: Record<string, StW
   try {
     await fh.write(head);
     for (const name of names) {
-      const d = tensors[name]!.data;
+      const t = tensors[name]!;
+      const d = 'data' in t ? t.data : await t.load();
+      const expected = byteLength(path, name, t);
+      if (d.byteLength !== expected) throw new SafetensorsError(path, `${t.dtype} shape [${t.shape.join(', ')}] needs ${expected} bytes, loaded data has ${d.byteLength}`, name);
       await fh.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     }
     await fh.sync();
@@ -134,14 +137,17 @@ export async function writeSafetensors(path: string, tensors: Record<string, StW
   }
 }
 
-function checkWritable(path: string, name: string, t: StWriteTensor): void {
+/** The tensor's byte size from its dtype and shape, checked against `data` when given. */
+function byteLength(path: string, name: string, t: StWriteTensor): number {
   if (name === '__metadata__') throw new SafetensorsError(path, 'the name "__metadata__" is reserved', name);
   if (!DTYPES[t.dtype]) throw new SafetensorsError(path, `unsupported dtype ${String(t.dtype)}`, name);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(path, `shape must be non-negative integers, got [${t.shape.join(', ')}]`, name);
   const expected = elementCount(t.shape) * DTYPES[t.dtype].itemSize;
-  if (expected !== t.data.byteLength) {
+  if (!Number.isSafeInteger(expected)) throw new SafetensorsError(path, `shape [${t.shape.join(', ')}] is too large`, name);
+  if ('data' in t && expected !== t.data.byteLength) {
     throw new SafetensorsError(path, `${t.dtype} shape [${t.shape.join(', ')}] needs ${expected} bytes, data has ${t.data.byteLength}`, name);
   }
+  return expected;
 }
 
 type Handle = Awaited<ReturnType<typeof open>>;
