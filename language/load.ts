@@ -1,7 +1,7 @@
 // Reading a concept file from disk, safely (any bytes, any path), and loading it for the jobs that
 // consume it (training, `dreambooth generate FILE`): refuse it when it has errors, else resolve it.
 import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { range, type ConceptDoc, type Diagnostic } from './ast';
 import { resolveConcept, type ResolvedConcept } from './resolve';
 import { byPosition } from './parse';
@@ -108,5 +108,5 @@ export function loadConcept(path: string): { concept: ResolvedConcept; diagnosti
   const checked = checkConceptFile(path);
   if (!checked.doc || checked.diagnostics.some((d) => d.severity === 'error')) throw new ConceptFileError(path, checked.diagnostics);
   const abs = resolve(path);
-  return { concept: resolveConcept(checked.doc, dirname(abs), basename(abs)), diagnostics: checked.diagnostics };
+  return { concept: resolveConcept(checked.doc, dirname(abs)), diagnostics: checked.diagnostics };
 }

@@ -2,7 +2,7 @@
 // `dreambooth generate FILE` consume. Values the validator rejects fall back to their defaults here,
 // so callers must refuse files with errors first (see load.ts).
 import { existsSync } from 'node:fs';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { SamplerName, TrainMethod } from '../protocol/vocabulary';
 import type { Block, ConceptDoc, Property, Value } from './ast';
@@ -55,6 +55,8 @@ export interface ResolvedConcept {
 }
 
 export const DEFAULT_GENERATE_NAME = 'default';
+/** Default `output`, relative to the file: the same for every caller, whatever it knows of the file's name. */
+export const DEFAULT_OUTPUT = './runs';
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 /** Whether a `model` value names a path rather than a Hub repo id. */
@@ -137,16 +139,12 @@ class Reader {
   }
 }
 
-/**
- * `fileName` (the concept file's name) names the default output folder `./runs/<stem>`; without it
- * the default is `./runs`.
- */
-export function resolveConcept(doc: ConceptDoc, fileDir: string, fileName?: string): ResolvedConcept {
+/** The fully-defaulted configuration; relative paths resolve against `fileDir`, the file's folder. */
+export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcept {
   const top = new Reader('file', doc.properties);
   const model = top.str('model');
   const modelIsPath = modelLooksLikePath(model, fileDir);
-  const stem = fileName ? basename(fileName, extname(fileName)) : '';
-  const output = absolutePath(top.has('output') ? top.str('output') : stem ? `./runs/${stem}` : './runs', fileDir);
+  const output = absolutePath(top.has('output') ? top.str('output') : DEFAULT_OUTPUT, fileDir);
 
   const blocks = (kind: Block['kind']) => doc.blocks.filter((b) => b.kind === kind);
   const concepts = blocks('concept').map((b, i): ConceptBlock => {
@@ -200,6 +198,21 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string, fileName?: stri
     };
   }
   return { model: modelIsPath ? absolutePath(model, fileDir) : model, modelIsPath, output, concepts, train, generate };
+}
+
+/**
+ * Where a run's files go inside `output`: one convention for the trainer, the generate job and the
+ * extension, so that each finds what the others wrote.
+ */
+export function runLayout(output: string) {
+  return {
+    prepared: (concept: string) => join(output, 'prepared', concept),
+    checkpoints: join(output, 'checkpoints'),
+    samples: join(output, 'samples'),
+    exports: join(output, 'exports'),
+    logs: join(output, 'logs'),
+    generated: (block: string) => join(output, 'generate', block),
+  };
 }
 
 /** Every key name in one scope, in schema order. */

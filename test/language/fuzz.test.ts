@@ -46,7 +46,7 @@ function exercise(text: string, label: string): void {
     assert.ok(start.character <= lines[start.line].length && end.character <= lines[end.line].length, `${label}: diagnostic past the line end: ${JSON.stringify(d)}`);
     assert.ok(d.message.length > 0);
   }
-  resolveConcept(result.doc, exampleDir, 'f.dreambooth');
+  resolveConcept(result.doc, exampleDir);
   documentSymbols(result.doc);
   foldingRanges(result.doc);
   codeLenses(result.doc, 'file:///f.dreambooth');

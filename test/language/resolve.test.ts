@@ -10,14 +10,14 @@ import { modelLooksLikePath, resolveConcept } from '../../language/resolve';
 import { KEYS } from '../../language/schema';
 
 const root = resolve(__dirname, '..', '..');
-const resolveText = (text: string, dir = '/proj', file?: string) => resolveConcept(parseConcept(text).doc, dir, file);
+const resolveText = (text: string, dir = '/proj') => resolveConcept(parseConcept(text).doc, dir);
 
 test('a minimal file gets every documented default', () => {
-  const r = resolveText('concept sks {\n  instance_prompt "photo of sks dog"\n  instance_images "./me"\n}\ngenerate {\n  prompt "sks dog"\n}\n', '/proj', 'dog.dreambooth');
+  const r = resolveText('concept sks {\n  instance_prompt "photo of sks dog"\n  instance_images "./me"\n}\ngenerate {\n  prompt "sks dog"\n}\n', '/proj');
   assert.equal(r.model, 'runwayml/stable-diffusion-v1-5');
   assert.equal(r.modelIsPath, false);
-  assert.equal(r.output, '/proj/runs/dog');
-  assert.deepEqual(r.concepts, [{ name: 'sks', instancePrompt: 'photo of sks dog', classPrompt: null, instanceImages: '/proj/me', classImages: '/proj/runs/dog/class/sks', numClassImages: 0 }]);
+  assert.equal(r.output, '/proj/runs');
+  assert.deepEqual(r.concepts, [{ name: 'sks', instancePrompt: 'photo of sks dog', classPrompt: null, instanceImages: '/proj/me', classImages: '/proj/runs/class/sks', numClassImages: 0 }]);
   assert.deepEqual(r.train, {
     method: 'lora', steps: 800, learningRate: 1e-4, batchSize: 1, priorLossWeight: 1, trainTextEncoder: false, resolution: 512, seed: 42, saveEvery: 200,
     samplePrompt: 'photo of sks dog', loraRank: 4, loraAlpha: 4,
