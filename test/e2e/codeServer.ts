@@ -1,7 +1,7 @@
 // A code-server process with everything fresh: user data, extensions, HOME and XDG folders in one
 // temp dir. Started in its own process group so that stop() also ends the extension host, the
 // language server and the sidecar it spawned.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -83,4 +83,14 @@ export async function startCodeServer(opts: { tmp: string; extensionsDir: string
     throw e;
   }
   return { url, userDataDir, stop };
+}
+
+/** `code-server --install-extension file.vsix` into a fresh extensions folder (what a user's install does). */
+export function installVsix(vsix: string, extensionsDir: string, tmp: string): void {
+  const home = join(tmp, 'home');
+  mkdirSync(home, { recursive: true });
+  execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', join(tmp, 'user-data'), '--extensions-dir', extensionsDir, '--install-extension', vsix], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, HOME: home },
+  });
 }

@@ -1,15 +1,17 @@
 // End-to-end: the extension in a real VS Code (code-server) driven by headless Chromium. Builds,
-// stages the extension into a fresh extensions folder, opens a copy of examples/zwx, and checks
-// what a user sees. Screenshots go to test-results/e2e/. code-server and Chromium are always
+// packages the .vsix and checks its contents, installs it into a fresh extensions folder (or, with
+// E2E_STAGE=folder, copies the built folder: faster while developing), opens a copy of
+// examples/zwx, and checks what a user sees. Screenshots go to test-results/e2e/. code-server and Chromium are always
 // stopped, pass or fail.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startCodeServer, type CodeServer } from './codeServer';
+import { installVsix, startCodeServer, type CodeServer } from './codeServer';
 import { CHROMIUM, CODE_SERVER, NODE24, RESULTS, ROOT } from './paths';
 import { stageExtension } from './stage';
+import { checkVsix, packageVsix } from './vsix';
 import { commandPalette, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
 const CONCEPT = 'zwx.dreambooth';
@@ -186,7 +188,15 @@ async function main(): Promise<number> {
   cpSync(join(ROOT, 'examples/zwx'), workspace, { recursive: true });
   symlinkSync(join(ROOT, 'fixtures'), join(tmp, 'ws', 'fixtures'), 'dir');
   const extensionsDir = join(tmp, 'extensions');
-  stageExtension(extensionsDir);
+  if (process.env.E2E_STAGE === 'folder') {
+    stageExtension(extensionsDir);
+  } else {
+    const vsix = join(RESULTS, 'dreambooth.vsix');
+    packageVsix(vsix);
+    console.log(`✓ packaged ${vsix}: ${checkVsix(vsix)} files, contents checked`);
+    installVsix(vsix, extensionsDir, tmp);
+    rmSync(vsix);
+  }
 
   let server: CodeServer | undefined;
   let browser: BrowserContext | undefined;
