@@ -24,7 +24,7 @@ function rawFile(header: unknown, data: Uint8Array, headerText?: string): Uint8A
 test('round trip of every dtype, with metadata, header 8-byte aligned with spaces', async () => {
   const dir = await tmp();
   const path = join(dir, 'all.safetensors');
-  const tensors: Record<string, StWriteTensor> = {
+  const tensors: Record<string, StWriteTensor & { data: ArrayBufferView }> = {
     f64: { dtype: 'F64', shape: [3], data: new Float64Array([1.5, -2e300, Math.PI]) },
     f32: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1, -2, 3.25, NaN]) },
     f16: { dtype: 'F16', shape: [2], data: new Uint16Array([0x3c00, 0xc000]) },
