@@ -113,7 +113,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
     key('num_class_images', int(0, 10000), 200, 'How many class images prior preservation uses (ignored without `class_prompt`).', '200'),
   ],
   train: [
-    key('method', { kind: 'enum', values: TRAIN_METHODS, docs: METHOD_DOCS }, 'lora', 'What to train.', 'lora'),
+    key('method', { kind: 'enum', values: TRAIN_METHODS, docs: METHOD_DOCS }, 'lora', 'What to train: small LoRA adapters, or every UNet weight.', 'lora'),
     key('steps', int(1, 1_000_000), 800, 'Optimizer steps. About 100 per instance image is the usual starting point.', '800'),
     key('learning_rate', num(0, 1, true), 'computed', 'AdamW learning rate.', '1e-4', { defaultText: '1e-4 for lora, 5e-6 for full' }),
     key('batch_size', int(1, 64), 1, 'Instance images per step (each with a class image when prior preservation is on).', '1'),
@@ -129,7 +129,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
   generate: [
     key('prompt', { kind: 'prompt' }, null, 'What to draw. Use the concept’s identifier and class noun, e.g. `"portrait of ohwx person, oil painting"`.', '"portrait of ohwx person"', { required: true }),
     key('negative_prompt', { kind: 'prompt' }, '', 'What to steer away from, e.g. `"blurry, lowres"`.', '"blurry, lowres"'),
-    key('count', int(1, 1000), 4, 'Number of images.', '4'),
+    key('count', int(1, 1000), 4, 'Number of images to generate.', '4'),
     key('steps', int(1, 1000), 30, 'Denoising steps.', '30'),
     key('guidance', num(0, 50), 7.5, 'Classifier-free guidance scale: how strongly to follow the prompt (1 turns guidance off).', '7.5'),
     key('sampler', { kind: 'enum', values: SAMPLERS, docs: SAMPLER_DOCS }, 'dpmpp_2m', 'The sampler (scheduler) that turns noise into an image.', 'dpmpp_2m'),
