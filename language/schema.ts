@@ -115,7 +115,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
   train: [
     key('method', { kind: 'enum', values: TRAIN_METHODS, docs: METHOD_DOCS }, 'lora', 'What to train: small LoRA adapters, or every UNet weight.', 'lora'),
     key('steps', int(1, 1_000_000), 800, 'Optimizer steps. About 100 per instance image is the usual starting point.', '800'),
-    key('learning_rate', num(0, 1, true), 'computed', 'AdamW learning rate.', '1e-4', { defaultText: '1e-4 for lora, 5e-6 for full' }),
+    key('learning_rate', num(0, 1, true), 'computed', 'AdamW learning rate: too high burns the subject in, too low never learns it.', '1e-4', { defaultText: '1e-4 for lora, 5e-6 for full' }),
     key('batch_size', int(1, 64), 1, 'Instance images per step (each with a class image when prior preservation is on).', '1'),
     key('prior_loss_weight', num(0, 100), 1.0, 'Weight of the class-image loss relative to the instance loss.', '1.0'),
     key('train_text_encoder', { kind: 'boolean' }, false, 'Also train the CLIP text encoder (better identity, more memory).', 'false'),
