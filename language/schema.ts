@@ -130,7 +130,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
     key('prompt', { kind: 'prompt' }, null, 'What to draw. Use the concept’s identifier and class noun, e.g. `"portrait of ohwx person, oil painting"`.', '"portrait of ohwx person"', { required: true }),
     key('negative_prompt', { kind: 'prompt' }, '', 'What to steer away from, e.g. `"blurry, lowres"`.', '"blurry, lowres"'),
     key('count', int(1, 1000), 4, 'Number of images to generate.', '4'),
-    key('steps', int(1, 1000), 30, 'Denoising steps.', '30'),
+    key('steps', int(1, 1000), 30, 'Denoising steps: more is slower and finer; 20–30 suit most samplers, 50 for pndm.', '30'),
     key('guidance', num(0, 50), 7.5, 'Classifier-free guidance scale: how strongly to follow the prompt (1 turns guidance off).', '7.5'),
     key('sampler', { kind: 'enum', values: SAMPLERS, docs: SAMPLER_DOCS }, 'dpmpp_2m', 'The sampler (scheduler) that turns noise into an image.', 'dpmpp_2m'),
     key('seed', int(0, 2 ** 32 - 1), 42, 'Seed of the first image; image i uses seed + i.', '42'),
