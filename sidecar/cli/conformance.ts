@@ -38,7 +38,8 @@ function line(status: string, name: string, r: CaseResult): string {
   return `${head}  ${nums}${r.note ? `  ${r.note}` : ''}`;
 }
 
-export async function main(args: string[]): Promise<number> {
+/** `write` receives the report (stdout by default; tests pass their own). */
+export async function main(args: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
   const strict = args.includes('--strict');
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? '').split(',')) : undefined;
@@ -68,13 +69,13 @@ export async function main(args: string[]): Promise<number> {
         }
       }
       counts[r.status]++;
-      process.stdout.write(`${line(r.status, spec.name, r)}\n`);
+      write(`${line(r.status, spec.name, r)}\n`);
     }
   } finally {
     await (await ctx.model().catch(() => undefined))?.close();
     await runtime.close();
   }
-  process.stdout.write(`\n${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped\n`);
+  write(`\n${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped\n`);
   return counts.fail > 0 || (strict && counts.skip > 0) ? 1 : 0;
 }
 

@@ -60,7 +60,9 @@ export function keyOf(description: unknown): string {
   return description.split(' ')[0]!;
 }
 
-const NON_FINITE: Record<string, number> = { '"\u0000-Infinity"': -Infinity, '"\u0000Infinity"': Infinity, '"\u0000NaN"': NaN };
+const NON_FINITE: Record<string, number> = { '-Infinity': -Infinity, Infinity, NaN };
+/** Marks a non-finite number while the text goes through JSON.parse (no real string starts with NUL + this). */
+const MARK = '\u0000py:';
 
 /**
  * JSON as Python's json.dump writes it: bare Infinity, -Infinity and NaN (e.g. DPM-Solver's
@@ -80,11 +82,11 @@ export function parsePythonJson(text: string): unknown {
     if (ch === '"') inString = true;
     const word = ['-Infinity', 'Infinity', 'NaN'].find((w) => text.startsWith(w, i));
     if (word) {
-      out += JSON.stringify(`\u0000${word}`);
+      out += JSON.stringify(MARK + word);
       i += word.length - 1;
       continue;
     }
     out += ch;
   }
-  return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith('\u0000') ? NON_FINITE[JSON.stringify(v)] : v));
+  return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(MARK) ? NON_FINITE[v.slice(MARK.length)] : v));
 }

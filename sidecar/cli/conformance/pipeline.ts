@@ -54,5 +54,6 @@ export const pipeline: CaseHandler = async (spec, ctx) => {
   const image = new Float32Array(H * W * 3);
   for (let c = 0; c < 3; c++) for (let p = 0; p < H * W; p++) image[p * 3 + c] = Math.min(1, Math.max(0, decoded[c * H * W + p]! / 2 + 0.5));
   checks.push({ what: 'image', err: maxAbsDiff(image, (await ctx.tensor(file, 'image')).data, 'image'), tol: tol / sf / 2 });
-  return verdict(checks, `${steps.length} steps`);
+  const final = checks.find((c) => c.what === 'latents_final')!;
+  return verdict(checks, `${steps.length} steps; latents_final max_err ${final.err.toExponential(2)} tol ${final.tol.toExponential(2)}`);
 };
