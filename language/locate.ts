@@ -27,10 +27,22 @@ export type Place =
   | { kind: 'blockName'; blockKind: BlockKind; prefix: string; range: Range }
   | { kind: 'none' };
 
+/** Whether the end of `lineStart` is inside a comment (a `#` outside any string). */
+function inComment(lineStart: string): boolean {
+  let inString = false;
+  for (let i = 0; i < lineStart.length; i++) {
+    const c = lineStart[i];
+    if (inString && c === '\\') i++;
+    else if (c === '"') inString = !inString;
+    else if (c === '#' && !inString) return true;
+  }
+  return false;
+}
+
 /** What is being typed at `pos`, from the text of its line up to the cursor. */
 export function placeAt(doc: ConceptDoc, lineText: string, pos: Position): Place {
   const upTo = lineText.slice(0, pos.character);
-  if (upTo.includes('#') && !/^[^#]*"[^"]*#/.test(upTo)) return { kind: 'none' }; // inside a comment
+  if (inComment(upTo)) return { kind: 'none' };
   const { block, onHeader } = blockAt(doc, pos);
   const scope: Scope = block && !onHeader ? block.kind : 'file';
   const afterBrace = upTo.replace(/^.*[{}]/, (m) => ' '.repeat(m.length)); // `train { ste|` counts as a key
