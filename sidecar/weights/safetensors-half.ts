@@ -56,9 +56,21 @@ export function f32ToBf16Bits(x: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
+let f16Table: Float32Array | undefined;
+
+/** Every half's float value (256 KiB, built on first use): whole checkpoints convert at memory speed. */
+function halfTable(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(0x10000);
+    for (let h = 0; h < 0x10000; h++) f16Table[h] = f16BitsToF32(h);
+  }
+  return f16Table;
+}
+
 export function f16ArrayToF32(src: Uint16Array): Float32Array {
+  const table = halfTable();
   const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f16BitsToF32(src[i]!);
+  for (let i = 0; i < src.length; i++) out[i] = table[src[i]!]!;
   return out;
 }
 

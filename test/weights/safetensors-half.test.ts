@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../sidecar/weights/safetensors-half';
+import { bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16, f32ToBf16Bits, f32ToF16Bits } from '../../sidecar/weights/safetensors-half';
 
 test('f16 decode: known values (IEEE 754 binary16 table)', () => {
   const cases: [number, number][] = [
@@ -51,4 +51,17 @@ test('bf16: decode is the top half of an f32; encode rounds to nearest even', ()
     assert.equal(f32ToBf16Bits(mid), b & 1 ? b + 1 : b, `tie at ${mid}`);
   }
   assert.equal(f32ToBf16Bits(1 + 2 ** -8 + 2 ** -20), 0x3f81, 'just above the tie rounds up');
+});
+
+test('array conversions agree with the scalar ones on every bit pattern', () => {
+  const all = Uint16Array.from({ length: 0x10000 }, (_, i) => i);
+  const h = f16ArrayToF32(all);
+  const b = bf16ArrayToF32(all);
+  for (let i = 0; i < 0x10000; i++) {
+    assert.ok(Object.is(h[i], Math.fround(f16BitsToF32(i))) || (Number.isNaN(h[i]) && Number.isNaN(f16BitsToF32(i))), `f16 ${i}`);
+    assert.ok(Object.is(b[i], bf16BitsToF32(i)) || (Number.isNaN(b[i]) && Number.isNaN(bf16BitsToF32(i))), `bf16 ${i}`);
+  }
+  const xs = new Float32Array([0, -0, 1.5, -65504, 1e-7, Infinity, NaN]);
+  assert.deepEqual(Array.from(f32ArrayToF16(xs)), Array.from(xs, f32ToF16Bits));
+  assert.deepEqual(Array.from(f32ArrayToBf16(xs)), Array.from(xs, f32ToBf16Bits));
 });
