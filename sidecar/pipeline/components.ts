@@ -1,14 +1,16 @@
 // Turning a model graph into a running session: bind its parameters to the checkpoint's tensors (by
 // name, every mismatch reported), emit ONNX whose initializers point into the user's .safetensors in
-// place, stage it beside hard links of those files, and load it into the runtime.
+// place, stage it beside hard links of those files (or, across file systems, read just its tensors),
+// and load it into the runtime.
 import { homedir, tmpdir } from 'node:os';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { emitModel } from '../onnx/emit';
 import type { Runtime, Session, HostTensor } from '../runtime/runtime';
 import { stageModel } from '../runtime/stage';
 import { bindWeights, type ParamSpec } from '../weights/bind';
-import type { ComponentWeights } from '../weights/checkpoint';
+import type { ComponentWeights, TensorRef } from '../weights/checkpoint';
 import { f32ArrayToF16, f16ArrayToF32 } from '../weights/safetensors';
 
 /** Where staged .onnx files live: $DREAMBOOTH_CACHE, else ~/.cache/dreambooth (or the temp dir). */
@@ -22,19 +24,59 @@ export function paramSpecs(params: Graph['params']): ParamSpec[] {
   return params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
 }
 
-/** `siblings`: parameter specs of the component's other graphs (see bindWeights). */
+/**
+ * `siblings`: parameter specs of the component's other graphs (see bindWeights).
+ *
+ * Normally the model is staged beside hard links of the weight files, so ONNX Runtime reads the
+ * user's files in place. Hard links cannot cross file systems (a model on another drive than the
+ * cache): then only this graph's tensors are read, by range, into one external-data blob handed to
+ * the runtime in memory. That never reads whole multi-gigabyte checkpoints (a single-file checkpoint
+ * holds all three networks, and Buffers stop at 4 GiB).
+ */
 export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: { cacheDir?: string; siblings?: ParamSpec[] } = {}): Promise<Session> {
   const params = paramSpecs(graph.params.filter((p) => !p.attrs.trainable));
   const bound = bindWeights(params, weights, opts.siblings);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await mkdir(cacheDir, { recursive: true });
+  const cacheDevice = (await stat(cacheDir)).dev;
+  const files = [...new Set([...bound.values()].map((t) => t.file))];
+  const linkable = (await Promise.all(files.map(async (f) => (await stat(f)).dev === cacheDevice))).every(Boolean);
+  if (linkable) {
+    const { bytes, externalFiles } = emitModel(graph, {
+      weights: (name) => {
+        const t = bound.get(name)!;
+        return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
+      },
+    });
+    return rt.load(await stageModel(bytes, externalFiles, cacheDir), { name: graph.name });
+  }
+  const data = await readRanges(bound);
   const { bytes, externalFiles } = emitModel(graph, {
-    weights: (name) => {
-      const t = bound.get(name);
-      if (!t) throw new Error(`internal: parameter ${name} was not bound`);
-      return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
-    },
+    weights: (name) => ({ kind: 'bytes', data: data.get(name)!, dtype: bound.get(name)!.dtype as 'F32' | 'F16' | 'BF16' }),
+    bytesLocation: 'weights.bin',
   });
-  const source = await stageModel(bytes, externalFiles, opts.cacheDir ?? defaultCacheDir());
-  return rt.load(source, { name: graph.name });
+  return rt.load({ bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) }, { name: graph.name });
+}
+
+/** Each bound tensor's bytes, read with positioned reads (one open per file). */
+async function readRanges(bound: Map<string, TensorRef>): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  const byFile = new Map<string, [string, TensorRef][]>();
+  for (const [name, t] of bound) byFile.set(t.file, [...(byFile.get(t.file) ?? []), [name, t]]);
+  for (const [file, list] of byFile) {
+    const fh = await open(file, 'r');
+    try {
+      for (const [name, t] of list) {
+        const buf = new Uint8Array(t.length);
+        const { bytesRead } = await fh.read(buf, 0, t.length, t.offset);
+        if (bytesRead !== t.length) throw new Error(`${file}: tensor "${t.sourceKey}" ends past the end of the file (read ${bytesRead} of ${t.length} bytes)`);
+        out.set(name, buf);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return out;
 }
 
 /** A float tensor for a graph input of `dtype` (float16 inputs take IEEE half bits). */

@@ -2,6 +2,7 @@
 // encode the prompts once, then per image draw the initial latents from its own seed (seed, seed+1, ...
 // as AUTOMATIC1111 numbers them, so each PNG's "Seed" reproduces it), denoise with classifier-free
 // guidance, decode, and write a PNG carrying its parameters. Progress per step, cancellable between steps.
+import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { GenerateParams } from '../../protocol/sidecar';
@@ -55,6 +56,8 @@ export function resolveModel(model: string, ctx: JobContext): string {
     ctx.log('warn', `no model configured: using the bundled tiny test model (${tiny}); it has random weights, so its images are noise`);
     return tiny;
   }
+  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(model) && !existsSync(model))
+    throw new GenerateError(`"${model}" looks like a Hugging Face Hub id; generate needs the model on disk for now: download it (e.g. \`huggingface-cli download ${model}\`) and give its folder or a single-file .safetensors`);
   return resolve(model);
 }
 
