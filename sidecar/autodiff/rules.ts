@@ -64,6 +64,7 @@ export const rules: RuleTable = {
   Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i] + (d as number)))],
   Gather: (n, g) => [() => gatherGrad(n, g), null],
   ScatterND: { noGradient: 'ScatterND (add) is only emitted as the adjoint of Gather' },
+  MultiHeadAttention: { noGradient: 'the fused attention kernel is inference-only; build nn.attention without { fused: true } to train through it' },
 };
 
 function keptShape(n: Value<'ReduceSum' | 'ReduceMean'>): Value['shape'] {

@@ -132,6 +132,8 @@ export interface AttentionOptions {
   /** Queries per chunk; default keeps each score block ≤ maxScoreElements. */
   queryChunk?: number;
   maxScoreElements?: number;
+  /** Use ORT's fused MultiHeadAttention kernel (faster, low memory, no gradient: inference only). */
+  fused?: boolean;
 }
 
 /** Multi-head scaled dot-product attention. q [B, Lq, H·d], k/v [B, Lk, H·d] → [B, Lq, H·d].
@@ -142,6 +144,7 @@ export function attention(q: Value, k: Value, v: Value, heads: number, o: Attent
   const lk = k.shape[1] as number;
   if (hd % heads !== 0) throw new Error(`attention: width ${hd} not divisible by ${heads} heads`);
   const d = hd / heads;
+  if (o.fused) return op.MultiHeadAttention(q, k, v, heads);
   const split = (x: Value, l: number, perm: number[]) => op.Transpose(op.Reshape(x, [0, l, heads, d]), perm);
   const qh = op.Mul(split(q, lq, [0, 2, 1, 3]), 1 / Math.sqrt(d)); // scale q (Lq·d) rather than scores (Lq·Lk)
   const kt = split(k, lk, [0, 2, 3, 1]); // [B, H, d, Lk]

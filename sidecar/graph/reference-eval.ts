@@ -231,6 +231,26 @@ function softmax(x: Arr, axis: number): Arr {
 }
 
 /** Casts to integer types truncate; float casts keep the float64 value (the reference is exact math). */
+function mha(q: Arr, k: Arr, v: Arr, heads: number): Arr {
+  const [b, lq, hd] = q.shape;
+  const [, lk, hv] = v.shape;
+  const d = hd / heads;
+  const dv = hv / heads;
+  const out = new Float64Array(b * lq * hv);
+  for (let n = 0; n < b; n++)
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < lq; i++) {
+        const s = new Float64Array(lk);
+        for (let j = 0; j < lk; j++) {
+          for (let c = 0; c < d; c++) s[j] += q.data[(n * lq + i) * hd + h * d + c] * k.data[(n * lk + j) * hd + h * d + c];
+          s[j] /= Math.sqrt(d);
+        }
+        const p = softmax({ shape: [lk], data: s }, 0).data;
+        for (let c = 0; c < dv; c++) for (let j = 0; j < lk; j++) out[(n * lq + i) * hv + h * dv + c] += p[j] * v.data[(n * lk + j) * hv + h * dv + c];
+      }
+  return { shape: [b, lq, hv], data: out };
+}
+
 function round(v: number, to: string): number {
   if (to === 'int64' || to === 'int32') return Math.trunc(v);
   if (to === 'bool') return v ? 1 : 0;
@@ -341,6 +361,9 @@ export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>):
         }) };
         break;
       }
+      case 'MultiHeadAttention':
+        r = mha(x[0], x[1], x[2], a.num_heads);
+        break;
       case 'ScatterND': {
         const [d, ind, upd] = x;
         const data = Float64Array.from(d.data);

@@ -53,6 +53,8 @@ export interface OpAttrs {
   Pad: { pads: number[] };
   Gather: { axis: number };
   ScatterND: { reduction: 'add' };
+  // fused kernels (contrib domain com.microsoft), used where speed demands and no gradient is needed
+  MultiHeadAttention: { num_heads: number };
 }
 export type OpType = keyof OpAttrs;
 

@@ -82,9 +82,10 @@ export function modelProto(): protobuf.Type {
   return modelType;
 }
 
-export function encodeModel(graph: GraphMsg, opset: number = VERSIONS.opset, irVersion = IR_FOR_OPSET[opset] ?? VERSIONS.irVersion): Uint8Array {
+export function encodeModel(graph: GraphMsg, opset: number = VERSIONS.opset, irVersion = IR_FOR_OPSET[opset] ?? VERSIONS.irVersion, contribDomains: string[] = []): Uint8Array {
   const T = modelProto();
-  const msg = { ir_version: irVersion, producer_name: 'dreambooth-sidecar', opset_import: [{ domain: '', version: opset }], graph };
+  const opset_import = [{ domain: '', version: opset }, ...contribDomains.map((domain) => ({ domain, version: 1 }))];
+  const msg = { ir_version: irVersion, producer_name: 'dreambooth-sidecar', opset_import, graph };
   const err = T.verify(msg);
   if (err) throw new Error(`onnx: invalid model message: ${err}`);
   return T.encode(T.fromObject(msg)).finish();

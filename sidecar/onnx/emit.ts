@@ -52,6 +52,9 @@ export interface EmitResult {
   outputs: IOInfo[];
 }
 
+/** Ops outside the default ONNX domain (ORT contrib ops, opset version 1). */
+const CONTRIB_OPS: Partial<Record<string, string>> = { MultiHeadAttention: 'com.microsoft' };
+
 const ST_DTYPES: Record<string, DType> = { F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
 export function weightDType(d: WeightDType): DType {
   const t = ST_DTYPES[d] ?? (d as DType);
@@ -83,6 +86,8 @@ function attributes(v: Value): Record<string, AttrValue> {
       return { to: DATA_TYPE[a.to as DType] };
     case 'ScatterND':
       return { reduction: a.reduction as string };
+    case 'MultiHeadAttention':
+      return { num_heads: a.num_heads as number };
     default:
       return {};
   }
@@ -99,6 +104,7 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
   const blob: Uint8Array[] = [];
   let blobSize = 0;
   const symDims = new Map<string, string>();
+  const domains = new Set<string>();
 
   const int64 = (name: string, vals: readonly number[], dims: number[] = [vals.length]) => {
     initializers.push(makeTensor(name, 'int64', dims, encodeValues(vals, 'int64')));
@@ -188,7 +194,10 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
         names.set(v.id, v.name);
         break;
       default:
-        nodes.push(makeNode(v.op, [...v.inputs.map((x) => names.get(x.id)!), ...extraInputs(v)], [v.name], attributes(v)));
+        const node = makeNode(v.op, [...v.inputs.map((x) => names.get(x.id)!), ...extraInputs(v)], [v.name], attributes(v));
+        const domain = CONTRIB_OPS[v.op];
+        if (domain) (node.domain = domain), domains.add(domain);
+        nodes.push(node);
         names.set(v.id, v.name);
     }
   }
@@ -206,7 +215,7 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
     for (const b of blob) data.set(b, (at += b.byteLength) - b.byteLength);
     files.set(opts.bytesLocation, { location: opts.bytesLocation, data });
   }
-  const bytes = encodeModel({ name: graph.name, node: nodes, initializer: initializers, input: inputs, output: outputs }, opset, opts.irVersion ?? IR_FOR_OPSET[opset]);
+  const bytes = encodeModel({ name: graph.name, node: nodes, initializer: initializers, input: inputs, output: outputs }, opset, opts.irVersion ?? IR_FOR_OPSET[opset], [...domains]);
   return { bytes, externalFiles: [...files.values()], inputs: ioIn, outputs: ioOut };
 }
 

@@ -2,7 +2,9 @@
 // from the torch/diffusers definitions (not from our graph), so a wrong composition fails.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { grad } from '../../sidecar/autodiff/grad';
 import { Graph } from '../../sidecar/graph/graph';
+import * as op from '../../sidecar/graph/ops';
 import * as nn from '../../sidecar/graph/nn';
 import { type Arr, erf } from '../../sidecar/graph/reference-eval';
 import { assertClose, randArr, rng, runOrt } from './helpers';
@@ -129,6 +131,18 @@ test('attention: multi-head, chunked over queries (uneven last chunk) equals unc
     const f = { q: randArr([2, 7, 8], r), k: randArr([2, 5, 8], r), v: randArr([2, 5, 8], r) };
     assertClose((await runOrt(g, f)).y, attentionRef(f.q, f.k, f.v, 2), 1e-5, 1e-5, `attention chunk ${queryChunk}`);
   }
+});
+
+test('attention { fused: true } (ORT MultiHeadAttention) equals the reference; it has no gradient', async () => {
+  const g = new Graph();
+  const q = g.input('q', 'float32', [2, 7, 8]);
+  const kv = g.input('kv', 'float32', [2, 5, 8]);
+  const y = nn.attention(q, kv, kv, 2, { fused: true });
+  g.output(y, 'y');
+  const r = rng(9);
+  const f = { q: randArr([2, 7, 8], r), kv: randArr([2, 5, 8], r) };
+  assertClose((await runOrt(g, f)).y, attentionRef(f.q, f.kv, f.kv, 2), 1e-5, 1e-5, 'fused attention');
+  assert.throws(() => grad(op.ReduceSum(y, [0, 1, 2], false), [q]), /MultiHeadAttention node .* inference-only/);
 });
 
 test('upsampleNearest2x repeats each pixel in a 2×2 block', async () => {
