@@ -3,13 +3,14 @@
 // needs) fails to load; that failure then ends just that job, with its reason.
 import type { JobKind, JobRequest } from '../../protocol/sidecar';
 import type { JobContext } from '../jobs/context';
+import type { RuntimeChoice } from './providers';
 
 export interface JobResult {
   images: string[];
   files: string[];
 }
 type ParamsOf<K extends JobKind> = Extract<JobRequest, { kind: K }>['params'];
-export type JobRunner<K extends JobKind> = (params: ParamsOf<K>, ctx: JobContext) => Promise<JobResult>;
+export type JobRunner<K extends JobKind> = (params: ParamsOf<K>, ctx: JobContext, runtime: RuntimeChoice) => Promise<JobResult>;
 export type JobRunners = { [K in JobKind]: JobRunner<K> };
 
 /** A job kind whose code has not shipped yet: it fails with a message the user can read. */
@@ -28,10 +29,18 @@ async function load<T>(what: string, importer: () => Promise<T>): Promise<T> {
 }
 
 export const jobRunners: JobRunners = {
-  generate: async (params, ctx) => {
-    const { generate } = await load('generate', () => import('../pipeline/generate'));
-    const images = await generate(params, ctx);
-    return { images, files: images };
+  generate: async (params, ctx, choice) => {
+    const [{ generate }, { openRuntime }] = await Promise.all([
+      load('generate', () => import('../pipeline/generate')),
+      load('generate', () => import('../runtime/runtime')),
+    ]);
+    const runtime = await openRuntime({ providers: [choice.provider], threads: choice.threads });
+    try {
+      const images = await generate(params, ctx, { runtime });
+      return { images, files: images };
+    } finally {
+      await runtime.close();
+    }
   },
   train: notAvailableYet('training'),
   prepare: notAvailableYet('image preparation'),

@@ -3,6 +3,7 @@
 import type { JobFinishedParams, JobProgressParams, JobRequest, JobStarted } from '../../protocol/sidecar';
 import { JobCancelled, type JobContext } from '../jobs/context';
 import { jobRunners, type JobRunner, type JobRunners } from './dispatch';
+import type { RuntimeChoice } from './providers';
 
 export interface JobEvents {
   progress(p: JobProgressParams): void;
@@ -16,6 +17,8 @@ export class JobRequestError extends Error {}
 export class JobRegistry {
   private readonly running = new Map<string, AbortController>();
   private nextId = 1;
+  /** Set by the Initialize handshake; jobs refuse to start before it. */
+  runtime: RuntimeChoice | undefined;
 
   constructor(
     private readonly events: JobEvents,
@@ -27,11 +30,13 @@ export class JobRegistry {
     if (!runner) {
       throw new JobRequestError(`unknown job kind "${String(request?.kind)}"; kinds: ${Object.keys(this.runners).join(', ')}`);
     }
+    const runtime = this.runtime;
+    if (!runtime) throw new JobRequestError('the sidecar is not initialized: send Initialize first');
     const jobId = `job-${this.nextId++}`;
     const abort = new AbortController();
     this.running.set(jobId, abort);
     // Start after this request's response has been written, so JobStarted precedes any progress.
-    setImmediate(() => void this.run(jobId, runner, request.params as never, abort.signal));
+    setImmediate(() => void this.run(jobId, runner, request.params as never, runtime, abort.signal));
     return { jobId };
   }
 
@@ -49,7 +54,7 @@ export class JobRegistry {
     return this.running.size;
   }
 
-  private async run(jobId: string, runner: JobRunner<never>, params: never, signal: AbortSignal): Promise<void> {
+  private async run(jobId: string, runner: JobRunner<never>, params: never, runtime: RuntimeChoice, signal: AbortSignal): Promise<void> {
     const ctx: JobContext = {
       progress: (p) => this.events.progress({ jobId, ...p }),
       log: (level, message) => this.events.log(level, `[${jobId}] ${message}`),
@@ -57,7 +62,7 @@ export class JobRegistry {
     };
     let outcome: JobFinishedParams;
     try {
-      const result = await runner(params, ctx);
+      const result = await runner(params, ctx, runtime);
       outcome = { jobId, status: 'done', images: result.images, files: result.files };
     } catch (e) {
       if (e instanceof JobCancelled || signal.aborted) {

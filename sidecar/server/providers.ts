@@ -1,38 +1,31 @@
-// The Initialize handshake: which execution providers this machine can use, and which one jobs will
-// run on. Until the worker-backed runtime (sidecar/runtime, openRuntime) lands, this asks
-// onnxruntime-node which backends its binary carries and offers the CPU provider only.
+// The Initialize handshake: which execution providers work on this machine (each probed by running a
+// tiny model, sidecar/runtime/providers.ts) and which one jobs will use. Providers the user did not
+// ask for are listed too, so the extension can show the whole picture.
 import type { InitializeParams, InitializeResult, ProviderReport } from '../../protocol/sidecar';
 import { PROVIDERS, type ProviderName } from '../../protocol/vocabulary';
 
-interface BackendInfo {
-  name: string;
-  bundled: boolean;
+/** What jobs run with, fixed by the handshake (a change needs a sidecar restart). */
+export interface RuntimeChoice {
+  provider: ProviderName;
+  /** ONNX Runtime intra-op threads; undefined lets it decide. */
+  threads?: number;
 }
 
-async function listBackends(): Promise<BackendInfo[] | Error> {
+/** The automatic order (also the extension's default setting): a software WebGPU adapter is passed over. */
+const AUTOMATIC: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
+
+export async function initialize(params: InitializeParams, version: string): Promise<{ result: InitializeResult; choice: RuntimeChoice }> {
+  const requested = params.providers.filter((p) => (PROVIDERS as readonly string[]).includes(p));
+  const explicit = requested.join() !== AUTOMATIC.join();
+  let probe: typeof import('../runtime/providers');
   try {
-    const ort = await import('onnxruntime-node');
-    return ort.listSupportedBackends();
+    probe = await import('../runtime/providers');
   } catch (e) {
-    return e instanceof Error ? e : new Error(String(e));
+    throw new Error(`ONNX Runtime could not be loaded, so no job can run: ${(e as Error).message}`);
   }
-}
-
-function report(name: ProviderName, backends: BackendInfo[] | Error): ProviderReport {
-  if (backends instanceof Error) {
-    return { name, available: false, reason: `ONNX Runtime could not be loaded: ${backends.message}` };
-  }
-  const b = backends.find((x) => x.name === name);
-  if (!b) return { name, available: false, reason: `this ONNX Runtime build has no ${name} provider` };
-  if (name === 'cpu') return { name, available: true, reason: 'always available' };
-  if (!b.bundled) return { name, available: false, reason: `the ${name} provider is not installed (run \`npx onnxruntime-node-install\`)` };
-  return { name, available: false, reason: `${name} is bundled but not used yet: this release runs on the CPU` };
-}
-
-export async function initialize(params: InitializeParams, version: string): Promise<InitializeResult> {
-  const backends = await listBackends();
-  const providers = PROVIDERS.map((p) => report(p, backends));
-  const usable = providers.filter((p) => p.available).map((p) => p.name);
-  const chosen = params.providers.find((p) => usable.includes(p)) ?? 'cpu';
-  return { version, providers, chosen };
+  const { chosen, report } = await probe.chooseProvider(requested.length ? requested : [...AUTOMATIC], explicit);
+  const notAsked = (name: ProviderName): ProviderReport => ({ name, available: false, reason: 'not tried: it is not in the dreambooth.executionProviders setting' });
+  const providers = PROVIDERS.map((name) => report.find((r) => r.name === name) ?? notAsked(name));
+  const threads = params.threads && params.threads > 0 ? params.threads : undefined;
+  return { result: { version, providers, chosen }, choice: { provider: chosen, threads } };
 }

@@ -16,7 +16,11 @@ export function serve(connection: MessageConnection, version: string): JobRegist
     finished: (p) => void connection.sendNotification(JobFinished, p),
     log: (level, message) => void connection.sendNotification(Log, { level, message }),
   });
-  connection.onRequest(Initialize, (params) => initialize(params, version));
+  connection.onRequest(Initialize, async (params) => {
+    const { result, choice } = await initialize(params, version);
+    jobs.runtime = choice;
+    return result;
+  });
   connection.onRequest(StartJob, (request) => {
     try {
       return jobs.start(request);

@@ -25,6 +25,7 @@ function harness(runners: Partial<JobRunners>) {
     },
     { generate: fail, train: fail, prepare: fail, ...runners },
   );
+  registry.runtime = { provider: 'cpu' };
   const next = () => new Promise<JobFinishedParams>((r) => waiters.push(r));
   return { registry, progress, finished, next };
 }
@@ -82,6 +83,12 @@ test('a job that throws ends failed with its message; JobCancelled without abort
   ended = h.next();
   h.registry.start({ kind: 'train', params: { conceptFile: '/x.dreambooth', resume: false } });
   assert.equal((await ended).status, 'cancelled');
+});
+
+test('jobs refuse to start before the Initialize handshake', () => {
+  const h = harness({});
+  h.registry.runtime = undefined;
+  assert.throws(() => h.registry.start({ kind: 'prepare', params: { conceptFile: '/a' } }), /not initialized: send Initialize first/);
 });
 
 test('job ids are distinct', () => {

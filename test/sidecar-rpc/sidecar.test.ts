@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { CancelJob, Initialize, JobFinished, Log, StartJob, type JobFinishedParams, type JobRequest } from '../../protocol/sidecar';
+import { CancelJob, Initialize, JobFinished, JobProgress, Log, StartJob, type GenerateParams, type JobFinishedParams, type JobProgressParams, type JobRequest } from '../../protocol/sidecar';
 
 let child: ChildProcess;
 let conn: MessageConnection;
 let stderr = '';
 const finished = new Map<string, (p: JobFinishedParams) => void>();
 const early = new Map<string, JobFinishedParams>();
+const progress: JobProgressParams[] = [];
+const onProgress: ((p: JobProgressParams) => void)[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'sidecar-rpc-'));
 
 before(() => {
@@ -24,6 +26,10 @@ before(() => {
     const waiter = finished.get(p.jobId);
     if (waiter) waiter(p);
     else early.set(p.jobId, p);
+  });
+  conn.onNotification(JobProgress, (p) => {
+    progress.push(p);
+    for (const f of onProgress) f(p);
   });
   conn.onNotification(Log, () => {});
   conn.listen();
@@ -81,6 +87,35 @@ test(
     assert.ok(done.status === 'failed' && done.error.includes('no-such-model'), `error names the model: ${JSON.stringify(done)}`);
   },
 );
+
+const tinyGenerate = (outDir: string, steps: number): GenerateParams => ({
+  model: 'fixtures/tiny-sd', prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps, guidance: 7.5,
+  sampler: 'euler', seed: 7, width: 64, height: 64, outDir,
+});
+
+test('a generate job on the tiny model reports progress and ends done with the PNG it wrote', async () => {
+  const outDir = join(scratch, 'tiny');
+  const done = await runJob({ kind: 'generate', params: tinyGenerate(outDir, 2) });
+  assert.equal(done.status, 'done', JSON.stringify(done));
+  if (done.status !== 'done') return;
+  assert.equal(done.images.length, 1);
+  assert.ok(done.images[0]!.startsWith(outDir) && existsSync(done.images[0]!), `${done.images[0]} exists`);
+  const mine = progress.filter((p) => p.jobId === done.jobId);
+  assert.ok(mine.some((p) => p.phase === 'denoising' && p.step > 0 && p.total === 2), `denoising progress seen: ${JSON.stringify(mine)}`);
+});
+
+test('cancelling a running generate job ends it as cancelled', async () => {
+  const { jobId } = await conn.sendRequest(StartJob, { kind: 'generate', params: tinyGenerate(join(scratch, 'cancelled'), 500) });
+  const ended = new Promise<JobFinishedParams>((resolve) => finished.set(jobId, resolve));
+  // Cancel once the job is really denoising (a real signal, not a timer).
+  await new Promise<void>((resolve) => {
+    if (progress.some((p) => p.jobId === jobId && p.phase === 'denoising' && p.step > 0)) return resolve();
+    onProgress.push((p) => p.jobId === jobId && p.phase === 'denoising' && p.step > 0 && resolve());
+  });
+  await conn.sendRequest(CancelJob, { jobId });
+  const done = await ended;
+  assert.equal(done.status, 'cancelled');
+});
 
 test('cancelling an unknown job is a clear InvalidParams error', async () => {
   await assert.rejects(conn.sendRequest(CancelJob, { jobId: 'job-does-not-exist' }), (e: Error & { code?: number }) => {
