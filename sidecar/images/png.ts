@@ -3,9 +3,10 @@
 // is written atomically (temp file + rename) so a viewer never sees half an image.
 
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { insertChunk, textChunk } from './png-chunks';
+import { parseParameters, type ParsedParameters } from './infotext';
+import { insertChunk, readTextChunks, textChunk } from './png-chunks';
 
 /**
  * Image → interleaved RGB bytes. A Float32Array is a decoded image, CHW (3×H×W) in [−1, 1], mapped
@@ -52,4 +53,10 @@ export async function writePng(path: string, image: Float32Array | Uint8Array, w
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** The generation parameters stored in a PNG (ours or AUTOMATIC1111's), or undefined if it has none. */
+export async function readPngParameters(path: string): Promise<ParsedParameters | undefined> {
+  const text = readTextChunks(new Uint8Array(await readFile(path))).parameters;
+  return text === undefined ? undefined : parseParameters(text);
 }

@@ -4,7 +4,10 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { encodePng, toRgbBytes, writePng } from '../../sidecar/images/png';
+import { encodePng, readPngParameters, toRgbBytes, writePng } from '../../sidecar/images/png';
+import { modelHash } from '../../sidecar/images/model-hash';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { crc32, readChunks, readTextChunks, PngFormatError } from '../../sidecar/images/png-chunks';
 import { formatParameters, parseParameters, type GenerationInfo } from '../../sidecar/images/infotext';
 
@@ -72,6 +75,7 @@ test('writePng: pixels, a parameters chunk that reads back, atomic', async () =>
   assert.equal(meta.height, h);
   assert.deepEqual(Array.from(data), Array.from(hwc));
   assert.equal(parseParameters(readTextChunks(bytes).parameters!).params.Seed, '1234');
+  assert.equal((await readPngParameters(path))?.negativePrompt, 'blurry, lowres');
 });
 
 test('non-Latin-1 text goes into an iTXt chunk (as PIL does) and reads back', async () => {
@@ -88,4 +92,15 @@ test('corrupt PNGs are reported', async () => {
   const bad = bytes.slice();
   bad[bad.length - 20] ^= 0xff; // inside IDAT/IEND region: some chunk's CRC no longer matches
   assert.throws(() => readChunks(bad), /bad CRC|past the end|truncated/);
+});
+
+test('modelHash is the first 10 hex digits of the file\'s SHA-256 (A1111 shorthash)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hash-test-'));
+  const path = join(dir, 'm.safetensors');
+  const data = new Uint8Array(9 << 20).map((_, i) => i * 7);
+  await writeFile(path, data);
+  assert.equal(await modelHash(path), createHash('sha256').update(data).digest('hex').slice(0, 10));
+  const abc = join(dir, 'abc.bin');
+  await writeFile(abc, 'abc');
+  assert.equal(await modelHash(abc), 'ba7816bf8f'); // FIPS 180-2 test vector SHA-256("abc")
 });
