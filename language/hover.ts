@@ -3,6 +3,8 @@
 import type { ConceptDoc, Position, Range } from './ast';
 import { contains } from './ast';
 import { identifierInfo, showTokens } from './identifiers';
+import { scanImageFolder } from './images';
+import { absolutePath } from './resolve';
 import { blockAt } from './locate';
 import { BLOCKS, keyMarkdown, keySpec, type Scope } from './schema';
 
@@ -11,7 +13,8 @@ export interface HoverResult {
   range: Range;
 }
 
-export function hover(doc: ConceptDoc, pos: Position): HoverResult | undefined {
+/** `fileDir`: the file's folder, to show where a path value points (absent for unsaved files). */
+export function hover(doc: ConceptDoc, pos: Position, fileDir?: string): HoverResult | undefined {
   for (const b of doc.blocks) {
     if (contains(b.keywordRange, pos)) return { markdown: `**${b.kind}** block\n\n${BLOCKS[b.kind].doc}`, range: b.keywordRange };
     if (b.kind === 'concept' && b.name && b.nameRange && contains(b.nameRange, pos)) {
@@ -39,6 +42,12 @@ export function hover(doc: ConceptDoc, pos: Position): HoverResult | undefined {
     if (v && contains(v.range, pos) && v.kind === 'ident' && spec.type.kind === 'enum') {
       const d = spec.type.docs[v.value];
       if (d) return { markdown: `**${v.value}** — ${d}`, range: v.range };
+    }
+    if (v && contains(v.range, pos) && v.kind === 'string' && spec.type.kind === 'path' && fileDir) {
+      const abs = absolutePath(v.value, fileDir);
+      const scan = spec.type.what === 'folder' ? scanImageFolder(abs) : undefined;
+      const what = !scan ? '' : scan.problem ? ` — ${scan.problem}` : ` — ${scan.images.length} image${scan.images.length === 1 ? '' : 's'}`;
+      return { markdown: `\`${abs}\`${what}`, range: v.range };
     }
   }
   return undefined;

@@ -6,6 +6,8 @@ export interface Capabilities {
   hoverMarkdown: boolean;
   hierarchicalSymbols: boolean;
   codeActionLiterals: boolean;
+  /** The client lets the server register file watchers (for photos in instance folders). */
+  watchedFilesRegistration: boolean;
 }
 
 export function readCapabilities(c: ClientCapabilities): Capabilities {
@@ -15,5 +17,6 @@ export function readCapabilities(c: ClientCapabilities): Capabilities {
     hoverMarkdown: td?.hover?.contentFormat?.includes('markdown') ?? false,
     hierarchicalSymbols: td?.documentSymbol?.hierarchicalDocumentSymbolSupport === true,
     codeActionLiterals: td?.codeAction?.codeActionLiteralSupport !== undefined,
+    watchedFilesRegistration: c.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
   };
 }

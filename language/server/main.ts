@@ -7,6 +7,7 @@ import {
   CodeActionKind,
   createConnection,
   DiagnosticSeverity,
+  DidChangeWatchedFilesNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -19,6 +20,7 @@ import type { Diagnostic } from '../ast';
 import { complete } from '../complete';
 import { formatConcept } from '../format';
 import { hover } from '../hover';
+import { IMAGE_EXTENSIONS } from '../images';
 import { codeLenses, documentSymbols, foldingRanges } from '../outline';
 import { parseConcept } from '../parse';
 import { checkConceptText } from '../validate';
@@ -83,6 +85,13 @@ connection.onInitialize((params): InitializeResult => {
   };
 });
 
+// Photos added to or removed from instance folders change diagnostics: ask the client to watch them.
+connection.onInitialized(() => {
+  if (!caps.watchedFilesRegistration) return;
+  const exts = IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(',');
+  void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: `**/*.{${exts}}` }, { globPattern: '**/*.dreambooth' }] });
+});
+
 documents.onDidOpen((e) => scheduleValidation(e.document, 0));
 documents.onDidChangeContent((e) => scheduleValidation(e.document, 200));
 documents.onDidClose((e) => {
@@ -90,7 +99,6 @@ documents.onDidClose((e) => {
   pending.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
-// Photos added to or removed from an instance folder change the diagnostics of every open file.
 connection.onDidChangeWatchedFiles(() => {
   for (const d of documents.all()) scheduleValidation(d, 0);
 });
@@ -103,7 +111,7 @@ connection.onCompletion((p) => {
 connection.onHover((p) => {
   const doc = documents.get(p.textDocument.uri);
   if (!doc) return null;
-  const h = hover(parseConcept(doc.getText()).doc, p.position);
+  const h = hover(parseConcept(doc.getText()).doc, p.position, fileDirOf(doc.uri));
   return h ? { contents: caps.hoverMarkdown ? { kind: 'markdown', value: h.markdown } : h.markdown.replace(/[*`]/g, ''), range: h.range } : null;
 });
 

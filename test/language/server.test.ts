@@ -31,7 +31,16 @@ let server: ChildProcess;
 let conn: MessageConnection;
 let work: string;
 const published = new Map<string, PublishDiagnosticsParams[]>();
-const waiters: { uri: string; version: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
+const waiters: { uri: string; version?: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
+type Registration = { method: string; registerOptions?: unknown };
+let gotRegistrations: (r: Registration[]) => void;
+/** What the server registers with the client (after `initialized`). */
+const registered = new Promise<Registration[]>((resolve) => (gotRegistrations = resolve));
+
+/** The next diagnostics published for `uri` (for re-validation without a new document version). */
+function nextDiagnostics(uri: string): Promise<PublishDiagnosticsParams> {
+  return new Promise((resolve) => waiters.push({ uri, resolve }));
+}
 
 function diagnosticsFor(uri: string, version: number): Promise<PublishDiagnosticsParams> {
   const have = published.get(uri)?.find((p) => p.version === version);
@@ -62,16 +71,21 @@ before(async () => {
   conn = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
   conn.onNotification(PublishDiagnostics, (p) => {
     published.set(p.uri, [...(published.get(p.uri) ?? []), p]);
-    for (const w of waiters.filter((x) => x.uri === p.uri && x.version === p.version)) {
+    for (const w of waiters.filter((x) => x.uri === p.uri && (x.version === undefined || x.version === p.version))) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(p);
     }
+  });
+  conn.onRequest('client/registerCapability', (p: { registrations: Registration[] }) => {
+    gotRegistrations(p.registrations);
+    return null;
   });
   conn.listen();
   const init = await conn.sendRequest(req<object, InitializeResult>('initialize'), {
     processId: process.pid,
     rootUri: pathToFileURL(work).href,
     capabilities: {
+      workspace: { didChangeWatchedFiles: { dynamicRegistration: true } },
       textDocument: {
         completion: { completionItem: { snippetSupport: true } },
         hover: { contentFormat: ['markdown', 'plaintext'] },
@@ -168,6 +182,30 @@ test('hover documents keys and identifiers', async () => {
   assert.deepEqual(key?.range, { start: at(1, 2), end: at(1, 18) });
   assert.match(JSON.stringify((await hover(0, 9))?.contents), /one CLIP token \(#48136\)/);
   assert.match(JSON.stringify((await hover(4, 12))?.contents), /ancestral/);
+});
+
+test('hover on a folder shows where it points and how many images it holds', async () => {
+  const text = readFileSync(join(work, 'examples', 'zwx', 'zwx.dreambooth'), 'utf8');
+  const { uri } = await open('examples/zwx/hover-path.dreambooth', text);
+  const line = text.split('\n').findIndex((l) => l.includes('instance_images'));
+  const h = await conn.sendRequest(req<object, Hover | null>('textDocument/hover'), { textDocument: { uri }, position: at(line, 22) });
+  assert.match(JSON.stringify(h?.contents), new RegExp(`${join(work, 'examples', 'zwx', 'photos').replace(/[/\\]/g, '.')}.* — 6 images`));
+});
+
+test('photos added to a folder re-validate open files (watchers registered by the server)', async () => {
+  const registrations = await registered;
+  const watchers = registrations.find((r) => r.method === 'workspace/didChangeWatchedFiles')?.registerOptions as { watchers: { globPattern: string }[] } | undefined;
+  assert.ok(watchers?.watchers.some((w) => w.globPattern.includes('jpg') && w.globPattern.includes('png')), JSON.stringify(registrations));
+  const photos = join(work, 'few');
+  mkdirSync(photos);
+  const src = join(root, 'examples', 'zwx', 'photos');
+  for (const f of ['01.jpg', '02.jpg', '03.png']) cpSync(join(src, f), join(photos, f));
+  const { uri, diagnostics } = await open('watch.dreambooth', 'concept sks {\n  instance_prompt "photo of sks person"\n  instance_images "./few"\n}\ntrain {\n  steps 300\n}\n');
+  assert.deepEqual(diagnostics.map((d) => messageOf(d)), ['instance_images: only 3 image(s); use at least 5 (10–20 varied photos work best)']);
+  for (const f of ['04.jpg', '05.png', '06.jpg']) cpSync(join(src, f), join(photos, f));
+  const next = nextDiagnostics(uri);
+  await conn.sendNotification('workspace/didChangeWatchedFiles', { changes: ['04.jpg', '05.png', '06.jpg'].map((f) => ({ uri: pathToFileURL(join(photos, f)).href, type: 1 })) });
+  assert.deepEqual((await next).diagnostics, []);
 });
 
 test('symbols, folding, code lenses', async () => {
