@@ -11,7 +11,7 @@
 import { alphasCumprod, makeBetas, trainSigmas } from './betas';
 import { bool, num, resolveCommon, SchedulerConfigError, type CommonConfig, type SchedulerConfig } from './config';
 import { checkSameLength, checkSteps, indexOfTimestep, requireTimesteps, type Scheduler, type StepResult } from './scheduler';
-import { interpAtIndex, karrasSigmas, linspace, roundHalfEven, sigmaToT } from './spacing';
+import { interpAtIndex, karrasSigmas, linspace, roundHalfEven, sigmaToT, spacedTimesteps } from './spacing';
 
 const f = Math.fround;
 
@@ -64,8 +64,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
         break;
       }
       case 'trailing':
-        timesteps = [];
-        for (let t = T; t > 0; t -= T / n) timesteps.push(roundHalfEven(t) - 1);
+        timesteps = spacedTimesteps('trailing', T, n, 0);
         break;
     }
     let sigmas: number[];

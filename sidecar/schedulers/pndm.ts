@@ -10,7 +10,7 @@
 import { alphasCumprod, makeBetas } from './betas';
 import { bool, resolveCommon, SchedulerConfigError, type CommonConfig, type SchedulerConfig } from './config';
 import { checkSameLength, checkSteps, requireTimesteps, type Scheduler, type StepResult } from './scheduler';
-import { linspace, roundHalfEven } from './spacing';
+import { spacedTimesteps } from './spacing';
 
 export class PndmScheduler implements Scheduler {
   readonly name = 'PNDMScheduler';
@@ -37,20 +37,7 @@ export class PndmScheduler implements Scheduler {
     const T = this.config.num_train_timesteps;
     checkSteps(this.name, n, T);
     this.numInferenceSteps = n;
-    let ascending: number[];
-    switch (this.config.timestep_spacing) {
-      case 'linspace':
-        ascending = linspace(0, T - 1, n).map(roundHalfEven);
-        break;
-      case 'leading':
-        ascending = Array.from({ length: n }, (_, i) => i * Math.floor(T / n) + this.config.steps_offset);
-        break;
-      case 'trailing': {
-        ascending = [];
-        for (let t = T; t > 0; t -= T / n) ascending.unshift(roundHalfEven(t) - 1);
-        break;
-      }
-    }
+    const ascending = spacedTimesteps(this.config.timestep_spacing, T, n, this.config.steps_offset).reverse();
     // [t₀ … t_{n−2}, t_{n−2}, t_{n−1}] reversed: the second step repeats for the warm-up
     this.timesteps = [...ascending.slice(0, -1), ...ascending.slice(-2, -1), ...ascending.slice(-1)].reverse();
     this.ets = [];

@@ -4,7 +4,7 @@
 // final σ = 0 appended. As in diffusers, everything ends up in float32.
 
 import type { CommonConfig } from './config';
-import { karrasSigmas, linspace, roundHalfEven, sigmaToT, interpAtIndex } from './spacing';
+import { interpAtIndex, karrasSigmas, linspace, sigmaToT, spacedTimesteps } from './spacing';
 
 const f = Math.fround;
 
@@ -16,23 +16,9 @@ export interface SigmaSchedule {
 
 export function eulerSchedule(cfg: CommonConfig, trainSigmas: Float64Array, n: number, useKarras: boolean): SigmaSchedule {
   const T = cfg.num_train_timesteps;
-  let timesteps: number[];
-  switch (cfg.timestep_spacing) {
-    case 'linspace':
-      // np.linspace(..., dtype=np.float32): computed in float64, then rounded
-      timesteps = linspace(0, T - 1, n).map(f).reverse();
-      break;
-    case 'leading': {
-      const ratio = Math.floor(T / n);
-      timesteps = Array.from({ length: n }, (_, i) => i * ratio + cfg.steps_offset).reverse();
-      break;
-    }
-    case 'trailing': {
-      timesteps = [];
-      for (let t = T; t > 0; t -= T / n) timesteps.push(roundHalfEven(t) - 1);
-      break;
-    }
-  }
+  // linspace keeps fractional timesteps here (np.linspace(..., dtype=float32), no rounding)
+  let timesteps =
+    cfg.timestep_spacing === 'linspace' ? linspace(0, T - 1, n).map(f).reverse() : spacedTimesteps(cfg.timestep_spacing, T, n, cfg.steps_offset);
   let sigmas = timesteps.map((t) => interpAtIndex(trainSigmas, t));
   if (useKarras) {
     const logSigmas = trainSigmas.map((s) => f(Math.log(s)));

@@ -27,13 +27,15 @@ export function spacedTimesteps(spacing: TimestepSpacing, T: number, n: number, 
       const ratio = Math.floor(T / n);
       return Array.from({ length: n }, (_, i) => i * ratio + stepsOffset).reverse();
     }
-    case 'trailing': {
-      const ratio = T / n;
-      const out: number[] = [];
-      for (let t = T; t > 0; t -= ratio) out.push(roundHalfEven(t) - 1);
-      return out;
-    }
+    case 'trailing':
+      return arange(T, 0, -T / n).map((t) => roundHalfEven(t) - 1);
   }
+}
+
+/** np.arange(start, stop, step): ceil((stop − start)/step) values start + i·step (no accumulated error). */
+export function arange(start: number, stop: number, step: number): number[] {
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  return Array.from({ length: n }, (_, i) => start + i * step);
 }
 
 /** np.interp(x, arange(len(ys)), ys) for x in [0, len−1]. */

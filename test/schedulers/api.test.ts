@@ -62,3 +62,15 @@ test('squaredcos_cap_v2 and linear schedules: ᾱ decreasing in (0, 1), cosine �
   // DDPM paper's linear schedule: ᾱ_T ≈ 4.0e-5 (Ho et al. 2020, §4)
   assert.ok(Math.abs(lin.alphasCumprod[999]! - 4.04e-5) < 0.1e-5, `${lin.alphasCumprod[999]}`);
 });
+
+test('spacing helpers follow numpy (round half to even, arange stepping)', async () => {
+  const { roundHalfEven, spacedTimesteps, karrasSigmas } = await import('../../sidecar/schedulers/spacing');
+  assert.deepEqual([0.5, 1.5, 2.5, -0.5, 2.4].map(roundHalfEven), [0, 2, 2, -0, 2]);
+  assert.deepEqual(spacedTimesteps('linspace', 1000, 4, 0), [999, 666, 333, 0]);
+  assert.deepEqual(spacedTimesteps('leading', 1000, 4, 1), [751, 501, 251, 1]);
+  // np.round(np.arange(1000, 0, -1000/3)) - 1 = [1000, 667, 333] - 1
+  assert.deepEqual(spacedTimesteps('trailing', 1000, 3, 0), [999, 666, 332]);
+  const k = karrasSigmas(0.03, 14.6, 5);
+  assert.ok(Math.abs(k[0]! - 14.6) < 1e-12 && Math.abs(k[4]! - 0.03) < 1e-12);
+  for (let i = 1; i < k.length; i++) assert.ok(k[i]! < k[i - 1]!);
+});
