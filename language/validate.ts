@@ -21,6 +21,14 @@ export const MIN_INSTANCE_IMAGES = 5;
 export const STEPS_PER_IMAGE = 100;
 const STEPS_TOLERANCE = 2.5;
 
+function isFile(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 type Emit = (range: Range, severity: Severity, code: string, message: string, fix?: Diagnostic['fix']) => void;
 
 function typeProblem(v: Value, t: ValueType): { message: string; fix?: string } | undefined {
@@ -169,13 +177,8 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
     emit(top.get('model')!.value!.range, 'error', 'model', `model: "${model}" does not exist (a Hub repo id looks like "owner/name")`);
   }
   const output = str(top.get('output'));
-  if (output !== undefined && opts.fileDir) {
-    try {
-      if (!statSync(absolutePath(output, opts.fileDir)).isDirectory()) emit(top.get('output')!.value!.range, 'error', 'output', `output: "${output}" is a file, not a folder`);
-    } catch {
-      // not there yet: training creates it
-    }
-  }
+  // A missing output folder is fine (training creates it); a file in its place is not.
+  if (output !== undefined && opts.fileDir && isFile(absolutePath(output, opts.fileDir))) emit(top.get('output')!.value!.range, 'error', 'output', `output: "${output}" is a file, not a folder`);
 
   const names = new Map<string, Block>();
   let trainBlock: Block | undefined;
@@ -204,7 +207,12 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
       checkIdentifier(b, emit);
       checkPrompts(b, seen, emit);
       if (seen.has('num_class_images') && !seen.has('class_prompt')) emit(seen.get('num_class_images')!.keyRange, 'info', 'unused-key', 'num_class_images has no effect without class_prompt (prior preservation is off)');
-      if (opts.fileDir) instanceImages += checkConceptFolder(b, seen, opts.fileDir, emit);
+      if (opts.fileDir) {
+        instanceImages += checkConceptFolder(b, seen, opts.fileDir, emit);
+        const ci = seen.get('class_images');
+        const classDir = str(ci);
+        if (classDir !== undefined && ci?.value && isFile(absolutePath(classDir, opts.fileDir))) emit(ci.value.range, 'error', 'class-images', `class_images: "${classDir}" is a file, not a folder`);
+      }
     }
     if (b.kind === 'train') checkTrain(seen, emit);
   }

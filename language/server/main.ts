@@ -62,8 +62,13 @@ function scheduleValidation(doc: TextDocument, delayMs: number): void {
       pending.delete(doc.uri);
       const current = documents.get(doc.uri);
       if (!current) return;
-      const { diagnostics } = checkConceptText(current.getText(), { fileDir: fileDirOf(current.uri) });
-      void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: diagnostics.map(toLsp) });
+      try {
+        const { diagnostics } = checkConceptText(current.getText(), { fileDir: fileDirOf(current.uri) });
+        void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: diagnostics.map(toLsp) });
+      } catch (e) {
+        // The checker is built not to throw; if it does, keep serving and say where.
+        connection.console.error(`dreambooth: checking ${current.uri} failed: ${(e as Error).stack ?? String(e)}`);
+      }
     }, delayMs),
   );
 }

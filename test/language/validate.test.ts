@@ -155,6 +155,9 @@ test('model and output paths', () => {
   assert.deepEqual(codes(`model "${join(root, 'fixtures', 'tiny-sd')}"\n`), []);
   writeFileSync(join(dir, 'out-file'), 'x');
   assert.deepEqual(check('output "./out-file"\n').map((d) => d.message), ['output: "./out-file" is a file, not a folder']);
+  folder('five', 5);
+  const cls = check(concept('sks', '  instance_prompt "photo of sks person"\n  instance_images "./five"\n  class_images "./out-file"')).map((d) => d.message);
+  assert.deepEqual(cls, ['class_images: "./out-file" is a file, not a folder']);
 });
 
 test('unused keys are pointed out', () => {
