@@ -105,7 +105,12 @@ function checkRequired(scope: Scope, b: Block, seen: Map<string, Property>, emit
   const missing = keyNames(scope).filter((n) => keySpec(scope, n)?.required && !seen.has(n));
   if (missing.length) {
     const at = b.nameRange ? { start: b.keywordRange.start, end: b.nameRange.end } : b.keywordRange;
-    emit(at, 'error', 'missing-key', `${b.kind}${b.name ? ` ${b.name}` : ''} is missing ${missing.map((m) => `"${m}"`).join(' and ')}`);
+    // Quick fix: insert the keys with example values above a `}` that stands on its own line.
+    const lastLine = Math.max(b.openRange?.end.line ?? b.keywordRange.end.line, ...b.properties.map((p) => p.range.end.line));
+    const close = b.closeRange && b.closeRange.start.line > lastLine ? b.closeRange.start : undefined;
+    const lines = missing.map((m) => `  ${m} ${m === 'instance_prompt' && b.name ? `"photo of ${b.name} person"` : keySpec(scope, m)!.example}\n`).join('');
+    const fix = close ? { title: `Add ${missing.join(', ')}`, range: { start: { line: close.line, character: 0 }, end: { line: close.line, character: 0 } }, newText: lines } : undefined;
+    emit(at, 'error', 'missing-key', `${b.kind}${b.name ? ` ${b.name}` : ''} is missing ${missing.map((m) => `"${m}"`).join(' and ')}`, fix);
   }
 }
 

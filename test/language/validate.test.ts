@@ -82,7 +82,10 @@ test('types and ranges, with fixes where the intent is clear', () => {
 
 test('required keys, duplicate keys and blocks, block names', () => {
   assert.deepEqual(codes(concept('sks', '')), ['error missing-key']);
-  assert.match(check(concept('sks', ''))[0].message, /concept sks is missing "instance_prompt" and "instance_images"/);
+  const [missing] = check(concept('sks', ''));
+  assert.match(missing.message, /concept sks is missing "instance_prompt" and "instance_images"/);
+  assert.deepEqual(missing.fix, { title: 'Add instance_prompt, instance_images', range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  instance_prompt "photo of sks person"\n  instance_images "./photos"\n' });
+  assert.equal(check('generate g { count 2 }\n')[0].fix, undefined, 'no fix when } shares a line');
   assert.deepEqual(codes('generate {\n}\n'), ['error missing-key']);
   assert.deepEqual(codes('train {\n  steps 5\n  steps 6\n}\n'), ['error duplicate-key']);
   assert.deepEqual(codes('train {\n}\ntrain {\n}\n'), ['error duplicate-block']);
