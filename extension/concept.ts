@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseConcept } from '../language/parse';
-import { resolveConcept } from '../language/resolve';
+import { resolveConcept, runLayout } from '../language/resolve';
 import type { GenerateParams } from '../protocol/sidecar';
 
 export interface GenerateJob {
@@ -61,7 +61,7 @@ export async function generateJobs(uri: vscode.Uri, blockName: string | undefine
         seed: g.seed,
         width: g.width,
         height: g.height,
-        outDir: path.join(resolved.output, 'generate', block),
+        outDir: runLayout(resolved.output).generated(block),
         hfToken,
       },
     };

@@ -3,6 +3,7 @@
 // the sidecar's JobProgress/JobFinished notifications to the job's listeners.
 import * as vscode from 'vscode';
 import type { JobFinishedParams, JobProgressParams } from '../protocol/sidecar';
+import { describeProgress, progressIncrement } from './progressText';
 
 export interface JobListener {
   /** The sidecar accepted the job; `cancel` asks it to stop. */
@@ -73,22 +74,6 @@ export class JobTracker {
   }
 }
 
-export function formatEta(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-/** One line for a progress notification, e.g. "denoising 12/30 · ETA 1m 4s · loss 0.0831". */
-export function describeProgress(p: JobProgressParams): string {
-  const parts = [`${p.phase} ${p.step}/${p.total}`];
-  if (p.etaSeconds !== undefined) parts.push(`ETA ${formatEta(p.etaSeconds)}`);
-  if (p.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
-  if (p.message) parts.push(p.message);
-  return parts.join(' · ');
-}
-
 /**
  * Shows a started job in a cancellable notification until it finishes; resolves with its outcome.
  * `cancel` asks the sidecar to stop it; the job still ends with JobFinished (status cancelled).
@@ -115,8 +100,7 @@ export function showJob(
               extra,
               {
                 progress: (p) => {
-                  const fraction = p.total > 0 ? Math.min(1, p.step / p.total) : 0;
-                  const increment = Math.max(0, fraction * 100 - shown);
+                  const increment = progressIncrement(p, shown);
                   shown += increment;
                   progress.report({ increment, message: describeProgress(p) });
                 },

@@ -4,7 +4,7 @@
 // examples/zwx, and checks what a user sees. Screenshots go to test-results/e2e/. code-server and Chromium are always
 // stopped, pass or fail.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -23,7 +23,35 @@ interface Step {
   name: string;
   /** Why it cannot run yet (a missing piece another part of the project provides). */
   skip?: string | false;
-  run(page: Page): Promise<string | void>;
+  run(page: Page, env: Env): Promise<string | void>;
+}
+interface Env {
+  workspace: string;
+  extensionsDir: string;
+}
+
+/** Sidecar processes of this test's extension (by their script path, which is unique to this run). */
+function sidecarPids(extensionsDir: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `${extensionsDir}/.*/dist/sidecar.js`], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
 }
 
 /** 1-based number of the first line of the concept file that contains `text`. */
@@ -78,6 +106,38 @@ const steps: Step[] = [
       if (!colours.key || !colours.string) throw new Error(`could not find the key and string tokens: ${JSON.stringify(colours)}`);
       if (colours.key === colours.string) throw new Error(`key and string have the same colour ${colours.key}`);
       return `key ${colours.key}, string ${colours.string}`;
+    },
+  },
+  {
+    name: 'the Generate code lens runs the block and writes its images',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
+      await page.locator('.notification-toast', { hasText: /Generating "portrait"/ }).first().waitFor({ timeout: TIMEOUT });
+      const outcome = page.locator('.notification-toast', { hasText: /generating "portrait" (finished|failed|was cancelled)/ });
+      await outcome.waitFor({ timeout: 180_000 });
+      const text = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!text.includes('finished')) throw new Error(text);
+      const dir = join(env.workspace, 'runs', 'generate', 'portrait');
+      const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
+      if (pngs.length !== 2) throw new Error(`expected the block's 2 images in ${dir}, found ${pngs.join(', ') || 'none'}`);
+      await page.screenshot({ path: join(RESULTS, 'generate-lens-finished.png') });
+      await clearNotifications(page);
+      return `${text}; ${pngs.join(', ')}`;
+    },
+  },
+  {
+    name: 'the Train code lens reports clearly that training is not available yet',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page) => {
+      await page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ }).click();
+      const toast = page.locator('.notification-toast', { hasText: 'training failed' });
+      await toast.waitFor({ timeout: 60_000 });
+      const text = (await toast.locator('.notification-list-item-message').innerText()).trim();
+      if (!/not available yet/.test(text)) throw new Error(`unexpected message: ${text}`);
+      await page.screenshot({ path: join(RESULTS, 'train-lens-message.png') });
+      await clearNotifications(page);
+      return text;
     },
   },
   {
@@ -172,6 +232,23 @@ const steps: Step[] = [
       return `failed as expected without the pipeline: ${text}`;
     },
   },
+  {
+    name: 'Restart Sidecar replaces the process without leaking the old one',
+    run: async (page, env) => {
+      const [before] = await until('one sidecar process', () => {
+        const pids = sidecarPids(env.extensionsDir);
+        return pids.length === 1 ? pids : undefined;
+      });
+      await runCommand(page, 'DreamBooth: Restart Sidecar');
+      await page.locator('.notification-toast', { hasText: 'sidecar restarted' }).waitFor({ timeout: 60_000 });
+      await page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ }).first().waitFor({ timeout: TIMEOUT });
+      const after = await until('the old sidecar to exit', () => {
+        const pids = sidecarPids(env.extensionsDir);
+        return pids.length === 1 && pids[0] !== before ? pids[0] : undefined;
+      });
+      return `sidecar pid ${before} → ${after}`;
+    },
+  },
 ];
 
 async function main(): Promise<number> {
@@ -235,7 +312,7 @@ async function main(): Promise<number> {
         continue;
       }
       try {
-        const detail = await step.run(page);
+        const detail = await step.run(page, { workspace, extensionsDir });
         console.log(`✓ ${step.name}${detail ? `: ${detail}` : ''}`);
       } catch (e) {
         failures++;
