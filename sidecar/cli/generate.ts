@@ -30,10 +30,12 @@ options:
   --out DIR               output folder
   --latents FILE          initial latents (.safetensors, tensor "latents" [1 or count, 4, H/8, W/8])
   --save-latents FILE     write the final latents (tensor "latents" [count, 4, H/8, W/8])
+  --lora FILE             a kohya-format LoRA (.safetensors) merged into the model
+  --lora-scale F          its strength (default 1)
   --provider NAME         ${PROVIDERS.join(' | ')} (default: the best available)
 `;
 
-const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name'] as const;
+const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale'] as const;
 type Flag = (typeof FLAGS)[number];
 
 function parseArgs(args: string[]): { flags: Partial<Record<Flag, string>>; files: string[] } {
@@ -140,7 +142,8 @@ export async function main(args: string[]): Promise<number> {
   const { flags, files } = parseArgs(args);
   if (files.length > 1) throw new UsageError(`one concept file at most, got ${files.join(', ')}`);
   const params = files.length ? await paramsFromConceptFile(files[0]!, flags) : paramsFromFlags(flags);
-  const extras: GenerateExtras = {};
+  if (flags.lora) params.lora = resolve(flags.lora);
+  const extras: GenerateExtras = { loraMultiplier: num(flags, 'lora-scale', 1, false) };
   if (flags.provider) {
     if (!PROVIDERS.includes(flags.provider as ProviderName)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
     extras.providers = [flags.provider as ProviderName];

@@ -33,7 +33,14 @@ export function paramSpecs(params: Graph['params']): ParamSpec[] {
  * the runtime in memory. That never reads whole multi-gigabyte checkpoints (a single-file checkpoint
  * holds all three networks, and Buffers stop at 4 GiB).
  */
-export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: { cacheDir?: string; siblings?: ParamSpec[] } = {}): Promise<Session> {
+export interface LoadOptions {
+  cacheDir?: string;
+  siblings?: ParamSpec[];
+  /** Float32 replacements for some weights (a merged LoRA): written to an external blob, the rest stays in place. */
+  overrides?: Map<string, Float32Array>;
+}
+
+export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<Session> {
   const params = paramSpecs(graph.params.filter((p) => !p.attrs.trainable));
   const bound = bindWeights(params, weights, opts.siblings);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
@@ -44,15 +51,22 @@ export async function loadComponent(rt: Runtime, graph: Graph, weights: Componen
   if (linkable) {
     const { bytes, externalFiles } = emitModel(graph, {
       weights: (name) => {
+        const o = opts.overrides?.get(name);
+        if (o) return { kind: 'bytes', data: new Uint8Array(o.buffer, o.byteOffset, o.byteLength), dtype: 'F32' };
         const t = bound.get(name)!;
         return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
       },
+      bytesLocation: 'overrides.bin',
     });
     return rt.load(await stageModel(bytes, externalFiles, cacheDir), { name: graph.name });
   }
   const data = await readRanges(bound);
   const { bytes, externalFiles } = emitModel(graph, {
-    weights: (name) => ({ kind: 'bytes', data: data.get(name)!, dtype: bound.get(name)!.dtype as 'F32' | 'F16' | 'BF16' }),
+    weights: (name) => {
+      const o = opts.overrides?.get(name);
+      if (o) return { kind: 'bytes', data: new Uint8Array(o.buffer, o.byteOffset, o.byteLength), dtype: 'F32' };
+      return { kind: 'bytes', data: data.get(name)!, dtype: bound.get(name)!.dtype as 'F32' | 'F16' | 'BF16' };
+    },
     bytesLocation: 'weights.bin',
   });
   return rt.load({ bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) }, { name: graph.name });

@@ -30,6 +30,8 @@ export interface GenerateExtras {
   onLatents?: (index: number, latents: Float32Array, shape: number[]) => Promise<void>;
   runtime?: Runtime;
   providers?: ProviderName[];
+  /** Strength of params.lora (default 1). */
+  loraMultiplier?: number;
   /** Hard links / staged .onnx files (default: ~/.cache/dreambooth/onnx). */
   cacheDir?: string;
 }
@@ -69,13 +71,14 @@ async function nextIndex(dir: string): Promise<number> {
 
 export async function generate(params: GenerateParams, ctx: JobContext, extras: GenerateExtras = {}): Promise<string[]> {
   checkParams(params);
-  if (params.lora) throw new GenerateError(`LoRA files are not supported by generate yet (${params.lora})`);
   ctx.progress({ phase: 'loading model', step: 0, total: 1 });
   const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
   const dtype = runtime.provider === 'cpu' ? 'float32' : 'float16';
   const modelPath = resolveModel(params.model, ctx);
-  const model = await SdModel.open(modelPath, runtime, { dtype, cacheDir: extras.cacheDir });
+  const lora = params.lora ? { path: resolve(params.lora), multiplier: extras.loraMultiplier ?? 1 } : undefined;
+  const model = await SdModel.open(modelPath, runtime, { dtype, cacheDir: extras.cacheDir, lora });
   try {
+    await model.checkLora();
     const scale = model.vaeScale;
     if (params.width % scale || params.height % scale) throw new GenerateError(`width and height must be multiples of ${scale} for this model, got ${params.width}x${params.height}`);
     const shape = [1, model.checkpoint.unet.in_channels, params.height / scale, params.width / scale];
@@ -126,6 +129,7 @@ export async function generate(params: GenerateParams, ctx: JobContext, extras: 
         width: params.width,
         height: params.height,
         modelName: basename(modelPath).replace(/\.safetensors$/i, ''),
+        extra: lora ? { Lora: `${basename(lora.path).replace(/\.safetensors$/i, '')}:${lora.multiplier}` } : undefined,
       });
       const file = join(params.outDir, `${String(index++).padStart(5, '0')}-${seed}.png`);
       await writePng(file, decoded, params.width, params.height, info);

@@ -8,6 +8,9 @@ import { buildVaeDecoder, buildVaeEncoder } from '../models/autoencoder_kl';
 import type { Runtime, Session } from '../runtime/runtime';
 import { openCheckpoint, type SdCheckpoint } from '../weights/checkpoint';
 import { asF32, floatTensor, loadComponent, paramSpecs } from './components';
+import { readKohyaLora, type LoraModule } from '../weights/kohya-lora';
+import { mergeLora } from '../weights/lora-merge';
+import type { Component } from '../weights/sd1-keymap';
 
 export interface SdModelOptions {
   /** Compute dtype of the UNet and text encoder (the VAE always runs in float32, as diffusers' force_upcast). */
@@ -15,6 +18,8 @@ export interface SdModelOptions {
   cacheDir?: string;
   /** For a single-file checkpoint of a non-standard size: a diffusers folder whose configs describe it. */
   configsFrom?: string;
+  /** A kohya LoRA merged into the UNet and text encoder weights at load (multiplier default 1). */
+  lora?: { path: string; multiplier?: number };
 }
 
 export class SdModel {
@@ -38,6 +43,27 @@ export class SdModel {
     return 2 ** (this.checkpoint.vae.block_out_channels.length - 1);
   }
 
+  private loraModules?: Promise<LoraModule[]>;
+  private readonly merged = new Map<Component, Promise<Map<string, Float32Array>>>();
+
+  /** The LoRA-merged weights of a component (empty without a LoRA), computed once. */
+  private overrides(component: Component): Promise<Map<string, Float32Array>> | undefined {
+    const lora = this.opts.lora;
+    if (!lora) return undefined;
+    let m = this.merged.get(component);
+    if (!m) {
+      this.loraModules ??= readKohyaLora(lora.path);
+      m = this.loraModules.then((mods) => mergeLora(this.checkpoint.weights[component], mods, lora.multiplier ?? 1, lora.path));
+      this.merged.set(component, m);
+    }
+    return m;
+  }
+
+  /** Fails early (before any network is built) when the LoRA does not fit this model. */
+  async checkLora(): Promise<void> {
+    await Promise.all([this.overrides('unet'), this.overrides('text_encoder')]);
+  }
+
   private session(key: string, make: () => Promise<Session>): Promise<Session> {
     let s = this.sessions.get(key);
     if (!s) {
@@ -55,9 +81,11 @@ export class SdModel {
     const length = ids[0]?.length ?? cfg.max_position_embeddings;
     const dtype: DType = this.dtype;
     const s = await this.session(`text_encoder:${batch}:${length}:${!!opts.hiddenStates}`, () =>
-      loadComponent(this.runtime, buildTextEncoder(cfg, { batch, length, dtype, hiddenStates: opts.hiddenStates }), this.checkpoint.weights.text_encoder, {
-        cacheDir: this.opts.cacheDir,
-      }),
+      (async () =>
+        loadComponent(this.runtime, buildTextEncoder(cfg, { batch, length, dtype, hiddenStates: opts.hiddenStates }), this.checkpoint.weights.text_encoder, {
+          cacheDir: this.opts.cacheDir,
+          overrides: await this.overrides('text_encoder'),
+        }))(),
     );
     const flat = BigInt64Array.from(ids.flat(), (v) => BigInt(v));
     const out = await s.run({ input_ids: { dtype: 'int64', dims: [batch, length], data: flat } });
@@ -70,9 +98,11 @@ export class SdModel {
     const { batch, height, width } = size;
     const length = context.length / (batch * cfg.cross_attention_dim[0]);
     const s = await this.session(`unet:${batch}:${height}:${width}:${length}:${!!opts.intermediates}`, () =>
-      loadComponent(this.runtime, buildUNet(cfg, { batch, height, width, dtype: this.dtype, contextLength: length, intermediates: opts.intermediates }), this.checkpoint.weights.unet, {
-        cacheDir: this.opts.cacheDir,
-      }),
+      (async () =>
+        loadComponent(this.runtime, buildUNet(cfg, { batch, height, width, dtype: this.dtype, contextLength: length, intermediates: opts.intermediates }), this.checkpoint.weights.unet, {
+          cacheDir: this.opts.cacheDir,
+          overrides: await this.overrides('unet'),
+        }))(),
     );
     const out = await s.run({
       [UNET_INPUTS.sample]: floatTensor(sample, [batch, cfg.in_channels, height, width], this.dtype),

@@ -2,7 +2,7 @@
 // and the model in that folder (opened once, networks compiled on first use).
 import { join } from 'node:path';
 import { readSafetensorsIndex, readTensorF32, type StIndex } from '../../weights/safetensors';
-import type { SdModel } from '../../pipeline/sd-model';
+import type { SdModel, SdModelOptions } from '../../pipeline/sd-model';
 import type { CaseResult } from './compare';
 
 export type CaseSpec = Record<string, unknown> & { name: string; kind: string; file?: string };
@@ -19,12 +19,13 @@ export class CaseContext {
   constructor(
     readonly dir: string,
     readonly index: FixtureIndex,
-    private readonly modelFactory: () => Promise<SdModel>,
+    /** Opens the fixture's model (with options such as a LoRA); the caller closes what it opens beyond model(). */
+    readonly openModel: (opts?: SdModelOptions) => Promise<SdModel>,
   ) {}
 
   private modelPromise?: Promise<SdModel>;
   model(): Promise<SdModel> {
-    return (this.modelPromise ??= this.modelFactory());
+    return (this.modelPromise ??= this.openModel());
   }
 
   /** A reference tensor from a case file (all case tensors are F32). */
