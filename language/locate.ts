@@ -1,7 +1,7 @@
 // Where a cursor is in a concept file: which block, and whether it is on a key, a value or a block
 // name. Completions and hovers both start here. Works on half-typed, unparseable lines.
 import type { Block, BlockKind, ConceptDoc, Position, Range } from './ast';
-import { contains, BLOCK_KINDS } from './ast';
+import { BLOCK_KINDS } from './ast';
 import type { Scope } from './schema';
 
 const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.character < b.character);
@@ -75,4 +75,3 @@ export function wordAt(lineText: string, pos: Position): { word: string; range: 
   return undefined;
 }
 
-export { contains };

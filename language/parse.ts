@@ -3,6 +3,7 @@
 // costs linear time and no stack.
 import { BLOCK_KINDS, range, type Block, type BlockKind, type ConceptDoc, type Diagnostic, type Property, type Range, type Value } from './ast';
 import { lex, type Token } from './lex';
+import { didYouMean } from './text';
 
 /** Past this many syntax errors the parser stops reporting (it still builds the tree). */
 export const MAX_SYNTAX_ERRORS = 100;
@@ -43,10 +44,10 @@ export function parseConcept(text: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const doc: ConceptDoc = { properties: [], blocks: [], comments: [], hasSyntaxErrors: false };
   let errors = 0;
-  const error = (r: Range, message: string): void => {
+  const error = (r: Range, message: string, fix?: Diagnostic['fix']): void => {
     doc.hasSyntaxErrors = true;
     errors++;
-    if (errors <= MAX_SYNTAX_ERRORS) diagnostics.push({ range: r, severity: 'error', message, code: 'syntax' });
+    if (errors <= MAX_SYNTAX_ERRORS) diagnostics.push({ range: r, severity: 'error', message, code: 'syntax', ...(fix ? { fix } : {}) });
     else if (errors === MAX_SYNTAX_ERRORS + 1) diagnostics.push({ range: r, severity: 'error', message: `more than ${MAX_SYNTAX_ERRORS} syntax errors; stopped reporting`, code: 'syntax' });
   };
 
@@ -111,6 +112,19 @@ export function parseConcept(text: string): ParseResult {
     error(span(first!.range, last.range), msg);
   };
 
+  /** Skips `name [name] { ... }` through its matching `}` (or to the end). */
+  const skipUnknownBlock = (): void => {
+    while (i < toks.length && toks[i].kind !== 'lbrace') i++;
+    let depth = 0;
+    for (; i < toks.length; i++) {
+      if (toks[i].kind === 'lbrace') depth++;
+      else if (toks[i].kind === 'rbrace' && --depth === 0) {
+        i++;
+        return;
+      }
+    }
+  };
+
   /** `kind [name] {` at toks[i]; returns the opened block. */
   const parseBlockHeader = (kind: BlockKind): Block => {
     const kw = toks[i++];
@@ -171,13 +185,26 @@ export function parseConcept(text: string): ParseResult {
       case 'ident': {
         const next = peek(1);
         // `concept NAME {`, `train {`, also with the `{` missing or on the next line.
-        if (isBlockKind(t.raw) && (next?.kind === 'lbrace' || next?.kind === 'ident' || atLineEnd(next))) {
+        // `trian {` / `generat x {`: a misspelt block keyword, parsed as the block it most resembles.
+        const opensBlock = next?.kind === 'lbrace' || (next?.kind === 'ident' && peek(2)?.kind === 'lbrace');
+        let kind: BlockKind | undefined = isBlockKind(t.raw) && (next?.kind === 'lbrace' || next?.kind === 'ident' || atLineEnd(next)) ? t.raw : undefined;
+        if (!kind && opensBlock) {
+          const guess = didYouMean(t.raw, BLOCK_KINDS);
+          const msg = `unknown block "${t.raw}"${guess ? `; did you mean ${guess}?` : `: blocks are ${BLOCK_KINDS.join(', ')}`}`;
+          error(t.range, msg, guess ? { title: `Change to ${guess}`, range: t.range, newText: guess } : undefined);
+          if (guess) kind = guess as BlockKind;
+          else {
+            skipUnknownBlock();
+            continue;
+          }
+        }
+        if (kind) {
           if (block) {
             // A forgotten `}` is the usual cause: close the open block here and carry on.
             error(block.keywordRange, `"${block.kind}" block is not closed: add "}" before line ${t.range.start.line + 1}`);
             block = undefined;
           }
-          const b = parseBlockHeader(t.raw as BlockKind);
+          const b = parseBlockHeader(kind);
           doc.blocks.push(b);
           block = b;
           continue;

@@ -78,6 +78,20 @@ test('a forgotten } closes the block at the next block header', () => {
   );
 });
 
+test('misspelt block keywords: parsed as the nearest block, or skipped whole', () => {
+  const { doc, diagnostics } = parseConcept('trian {\n  steps 5\n}\ngenerat x {\n  prompt "p"\n}\nfoo {\n  a {\n  }\n  b 1\n}\nmodel "m"\n');
+  assert.deepEqual(
+    diagnostics.map((d) => [d.range.start.line, d.message, d.fix?.newText]),
+    [
+      [0, 'unknown block "trian"; did you mean train?', 'train'],
+      [3, 'unknown block "generat"; did you mean generate?', 'generate'],
+      [6, 'unknown block "foo": blocks are concept, train, generate', undefined],
+    ],
+  );
+  assert.deepEqual(doc.blocks.map((b) => [b.kind, b.name, b.properties.map((p) => p.key)]), [['train', undefined, ['steps']], ['generate', 'x', ['prompt']]]);
+  assert.deepEqual(doc.properties.map((p) => p.key), ['model']);
+});
+
 test('CRLF and lone CR line ends count as lines', () => {
   const { doc, diagnostics } = parseConcept('a 1\r\nb 2\rc 3');
   assert.deepEqual(diagnostics, []);
