@@ -55,6 +55,7 @@ export function checkParams(p: GenerateParams): void {
 export function resolveModel(model: string, ctx: JobContext): string {
   if (!model) {
     const tiny = bundledTinyModel();
+    if (!existsSync(join(tiny, 'model_index.json'))) throw new GenerateError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or .safetensors file`);
     ctx.log('warn', `no model configured: using the bundled tiny test model (${tiny}); it has random weights, so its images are noise`);
     return tiny;
   }
