@@ -8,12 +8,30 @@
 // during the forward pass; (2) that also makes the copies differ from the originals, so ORT's
 // common-subexpression elimination cannot merge them back. Nodes of the region that depend only
 // on parameters and constants (weight transposes, reshapes) are shared, not copied.
+// (3) The anchor of each region also depends on the gradients the previously differentiated region
+// sent to its inputs, so ORT finishes one region's backward (and frees its recomputed values)
+// before recomputing the next; without it ORT's depth-first order computes, say, every chunk's dq
+// first and keeps all chunks' recomputed softmax alive for the dk and dv products that come later.
 import * as op from '../graph/ops';
 import type { Value } from '../graph/types';
+
+/** x[0, 0, …] as a scalar (summed over symbolic axes, which cannot be sliced statically). */
+function firstElement(x: Value): Value {
+  const fixed = x.shape.map((_, i) => i).filter((i) => typeof x.shape[i] === 'number');
+  const first = op.Slice(x, fixed.map(() => 0), fixed.map(() => 1), fixed);
+  return op.ReduceSum(first, first.shape.map((_, i) => i), false);
+}
 
 export class Recompute {
   private readonly copies = new Map<number, Value>();
   private readonly done = new Set<number>();
+  /** Gradients that the last built region sent out to its inputs. */
+  private outgoing: Value[] = [];
+
+  /** Called by the driver for each gradient a region node sends to a value outside its region. */
+  noteOutgoing(gx: Value): void {
+    this.outgoing.push(gx);
+  }
 
   /** The recomputed copy of region node `v`, building the whole region on first use. */
   node(v: Value, g: Value): Value {
@@ -27,10 +45,8 @@ export class Recompute {
     const graph = from.graph;
     const members = graph.values.filter((u) => u.region === r);
     const inRegion = new Set(members.map((u) => u.id));
-    // 0·g[0] (summed over symbolic axes, which cannot be sliced statically): a dependency on the backward pass
-    const fixed = g.shape.map((_, i) => i).filter((i) => typeof g.shape[i] === 'number');
-    const first = op.Slice(g, fixed.map(() => 0), fixed.map(() => 1), fixed);
-    const anchor = op.Mul(op.ReduceSum(first, first.shape.map((_, i) => i), false), 0);
+    const anchor = op.Mul([g, ...this.outgoing].map(firstElement).reduce((a, b) => op.Add(a, b)), 0);
+    this.outgoing = [];
     const anchored = new Map<number, Value>();
     const input = (x: Value): Value => {
       if (inRegion.has(x.id)) return this.copies.get(x.id) ?? x;

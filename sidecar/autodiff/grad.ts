@@ -42,6 +42,7 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
         const t = thunks[k];
         if (!t) throw new Error(`autodiff: ${v.op} node "${v.name}" has no gradient for its input ${k} ("${x.name}")`);
         const gx = sumToShape(t(), x.shape);
+        if (v.region !== undefined && x.region !== v.region) recompute.noteOutgoing(gx);
         const prev = grads.get(x.id);
         grads.set(x.id, prev ? op.Add(prev, gx) : gx);
       });
