@@ -31,6 +31,7 @@ export class GalleryPanel {
   private readonly _disposables: vscode.Disposable[] = [];
   private readonly outDir: vscode.Uri;
   private cancelCurrent: (() => void) | undefined;
+  private disposed = false;
 
   static createOrShow(ctx: Ctx): void {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
@@ -69,13 +70,16 @@ export class GalleryPanel {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (GalleryPanel.current === this) GalleryPanel.current = undefined;
     this.panel.dispose();
     for (const d of this._disposables.splice(0)) d.dispose();
   }
 
+  /** Posts to the page; a job may outlive the panel, so posts after dispose are dropped. */
   private post(message: ExtensionToWebview): void {
-    void this.panel.webview.postMessage(message);
+    if (!this.disposed) void this.panel.webview.postMessage(message);
   }
 
   private async onMessage(message: WebviewToExtension): Promise<void> {

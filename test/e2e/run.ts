@@ -15,6 +15,8 @@ import { checkVsix, packageVsix } from './vsix';
 import { commandPalette, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
 const CONCEPT = 'zwx.dreambooth';
+/** A made-up token: it must reach secret storage and nowhere else on disk. */
+const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
 const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
 const hasGrammar = existsSync(join(ROOT, 'syntaxes/dreambooth.tmLanguage.json'));
 const hasGenerate = existsSync(join(ROOT, 'sidecar/pipeline/generate.ts'));
@@ -106,6 +108,25 @@ const steps: Step[] = [
       if (!colours.key || !colours.string) throw new Error(`could not find the key and string tokens: ${JSON.stringify(colours)}`);
       if (colours.key === colours.string) throw new Error(`key and string have the same colour ${colours.key}`);
       return `key ${colours.key}, string ${colours.string}`;
+    },
+  },
+  {
+    name: 'the Hugging Face token is taken in a password box',
+    run: async (page) => {
+      await commandPalette(page, 'DreamBooth: Set Hugging Face Token');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Set Hugging Face Token' }).first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget', { hasText: 'Hugging Face token' }).waitFor({ timeout: TIMEOUT });
+      const input = page.locator('.quick-input-widget input:visible').first();
+      const type = await input.getAttribute('type');
+      if (type !== 'password') {
+        const all = await page.locator('.quick-input-widget input').evaluateAll((els) => els.map((e) => `${e.className}:${e.getAttribute('type')}:${(e as HTMLElement).offsetParent ? 'visible' : 'hidden'}`));
+        throw new Error(`the token box is of type "${type}", not a password box (inputs: ${all.join(' ')})`);
+      }
+      await input.fill(FAKE_HF_TOKEN);
+      await page.keyboard.press('Enter');
+      await page.locator('.notification-toast', { hasText: 'token saved in secret storage' }).waitFor({ timeout: TIMEOUT });
+      await clearNotifications(page);
     },
   },
   {
@@ -249,7 +270,43 @@ const steps: Step[] = [
       return `sidecar pid ${before} → ${after}`;
     },
   },
+  {
+    name: 'a crashed sidecar is reported and restarts on the next request',
+    run: async (page, env) => {
+      const [pid] = await until('one sidecar process', () => {
+        const pids = sidecarPids(env.extensionsDir);
+        return pids.length === 1 ? pids : undefined;
+      });
+      process.kill(pid!, 'SIGKILL'); // this test's own sidecar, found by its unique path
+      await page.locator('.statusbar-item', { hasText: /^\W*DreamBooth$/ }).first().waitFor({ timeout: TIMEOUT });
+      await runCommand(page, 'DreamBooth: Show Execution Providers');
+      const cpu = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'cpu' }).first();
+      await cpu.waitFor({ timeout: 60_000 });
+      const row = (await cpu.innerText()).replace(/\s+/g, ' ').trim();
+      await page.screenshot({ path: join(RESULTS, 'providers.png') });
+      await page.keyboard.press('Escape');
+      await page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ }).first().waitFor({ timeout: TIMEOUT });
+      const now = sidecarPids(env.extensionsDir);
+      if (now.length !== 1 || now[0] === pid) throw new Error(`expected one new sidecar, found pids [${now.join(', ')}] (killed ${pid})`);
+      return `killed ${pid}, restarted as ${now[0]}; ${row}`;
+    },
+  },
 ];
+
+/** Files under `dir` (recursively) whose bytes contain `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    try {
+      if (readFileSync(file).includes(needle)) hits.push(file);
+    } catch {
+      // unreadable (socket, vanished): not a leak
+    }
+  }
+  return hits;
+}
 
 async function main(): Promise<number> {
   for (const [what, path] of [['Node 24', NODE24], ['code-server', CODE_SERVER], ['Chromium', CHROMIUM]] as const) {
@@ -320,6 +377,13 @@ async function main(): Promise<number> {
       }
       await page.screenshot({ path: shot }).catch(() => {});
     }
+    // The token went to secret storage and, per job, to the sidecar: no file on the server side,
+    // log or setting may hold it.
+    const leaks = [...filesContaining(server.userDataDir, FAKE_HF_TOKEN), ...filesContaining(join(tmp, 'ws'), FAKE_HF_TOKEN)];
+    if (leaks.length) {
+      failures++;
+      console.log(`✗ the Hugging Face token leaked into: ${leaks.join(', ')}`);
+    } else console.log('✓ the Hugging Face token is in no log, setting or workspace file');
   } finally {
     await browser?.close().catch(() => {});
     await server?.stop();
