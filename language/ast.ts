@@ -18,8 +18,22 @@ export interface Diagnostic {
   message: string;
   /** Stable identifier of the check, e.g. 'unknown-key', 'syntax'. */
   code: string;
-  /** A single obvious edit that fixes it (did-you-mean), offered as a quick fix. */
-  fix?: { title: string; range: Range; newText: string };
+  /** The obvious repair (did-you-mean, add the missing keys, rename), offered as a quick fix. */
+  fix?: Fix;
+}
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
+/** A fix that replaces one range. */
+export function replaceFix(range: Range, newText: string, title = `Change to ${newText}`): Fix {
+  return { title, edits: [{ range, newText }] };
 }
 
 export type Value =

@@ -11,9 +11,10 @@ export const COMMON_TOKEN_ID_LIMIT = 15000;
 
 /**
  * Hand-picked rare tokens: short, not English words, unlikely to be names of anything a photo shows.
+ * "ohwx" leads: the classic "sks" is also the name of a rifle, which CLIP has seen in photos.
  * `rareIdentifiers()` keeps only those that really are one late token in the bundled vocabulary.
  */
-const CANDIDATES = ['sks', 'ohwx', 'nmwx', 'nlwx', 'wwx', 'tzky', 'nyrd', 'kprc', 'szn', 'sqm', 'rcn', 'bnha', 'ncbd', 'mwf', 'pcm', 'tyl', 'olis'];
+const CANDIDATES = ['ohwx', 'sks', 'nmwx', 'nlwx', 'wwx', 'tzky', 'nyrd', 'kprc', 'szn', 'sqm', 'rcn', 'bnha', 'ncbd', 'mwf', 'pcm', 'tyl', 'olis'];
 
 export interface IdentifierInfo {
   word: string;

@@ -1,7 +1,7 @@
 // The concept-file parser: line-oriented, error-recovering, never throws. One pass over the tokens
 // with an explicit state (top level or inside one block), so hostile input (deep nesting, binary soup)
 // costs linear time and no stack.
-import { BLOCK_KINDS, range, type Block, type BlockKind, type ConceptDoc, type Diagnostic, type Property, type Range, type Value } from './ast';
+import { BLOCK_KINDS, range, replaceFix, type Block, type BlockKind, type ConceptDoc, type Diagnostic, type Property, type Range, type Value } from './ast';
 import { lex, type Token } from './lex';
 import { didYouMean } from './text';
 
@@ -191,7 +191,7 @@ export function parseConcept(text: string): ParseResult {
         if (!kind && opensBlock) {
           const guess = didYouMean(t.raw, BLOCK_KINDS);
           const msg = `unknown block "${t.raw}"${guess ? `; did you mean ${guess}?` : `: blocks are ${BLOCK_KINDS.join(', ')}`}`;
-          error(t.range, msg, guess ? { title: `Change to ${guess}`, range: t.range, newText: guess } : undefined);
+          error(t.range, msg, guess ? replaceFix(t.range, guess) : undefined);
           if (guess) kind = guess as BlockKind;
           else {
             skipUnknownBlock();

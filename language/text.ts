@@ -40,8 +40,16 @@ export function classNoun(classPrompt: string): string | undefined {
   return words[words.length - 1];
 }
 
-/** Whether a prompt mentions `word` (or its plural) as a whole word. */
+/**
+ * A regular expression for `word` as CLIP sees words: not inside a longer run of letters (CLIP's
+ * tokenizer splits text into runs of letters, single digits and punctuation).
+ */
+export function wordPattern(word: string, flags: string, suffix = ''): RegExp {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<!\\p{L})${escaped}${suffix}(?!\\p{L})`, flags);
+}
+
+/** Whether a prompt mentions `word` (or its plural), case-insensitively, as a whole word. */
 export function mentions(prompt: string, word: string): boolean {
-  const w = word.toLowerCase();
-  return promptWords(prompt).some((p) => p === w || p === `${w}s` || p === `${w}es`);
+  return wordPattern(word, 'iu', '(?:e?s)?').test(prompt);
 }

@@ -2,10 +2,11 @@
 // (when the file's folder is known) the instance-image folders and local model paths.
 import { existsSync, statSync } from 'node:fs';
 import type { Block, ConceptDoc, Diagnostic, Property, Range, Severity, Value } from './ast';
-import { describeValue } from './ast';
+import { describeValue, replaceFix } from './ast';
 import { identifierInfo, rareIdentifiers, showTokens } from './identifiers';
 import { scanImageFolder } from './images';
 import { parseConcept, byPosition } from './parse';
+import { renameIdentifier } from './rename';
 import { absolutePath, DEFAULT_GENERATE_NAME, keyNames, modelLooksLikePath, valueFits } from './resolve';
 import { BLOCKS, describeType, keySpec, type Scope, type ValueType } from './schema';
 import { classNoun, didYouMean, mentions } from './text';
@@ -85,7 +86,7 @@ function checkProperties(scope: Scope, props: Property[], emit: Emit): Map<strin
       if (guess) msg += `; did you mean ${guess}?`;
       else if (otherGuess) msg += `; ${otherGuess === p.key ? `"${p.key}" belongs` : `did you mean ${otherGuess}, which belongs`} ${elsewhere.map(place).join(' or ')}`;
       else msg += `; valid keys: ${valid.join(', ')}`;
-      emit(p.keyRange, 'error', 'unknown-key', msg, guess ? { title: `Change to ${guess}`, range: p.keyRange, newText: guess } : undefined);
+      emit(p.keyRange, 'error', 'unknown-key', msg, guess ? replaceFix(p.keyRange, guess) : undefined);
       continue;
     }
     const first = seen.get(p.key);
@@ -95,7 +96,7 @@ function checkProperties(scope: Scope, props: Property[], emit: Emit): Map<strin
     if (p.value.kind === 'string' && !p.value.terminated) continue; // reported as a syntax error
     const problem = typeProblem(p.value, spec.type);
     if (problem) {
-      emit(p.value.range, 'error', 'type', `${p.key}: ${problem.message}`, problem.fix !== undefined ? { title: `Change to ${problem.fix}`, range: p.value.range, newText: problem.fix } : undefined);
+      emit(p.value.range, 'error', 'type', `${p.key}: ${problem.message}`, problem.fix !== undefined ? replaceFix(p.value.range, problem.fix) : undefined);
     }
   }
   return seen;
@@ -109,14 +110,14 @@ function checkRequired(scope: Scope, b: Block, seen: Map<string, Property>, emit
     const lastLine = Math.max(b.openRange?.end.line ?? b.keywordRange.end.line, ...b.properties.map((p) => p.range.end.line));
     const close = b.closeRange && b.closeRange.start.line > lastLine ? b.closeRange.start : undefined;
     const lines = missing.map((m) => `  ${m} ${m === 'instance_prompt' && b.name ? `"photo of ${b.name} person"` : keySpec(scope, m)!.example}\n`).join('');
-    const fix = close ? { title: `Add ${missing.join(', ')}`, range: { start: { line: close.line, character: 0 }, end: { line: close.line, character: 0 } }, newText: lines } : undefined;
+    const fix = close ? replaceFix({ start: { line: close.line, character: 0 }, end: { line: close.line, character: 0 } }, lines, `Add ${missing.join(', ')}`) : undefined;
     emit(at, 'error', 'missing-key', `${b.kind}${b.name ? ` ${b.name}` : ''} is missing ${missing.map((m) => `"${m}"`).join(' and ')}`, fix);
   }
 }
 
 const str = (p: Property | undefined): string | undefined => (p?.value?.kind === 'string' && p.value.terminated ? p.value.value : undefined);
 
-function checkIdentifier(b: Block, emit: Emit): void {
+function checkIdentifier(doc: ConceptDoc, b: Block, emit: Emit): void {
   if (!b.name || !b.nameRange) return;
   let info;
   try {
@@ -124,13 +125,18 @@ function checkIdentifier(b: Block, emit: Emit): void {
   } catch {
     return; // no bundled vocabulary: skip the advice rather than fail the whole check
   }
-  const suggestions = rareIdentifiers().slice(0, 3).map((r) => r.word).join(', ');
+  const rare = rareIdentifiers();
+  const suggestions = rare.slice(0, 3).map((r) => r.word).join(', ');
+  // The quick fix renames the identifier everywhere to the first rare token no other concept uses.
+  const taken = new Set(doc.blocks.map((x) => x.name));
+  const to = rare.find((r) => !taken.has(r.word))?.word;
+  const fix = to ? { title: `Rename ${b.name} to ${to} (block name and prompts)`, edits: renameIdentifier(doc, b.name, to) } : undefined;
   if (info.common) {
-    emit(b.nameRange, 'warning', 'common-identifier', `"${b.name}" is a common word to CLIP (token #${info.id}): the model already knows a meaning that training must overwrite. Use a rare single token such as ${suggestions}.`);
+    emit(b.nameRange, 'warning', 'common-identifier', `"${b.name}" is a common word to CLIP (token #${info.id}): the model already knows a meaning that training must overwrite. Use a rare single token such as ${suggestions}.`, fix);
   } else if (info.tokens.length >= 3) {
-    emit(b.nameRange, 'warning', 'identifier-tokens', `"${b.name}" splits into ${info.tokens.length} CLIP tokens (${showTokens(info.tokens)}); a rare single token such as ${suggestions} binds to your subject more reliably.`);
+    emit(b.nameRange, 'warning', 'identifier-tokens', `"${b.name}" splits into ${info.tokens.length} CLIP tokens (${showTokens(info.tokens)}); a rare single token such as ${suggestions} binds to your subject more reliably.`, fix);
   } else if (info.tokens.length === 2) {
-    emit(b.nameRange, 'info', 'identifier-tokens', `"${b.name}" is 2 CLIP tokens (${showTokens(info.tokens)}); a rare single token such as ${suggestions} binds a little more reliably.`);
+    emit(b.nameRange, 'info', 'identifier-tokens', `"${b.name}" is 2 CLIP tokens (${showTokens(info.tokens)}); a rare single token such as ${suggestions} binds a little more reliably.`, fix);
   }
 }
 
@@ -209,7 +215,7 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
     if (b.kind === 'concept') {
       concepts++;
       if (b.name) conceptNames.push(b.name);
-      checkIdentifier(b, emit);
+      checkIdentifier(doc, b, emit);
       checkPrompts(b, seen, emit);
       if (seen.has('num_class_images') && !seen.has('class_prompt')) emit(seen.get('num_class_images')!.keyRange, 'info', 'unused-key', 'num_class_images has no effect without class_prompt (prior preservation is off)');
       if (opts.fileDir) {

@@ -8,6 +8,7 @@ export interface Capabilities {
   codeActionLiterals: boolean;
   /** The client lets the server register file watchers (for photos in instance folders). */
   watchedFilesRegistration: boolean;
+  prepareRename: boolean;
 }
 
 export function readCapabilities(c: ClientCapabilities): Capabilities {
@@ -18,5 +19,6 @@ export function readCapabilities(c: ClientCapabilities): Capabilities {
     hierarchicalSymbols: td?.documentSymbol?.hierarchicalDocumentSymbolSupport === true,
     codeActionLiterals: td?.codeAction?.codeActionLiteralSupport !== undefined,
     watchedFilesRegistration: c.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
+    prepareRename: td?.rename?.prepareSupport === true,
   };
 }

@@ -8,6 +8,8 @@ import {
   createConnection,
   DiagnosticSeverity,
   DidChangeWatchedFilesNotification,
+  ErrorCodes,
+  ResponseError,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -23,6 +25,7 @@ import { hover } from '../hover';
 import { IMAGE_EXTENSIONS } from '../images';
 import { codeLenses, documentSymbols, foldingRanges } from '../outline';
 import { parseConcept } from '../parse';
+import { IDENTIFIER, identifierAt, renameIdentifier } from '../rename';
 import { checkConceptText } from '../validate';
 import { readCapabilities, type Capabilities } from './capabilities';
 
@@ -85,6 +88,7 @@ connection.onInitialize((params): InitializeResult => {
       documentFormattingProvider: true,
       codeLensProvider: { resolveProvider: false },
       codeActionProvider: caps.codeActionLiterals ? { codeActionKinds: [CodeActionKind.QuickFix] } : undefined,
+      renameProvider: caps.prepareRename ? { prepareProvider: true } : true,
     },
     serverInfo: { name: 'dreambooth-language-server', version: '0.1.0' },
   };
@@ -149,12 +153,28 @@ connection.onCodeLens((p) => {
   return doc ? codeLenses(parseConcept(doc.getText()).doc, doc.uri) : [];
 });
 
+connection.onPrepareRename((p) => {
+  const doc = documents.get(p.textDocument.uri);
+  const hit = doc && identifierAt(parseConcept(doc.getText()).doc, p.position);
+  return hit ? { range: hit.range, placeholder: hit.block.name ?? '' } : null;
+});
+
+connection.onRenameRequest((p) => {
+  const doc = documents.get(p.textDocument.uri);
+  if (!doc) return null;
+  const ast = parseConcept(doc.getText()).doc;
+  const hit = identifierAt(ast, p.position);
+  if (!hit?.block.name) throw new ResponseError(ErrorCodes.InvalidRequest, 'only a concept identifier can be renamed here');
+  if (!IDENTIFIER.test(p.newName)) throw new ResponseError(ErrorCodes.InvalidParams, `"${p.newName}" is not an identifier: letters, digits, _ and -, starting with a letter`);
+  return { changes: { [doc.uri]: renameIdentifier(ast, hit.block.name, p.newName) } };
+});
+
 connection.onCodeAction((p): CodeAction[] => {
   const actions: CodeAction[] = [];
   for (const d of p.context.diagnostics) {
     const fix = d.data as Diagnostic['fix'] | undefined;
-    if (d.source !== 'dreambooth' || !fix || typeof fix.newText !== 'string') continue;
-    actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true, edit: { changes: { [p.textDocument.uri]: [{ range: fix.range, newText: fix.newText }] } } });
+    if (d.source !== 'dreambooth' || !fix || !Array.isArray(fix.edits)) continue;
+    actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true, edit: { changes: { [p.textDocument.uri]: fix.edits } } });
   }
   return actions;
 });

@@ -30,7 +30,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('the example passes (exit 0) with its one info line, path printed as given', () => {
   const r = check('examples/zwx/zwx.dreambooth');
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(parsed(r.out), [{ file: 'examples/zwx/zwx.dreambooth', line: 10, col: 9, severity: 'info', message: '"zwx" is 2 CLIP tokens (z·wx); a rare single token such as sks, ohwx, nmwx binds a little more reliably.' }]);
+  assert.deepEqual(parsed(r.out), [{ file: 'examples/zwx/zwx.dreambooth', line: 10, col: 9, severity: 'info', message: '"zwx" is 2 CLIP tokens (z·wx); a rare single token such as ohwx, sks, nmwx binds a little more reliably.' }]);
   assert.match(r.err, /1 file\(s\) checked: 0 error\(s\), 0 warning\(s\)/);
 });
 

@@ -81,7 +81,7 @@ test('a forgotten } closes the block at the next block header', () => {
 test('misspelt block keywords: parsed as the nearest block, or skipped whole', () => {
   const { doc, diagnostics } = parseConcept('trian {\n  steps 5\n}\ngenerat x {\n  prompt "p"\n}\nfoo {\n  a {\n  }\n  b 1\n}\nmodel "m"\n');
   assert.deepEqual(
-    diagnostics.map((d) => [d.range.start.line, d.message, d.fix?.newText]),
+    diagnostics.map((d) => [d.range.start.line, d.message, d.fix?.edits[0].newText]),
     [
       [0, 'unknown block "trian"; did you mean train?', 'train'],
       [3, 'unknown block "generat"; did you mean generate?', 'generate'],

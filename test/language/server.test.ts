@@ -20,7 +20,9 @@ import type {
   Hover,
   InitializeResult,
   PublishDiagnosticsParams,
+  Range,
   TextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 
 const root = resolve(__dirname, '..', '..');
@@ -91,6 +93,7 @@ before(async () => {
         hover: { contentFormat: ['markdown', 'plaintext'] },
         documentSymbol: { hierarchicalDocumentSymbolSupport: true },
         codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
+        rename: { prepareSupport: true },
       },
     },
   });
@@ -226,6 +229,19 @@ test('symbols, folding, code lenses', async () => {
     lenses.map((l) => [l.command?.command, l.command?.arguments, l.range.start.line]),
     [['dreambooth.train', [uri], 6], ['dreambooth.prepareImages', [uri], 3], ['dreambooth.generate', [uri, 'suit'], 9]],
   );
+});
+
+test('rename: prepare on the identifier, edits for the block name and prompts, bad names refused', async () => {
+  const { uri } = await open('rename.dreambooth', 'concept zwx {\n  instance_prompt "photo of zwx person"\n}\ngenerate g {\n  prompt "zwx at the beach"\n}\n');
+  const prepared = await conn.sendRequest(req<object, { range: Range; placeholder: string } | null>('textDocument/prepareRename'), { textDocument: { uri }, position: at(4, 11) });
+  assert.deepEqual(prepared, { range: { start: at(4, 10), end: at(4, 13) }, placeholder: 'zwx' });
+  assert.equal(await conn.sendRequest(req<object, unknown>('textDocument/prepareRename'), { textDocument: { uri }, position: at(1, 4) }), null);
+  const edit = await conn.sendRequest(req<object, WorkspaceEdit>('textDocument/rename'), { textDocument: { uri }, position: at(0, 9), newName: 'ohwx' });
+  assert.deepEqual(
+    edit.changes?.[uri]?.map((e) => [e.range.start.line, e.range.start.character, e.newText]),
+    [[0, 8, 'ohwx'], [1, 28, 'ohwx'], [4, 10, 'ohwx']],
+  );
+  await assert.rejects(conn.sendRequest(req<object, WorkspaceEdit>('textDocument/rename'), { textDocument: { uri }, position: at(0, 9), newName: 'two words' }), /not an identifier/);
 });
 
 test('formatting returns one edit that aligns and indents, then nothing', async () => {

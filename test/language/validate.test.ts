@@ -35,14 +35,14 @@ test('the example has nothing but the 2-token hint for "zwx"', () => {
   const diags = checkConceptText(readFileSync(join(root, 'examples', 'zwx', 'zwx.dreambooth'), 'utf8'), { fileDir: join(root, 'examples', 'zwx') }).diagnostics;
   assert.deepEqual(
     diags.map((d) => [d.severity, d.code, d.message]),
-    [['info', 'identifier-tokens', '"zwx" is 2 CLIP tokens (z·wx); a rare single token such as sks, ohwx, nmwx binds a little more reliably.']],
+    [['info', 'identifier-tokens', '"zwx" is 2 CLIP tokens (z·wx); a rare single token such as ohwx, sks, nmwx binds a little more reliably.']],
   );
 });
 
 test('unknown keys: did-you-mean with a fix, or where the key belongs', () => {
   const [typo] = check('modle "x/y"\n');
   assert.equal(typo.message, 'unknown key "modle" at the top level; did you mean model?');
-  assert.deepEqual(typo.fix, { title: 'Change to model', range: typo.range, newText: 'model' });
+  assert.deepEqual(typo.fix, { title: 'Change to model', edits: [{ range: typo.range, newText: 'model' }] });
   const [misplaced] = check('train {\n  prompt "x"\n}\n');
   assert.equal(misplaced.message, 'unknown key "prompt" in a train block; "prompt" belongs in a generate block');
   const [nothing] = check('train {\n  zzzzzzzz 1\n}\n');
@@ -70,7 +70,7 @@ test('types and ranges, with fixes where the intent is clear', () => {
     }
     assert.equal(d.length, 1, line);
     assert.equal(d[0].message, message, line);
-    assert.equal(d[0].fix?.newText, fix, line);
+    assert.equal(d[0].fix?.edits[0].newText, fix, line);
     assert.equal(d[0].range.start.line, 1);
     assert.equal(d[0].range.start.character, 2 + line.indexOf(' ') + 1, line);
   }
@@ -84,7 +84,7 @@ test('required keys, duplicate keys and blocks, block names', () => {
   assert.deepEqual(codes(concept('sks', '')), ['error missing-key']);
   const [missing] = check(concept('sks', ''));
   assert.match(missing.message, /concept sks is missing "instance_prompt" and "instance_images"/);
-  assert.deepEqual(missing.fix, { title: 'Add instance_prompt, instance_images', range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  instance_prompt "photo of sks person"\n  instance_images "./photos"\n' });
+  assert.deepEqual(missing.fix, { title: 'Add instance_prompt, instance_images', edits: [{ range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  instance_prompt "photo of sks person"\n  instance_images "./photos"\n' }] });
   assert.equal(check('generate g { count 2 }\n')[0].fix, undefined, 'no fix when } shares a line');
   assert.deepEqual(codes('generate {\n}\n'), ['error missing-key']);
   assert.deepEqual(codes('train {\n  steps 5\n  steps 6\n}\n'), ['error duplicate-key']);
@@ -93,7 +93,7 @@ test('required keys, duplicate keys and blocks, block names', () => {
   assert.deepEqual(codes('train fast {\n}\n'), ['error block-name']);
   const unnamed = check('concept {\n  instance_prompt "x"\n  instance_images "."\n}\n', false);
   assert.equal(unnamed[0].code, 'block-name');
-  assert.match(unnamed[0].message, /needs a name, its identifier: e.g. "concept sks \{"/);
+  assert.match(unnamed[0].message, /needs a name, its identifier: e.g. "concept ohwx \{"/);
 });
 
 test('identifiers: common words and many tokens warn, rare single tokens pass', () => {
