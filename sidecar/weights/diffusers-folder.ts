@@ -1,7 +1,7 @@
 // A diffusers pipeline folder: model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/.
 // Keys are already diffusers names; this reads configs and safetensors headers, and says precisely
 // which file is missing or broken.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensorsIndex } from './safetensors';
 import type { Component } from './sd1-keymap';
@@ -56,7 +56,10 @@ async function componentWeights(dir: string, component: Component): Promise<Comp
   if (!(await exists(sub))) throw new ModelLoadError(`${sub}: missing folder (a diffusers SD model needs unet/, vae/, text_encoder/, tokenizer/ and scheduler/)`);
   const files = await readdir(sub);
   const tensors = new Map<string, TensorRef>();
-  const add = async (file: string, only?: Set<string>) => {
+  // Weight files are often symlinks (the Hugging Face cache links snapshots to blobs): the real file is
+  // what gets hard-linked beside the staged model, since ONNX Runtime refuses symlinked external data.
+  const add = async (link: string, only?: Set<string>) => {
+    const file = await realpath(link);
     await refuseDisguisedPickle(file);
     const index = await readSafetensorsIndex(file);
     for (const e of index.tensors.values()) {

@@ -1,5 +1,6 @@
 // A single-file checkpoint in the original (CompVis/ldm) layout: every key renamed to diffusers names
 // through the one table in sd1-keymap.ts; other model families are recognised and refused by name.
+import { realpath } from 'node:fs/promises';
 import { readSafetensorsIndex, type StIndex } from './safetensors';
 import { Sd1KeyMap, isIgnorableOriginalKey, isVaeAttentionProjection, keymapShapeOf, type Component } from './sd1-keymap';
 import type { ComponentWeights, SdCheckpoint } from './checkpoint';
@@ -40,7 +41,8 @@ function normaliseKey(key: string): string {
 }
 
 export async function openSingleFile(path: string, configsFrom?: string): Promise<SdCheckpoint> {
-  const index = await readSafetensorsIndex(path);
+  // The real file (not a symlink to it) is what gets hard-linked beside the staged model.
+  const index = await readSafetensorsIndex(await realpath(path));
   detectFamily(index);
   let unetRaw = SD1_UNET_CONFIG;
   let vaeRaw = SD1_VAE_CONFIG;
@@ -81,7 +83,7 @@ export async function openSingleFile(path: string, configsFrom?: string): Promis
     // The VAE attention projections are 1x1 convs in this layout: drop the trailing [1, 1].
     const shape = isVaeAttentionProjection(d.component, d.key) && e.shape.length === 4 && e.shape[2] === 1 && e.shape[3] === 1 ? e.shape.slice(0, 2) : e.shape;
     weights[d.component].tensors.set(d.key, {
-      file: path,
+      file: index.path,
       sourceKey: e.name,
       dtype: e.dtype,
       shape,

@@ -28,3 +28,18 @@ test('across file systems, tensors are read by range and give the same outputs',
     await rt.close();
   }
 });
+
+test('weights reached through symlinks (as in the Hugging Face cache) load and run', async () => {
+  const { tinyFolder } = await import('../weights/layout-helpers');
+  const rt = await openRuntime({ providers: ['cpu'], threads: 1 });
+  const linked = await SdModel.open(tinyFolder(), rt, { cacheDir: mkdtempSync(join(tmpdir(), 'h5-links-')) });
+  const direct = await SdModel.open(TINY, rt, { cacheDir: mkdtempSync(join(tmpdir(), 'h5-direct-')) });
+  try {
+    const ids = [[49406, 320, 1125, ...Array(74).fill(49407)]];
+    assert.deepEqual((await linked.encodeText(ids)).last_hidden_state, (await direct.encodeText(ids)).last_hidden_state);
+  } finally {
+    await linked.close();
+    await direct.close();
+    await rt.close();
+  }
+});
