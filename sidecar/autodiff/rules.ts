@@ -5,6 +5,7 @@
 // The table's type lists every non-leaf op: adding an op without a rule fails the type check.
 import * as op from '../graph/ops';
 import type { OpType, Value } from '../graph/types';
+import { multiHeadAttentionVjp } from './attention';
 import { convInputGrad, convWeightGrad } from './conv';
 
 export type Thunk = () => Value;
@@ -64,7 +65,7 @@ export const rules: RuleTable = {
   Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i] + (d as number)))],
   Gather: (n, g) => [() => gatherGrad(n, g), null],
   ScatterND: { noGradient: 'ScatterND (add) is only emitted as the adjoint of Gather' },
-  MultiHeadAttention: { noGradient: 'the fused attention kernel is inference-only; build nn.attention without { fused: true } to train through it' },
+  MultiHeadAttention: (n, g) => multiHeadAttentionVjp(n, g),
 };
 
 function keptShape(n: Value<'ReduceSum' | 'ReduceMean'>): Value['shape'] {

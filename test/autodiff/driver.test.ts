@@ -42,7 +42,7 @@ test('attention { recompute: true } (a checkpoint per query chunk) gives the sam
   const run = async (recompute: boolean) => {
     const g = new Graph();
     const [q, k, v] = ['q', 'k', 'v'].map((n) => g.input(n, 'float32', [2, 9, 8]));
-    const y = nn.attention(q, k, v, 2, { queryChunk: 4, recompute });
+    const y = nn.attention(q, k, v, 2, { queryChunk: 4, recompute, fused: false });
     grad(op.ReduceSum(op.Mul(y, y), [0, 1, 2], false), [q, k, v]).forEach((d, i) => g.output(d, `d${i}`));
     assert.equal(g.values.filter((x) => x.name.includes('recompute.') && x.op === 'Softmax').length, recompute ? 3 : 0);
     const r = rng(5);
@@ -62,7 +62,7 @@ function block(ckpt: boolean) {
   const inner = () => {
     const h = nn.silu(nn.groupNormWith(nn.conv2dWith(x, w1, undefined, { padding: 1 }), 2, gn, undefined));
     const q = op.Reshape(op.Transpose(op.Reshape(h, [0, 4, 36]), [0, 2, 1]), [0, 36, 4]);
-    return op.Add(x, nn.conv2dWith(op.Reshape(op.Transpose(nn.attention(q, q, q, 2, { queryChunk: 16, recompute: false }), [0, 2, 1]), [0, 4, 6, 6]), w2, undefined, { padding: 1 }));
+    return op.Add(x, nn.conv2dWith(op.Reshape(op.Transpose(nn.attention(q, q, q, 2, { queryChunk: 16, recompute: false, fused: false }), [0, 2, 1]), [0, 4, 6, 6]), w2, undefined, { padding: 1 }));
   };
   const y = ckpt ? g.checkpoint(inner) : inner();
   const loss = nn.mseLoss(nn.silu(y), g.scalar(0.1, 'float32'));

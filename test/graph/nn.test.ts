@@ -133,7 +133,7 @@ test('attention: multi-head, chunked over queries (uneven last chunk) equals unc
   }
 });
 
-test('attention { fused: true } (ORT MultiHeadAttention) equals the reference; it has no gradient', async () => {
+test('attention { fused: true } (ORT MultiHeadAttention) equals the reference, and its gradient the composite\'s', async () => {
   const g = new Graph();
   const q = g.input('q', 'float32', [2, 7, 8]);
   const kv = g.input('kv', 'float32', [2, 5, 8]);
@@ -141,8 +141,16 @@ test('attention { fused: true } (ORT MultiHeadAttention) equals the reference; i
   g.output(y, 'y');
   const r = rng(9);
   const f = { q: randArr([2, 7, 8], r), kv: randArr([2, 5, 8], r) };
-  assertClose((await runOrt(g, f)).y, attentionRef(f.q, f.kv, f.kv, 2), 1e-5, 1e-5, 'fused attention');
-  assert.throws(() => grad(op.ReduceSum(y, [0, 1, 2], false), [q]), /MultiHeadAttention node .* inference-only/);
+  const out = await runOrt(g, f);
+  assertClose(out.y, attentionRef(f.q, f.kv, f.kv, 2), 1e-5, 1e-5, 'fused attention');
+  const h = new Graph();
+  const [q2, kv2] = [h.input('q', 'float32', [2, 7, 8]), h.input('kv', 'float32', [2, 5, 8])];
+  const loss = (fused: boolean) => op.ReduceSum(op.Mul(op.Sin(nn.attention(q2, kv2, kv2, 2, { fused, queryChunk: 3 })), q2), [0, 1, 2], false);
+  [...grad(loss(true), [q2, kv2]), ...grad(loss(false), [q2, kv2])].forEach((d, i) => h.output(d, `d${i}`));
+  assert.equal(h.values.filter((x) => x.op === 'MultiHeadAttention').length, 1);
+  const d = await runOrt(h, f);
+  assertClose(d.d0, d.d2, 1e-5, 1e-6, 'dq fused vs composite');
+  assertClose(d.d1, d.d3, 1e-5, 1e-6, 'dkv fused vs composite');
 });
 
 test('upsampleNearest2x repeats each pixel in a 2×2 block', async () => {
