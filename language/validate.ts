@@ -9,7 +9,7 @@ import { parseConcept, byPosition } from './parse';
 import { renameIdentifier } from './rename';
 import { absolutePath, DEFAULT_GENERATE_NAME, keyNames, modelLooksLikePath, valueFits } from './resolve';
 import { BLOCKS, describeType, keySpec, type Scope, type ValueType } from './schema';
-import { classNoun, didYouMean, mentions } from './text';
+import { classNoun, didYouMean, mentions, wordPattern } from './text';
 
 export interface ValidateOptions {
   /** Folder of the concept file; without it (an unsaved editor) filesystem checks are skipped. */
@@ -171,7 +171,12 @@ function checkPrompts(b: Block, seen: Map<string, Property>, emit: Emit): void {
   }
   const noun = klass !== undefined ? classNoun(klass) : undefined;
   if (noun && !mentions(instance, noun)) {
-    emit(ip.value.range, 'warning', 'prompt-class', `instance_prompt lacks the class noun "${noun}" of class_prompt; e.g. "photo of ${b.name ?? 'ohwx'} ${noun}"`);
+    // Quick fix: put the noun right after the identifier ("photo of ohwx" -> "photo of ohwx person").
+    const v = ip.value;
+    const m = b.name ? wordPattern(b.name, 'iu').exec(v.raw) : null;
+    const after = m && v.range.start.line === v.range.end.line ? v.range.start.character + m.index + m[0].length : undefined;
+    const fix = after !== undefined ? replaceFix({ start: { line: v.range.start.line, character: after }, end: { line: v.range.start.line, character: after } }, ` ${noun}`, `Add "${noun}" after ${b.name}`) : undefined;
+    emit(v.range, 'warning', 'prompt-class', `instance_prompt lacks the class noun "${noun}" of class_prompt; e.g. "photo of ${b.name ?? 'ohwx'} ${noun}"`, fix);
   }
 }
 

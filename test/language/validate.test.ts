@@ -115,6 +115,8 @@ test('prompts: the identifier and the class noun must appear in the instance pro
     d.filter((x) => x.code.startsWith('prompt')).map((x) => x.message),
     ['instance_prompt does not contain the identifier "sks", so training cannot tie your subject to it', 'instance_prompt lacks the class noun "person" of class_prompt; e.g. "photo of sks person"'],
   );
+  const noNoun = check(concept('ohwx', '  instance_prompt "a photo of ohwx, smiling"\n  class_prompt "photo of a woman"'), false).find((x) => x.code === 'prompt-class');
+  assert.deepEqual(noNoun?.fix, { title: 'Add "woman" after ohwx', edits: [{ range: { start: { line: 1, character: 34 }, end: { line: 1, character: 34 } }, newText: ' woman' }] });
   assert.deepEqual(check(concept('sks', '  instance_prompt "photo of sks people"\n  class_prompt "photo of people"'), false).filter((x) => x.code.startsWith('prompt')), []);
   const gen = check(`${concept('sks', '  instance_prompt "photo of sks dog"')}generate g {\n  prompt "a cat"\n}\n`, false);
   assert.ok(gen.some((x) => x.code === 'prompt-identifier' && x.severity === 'info' && /mentions none of the trained identifiers \(sks\)/.test(x.message)));
