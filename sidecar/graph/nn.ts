@@ -134,7 +134,7 @@ export interface AttentionOptions {
   maxScoreElements?: number;
   /** Use ORT's fused MultiHeadAttention kernel (com.microsoft; CPU, CUDA and WebGPU have it):
    *  1.5–2.5× faster forward at 4096 tokens on CPU, no score matrix; the backward recomputes
-   *  through the composite. Default: on for float32 (the CPU kernel's type), off otherwise. */
+   *  through the composite. Default off (opt in per model; the CPU kernel takes float32). */
   fused?: boolean;
   /** Training (default true; no effect on forward-only graphs): recompute each chunk's scores in the
    *  backward pass (gradient checkpointing per chunk), so only q, k, v stay alive between forward
@@ -152,7 +152,7 @@ export function attention(q: Value, k: Value, v: Value, heads: number, o: Attent
   const lk = k.shape[1] as number;
   if (hd % heads !== 0) throw new Error(`attention: width ${hd} not divisible by ${heads} heads`);
   const d = hd / heads;
-  if (o.fused ?? q.dtype === 'float32') return op.MultiHeadAttention(q, k, v, heads);
+  if (o.fused) return op.MultiHeadAttention(q, k, v, heads);
   const split = (x: Value, l: number, perm: number[]) => op.Transpose(op.Reshape(x, [0, l, heads, d]), perm);
   const qh = op.Mul(split(q, lq, [0, 2, 1, 3]), 1 / Math.sqrt(d)); // scale q (Lq·d) rather than scores (Lq·Lk)
   const kt = split(k, lk, [0, 2, 3, 1]); // [B, H, d, Lk]
