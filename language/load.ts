@@ -69,6 +69,8 @@ export function readConceptFile(path: string): ReadResult {
     const p = positionOfByte(bytes, bad);
     diagnostics.push({ range: range(p.line, p.character, p.line, p.character + 1), severity: 'error', code: 'encoding', message: `invalid UTF-8 at byte ${bad}: save the file as UTF-8` });
   }
+  // A byte-order mark is not text: editors hide it, so columns must not count it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return { text, diagnostics };
 }
 

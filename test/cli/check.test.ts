@@ -60,6 +60,7 @@ test('hostile inputs all get diagnostics, in one run, without a crash', () => {
     'deep.dreambooth': '{'.repeat(50_000),
     'latin1.dreambooth': Buffer.from('generate g {\n  prompt "caf\xe9"\n}\n', 'latin1'),
     'crlf-bom.dreambooth': '\ufeffgenerate g {\r\n  prompt "x"\r\n  sampler eulr\r\n}\r\n',
+    'bom-first-line.dreambooth': '\ufeffmodle "x/y"\n',
   };
   for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
   mkdirSync(join(dir, 'folder.dreambooth'));
@@ -83,6 +84,7 @@ test('hostile inputs all get diagnostics, in one run, without a crash', () => {
     [first('crlf-bom.dreambooth')!.line, first('crlf-bom.dreambooth')!.col],
     [3, 11],
   );
+  assert.deepEqual([first('bom-first-line.dreambooth')!.line, first('bom-first-line.dreambooth')!.col], [1, 1], 'the BOM is not a column');
   assert.match(first('folder.dreambooth')!.message, /is a folder/);
   assert.match(first('missing.dreambooth')!.message, /cannot read: no such file/);
 });
