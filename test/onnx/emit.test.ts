@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { Graph } from '../../sidecar/graph/graph';
 import * as nn from '../../sidecar/graph/nn';
+import * as op from '../../sidecar/graph/ops';
 import { evaluate } from '../../sidecar/graph/reference-eval';
 import { decodeModel, makeTensor } from '../../sidecar/onnx/builder';
 import { emitModel, type WeightSource } from '../../sidecar/onnx/emit';
@@ -129,4 +130,27 @@ test('errors name both numbers and the file', () => {
     /\/tmp\/other\/w.safetensors, outside the model folder \/tmp\/models\/a/,
   );
   assert.throws(() => emitModel(g, { weights: () => ({ kind: 'file', path: '/x/w.safetensors', offset: 8, length: 100, dtype: 'F32' }) }), /has 100 bytes, but float32\[3,2,3,3\] needs 216/);
+});
+
+test('float16 compute and BF16-on-disk weights (Cast inserted) run in ORT', async () => {
+  const g = new Graph();
+  const x = g.input('x', 'float16', [1, 2, 4, 4]);
+  const y = nn.silu(nn.groupNorm(nn.conv2d(x, 'conv', 4, { kernel: 3, padding: 1 }), 'norm', 2));
+  g.output(nn.attention(op.Reshape(op.Transpose(op.Reshape(y, [1, 4, 16]), [0, 2, 1]), [1, 16, 4]), op.Reshape(op.Transpose(op.Reshape(y, [1, 4, 16]), [0, 2, 1]), [1, 16, 4]), op.Reshape(op.Transpose(op.Reshape(y, [1, 4, 16]), [0, 2, 1]), [1, 16, 4]), 2), 'y');
+  const r = rng(13);
+  const params = Object.fromEntries(g.params.map((p) => [p.name, randArr(p.shape as number[], r, 0.5)]));
+  const bf16 = (v: number) => {
+    const b = new Float32Array([v]);
+    const u = new Uint32Array(b.buffer);
+    u[0] = (((u[0] + 0x7fff + ((u[0] >>> 16) & 1)) >>> 16) << 16) >>> 0;
+    return b[0];
+  };
+  const emitted = emitModel(g, { weights: (n) => ({ kind: 'bytes', data: encodeValues(params[n].data, 'bfloat16'), dtype: 'BF16' }) });
+  assert.ok(decodeModel(emitted.bytes).graph.node.some((n) => n.op_type === 'Cast' && n.input[0] === 'conv.weight'));
+  const xv = randArr([1, 2, 4, 4], r);
+  const half = (v: number) => halfToFloat(toHalfBits(v));
+  const s = await ort.InferenceSession.create(emitted.bytes);
+  const got = (await s.run({ x: new ort.Tensor('float16', Uint16Array.from(xv.data, toHalfBits), [1, 2, 4, 4]) })).y;
+  const want = evaluate([g.outputs[0].value], { x: { shape: xv.shape, data: xv.data.map(half) }, ...Object.fromEntries(Object.entries(params).map(([k, a]) => [k, { shape: a.shape, data: a.data.map((v) => half(bf16(v))) }])) })[0];
+  assertClose({ shape: [...got.dims], data: Float64Array.from(got.data as Uint16Array, halfToFloat) }, want, 2e-2, 2e-2, 'float16 graph');
 });
