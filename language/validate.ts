@@ -187,14 +187,7 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
   if (doc.properties.length === 0 && doc.blocks.length === 0 && !doc.hasSyntaxErrors) {
     emit({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, 'info', 'empty', 'empty concept file: add a model, a concept block to train and a generate block (see examples/zwx/zwx.dreambooth)');
   }
-  const top = checkProperties('file', doc.properties, emit);
-  const model = str(top.get('model'));
-  if (model !== undefined && opts.fileDir && modelLooksLikePath(model, opts.fileDir) && !existsSync(absolutePath(model, opts.fileDir))) {
-    emit(top.get('model')!.value!.range, 'error', 'model', `model: "${model}" does not exist (a Hub repo id looks like "owner/name")`);
-  }
-  const output = str(top.get('output'));
-  // A missing output folder is fine (training creates it); a file in its place is not.
-  if (output !== undefined && opts.fileDir && isFile(absolutePath(output, opts.fileDir))) emit(top.get('output')!.value!.range, 'error', 'output', `output: "${output}" is a file, not a folder`);
+  checkTopLevel(doc, opts.fileDir, emit);
 
   const names = new Map<string, Block>();
   let trainBlock: Block | undefined;
@@ -232,26 +225,44 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
     }
     if (b.kind === 'train') checkTrain(seen, emit);
   }
-  // Step budget, once the image count is known.
-  const steps = trainBlock?.properties.find((p) => p.key === 'steps' && p.value?.kind === 'number');
-  if (opts.fileDir && concepts > 0 && instanceImages > 0) {
-    const n = steps?.value?.kind === 'number' ? steps.value.value : (keySpec('train', 'steps')!.default as number);
-    const usual = STEPS_PER_IMAGE * instanceImages;
-    if (n > usual * STEPS_TOLERANCE || n < usual / STEPS_TOLERANCE) {
-      const where = steps?.value?.range ?? trainBlock?.keywordRange ?? doc.blocks.find((b) => b.kind === 'concept')!.keywordRange;
-      const say = n > usual ? 'likely to overfit (every output looks like the training photos)' : 'likely too few to learn the subject';
-      emit(where, 'warning', 'steps', `${steps ? '' : 'the default '}${n} steps for ${instanceImages} instance image(s) is ${say}; about ${STEPS_PER_IMAGE} per image (${usual}) is the usual start`);
-    }
+  if (opts.fileDir && concepts > 0 && instanceImages > 0) checkStepBudget(doc, trainBlock, instanceImages, emit);
+  checkGeneratePrompts(doc, conceptNames, emit);
+  return out;
+}
+
+function checkTopLevel(doc: ConceptDoc, fileDir: string | undefined, emit: Emit): void {
+  const top = checkProperties('file', doc.properties, emit);
+  const model = str(top.get('model'));
+  if (model !== undefined && fileDir && modelLooksLikePath(model, fileDir) && !existsSync(absolutePath(model, fileDir))) {
+    emit(top.get('model')!.value!.range, 'error', 'model', `model: "${model}" does not exist (a Hub repo id looks like "owner/name")`);
   }
+  const output = str(top.get('output'));
+  // A missing output folder is fine (training creates it); a file in its place is not.
+  if (output !== undefined && fileDir && isFile(absolutePath(output, fileDir))) emit(top.get('output')!.value!.range, 'error', 'output', `output: "${output}" is a file, not a folder`);
+}
+
+/** Steps far from ~100 per instance image (more than STEPS_TOLERANCE times off) over- or under-train. */
+function checkStepBudget(doc: ConceptDoc, trainBlock: Block | undefined, instanceImages: number, emit: Emit): void {
+  const steps = trainBlock?.properties.find((p) => p.key === 'steps' && p.value?.kind === 'number');
+  const n = steps?.value?.kind === 'number' ? steps.value.value : (keySpec('train', 'steps')!.default as number);
+  const usual = STEPS_PER_IMAGE * instanceImages;
+  if (n <= usual * STEPS_TOLERANCE && n >= usual / STEPS_TOLERANCE) return;
+  const where = steps?.value?.range ?? trainBlock?.keywordRange ?? doc.blocks.find((b) => b.kind === 'concept')!.keywordRange;
+  const say = n > usual ? 'likely to overfit (every output looks like the training photos)' : 'likely too few to learn the subject';
+  emit(where, 'warning', 'steps', `${steps ? '' : 'the default '}${n} steps for ${instanceImages} instance image(s) is ${say}; about ${STEPS_PER_IMAGE} per image (${usual}) is the usual start`);
+}
+
+/** A generate prompt without any trained identifier does not show the subject (a hint, not an error). */
+function checkGeneratePrompts(doc: ConceptDoc, conceptNames: string[], emit: Emit): void {
+  if (conceptNames.length === 0) return;
   for (const b of doc.blocks) {
-    if (b.kind !== 'generate' || conceptNames.length === 0) continue;
+    if (b.kind !== 'generate') continue;
     const p = b.properties.find((q) => q.key === 'prompt');
     const prompt = str(p);
     if (prompt !== undefined && p?.value && !conceptNames.some((c) => mentions(prompt, c))) {
       emit(p.value.range, 'info', 'prompt-identifier', `this prompt mentions none of the trained identifiers (${conceptNames.join(', ')})`);
     }
   }
-  return out;
 }
 
 function checkTrain(seen: Map<string, Property>, emit: Emit): void {
