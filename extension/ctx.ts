@@ -28,7 +28,10 @@ export class Ctx {
   private sidecarScope: vscode.Disposable[] = [];
   private running: Running | undefined;
   private starting: Promise<Running> | undefined;
-  private health: SidecarHealth = { state: 'stopped', reason: 'not started yet' };
+  private health: SidecarHealth = {
+    state: 'stopped',
+    reason: vscode.workspace.isTrusted ? 'not started yet' : 'this workspace is not trusted; trust it to train and generate',
+  };
   private crashTimes: number[] = [];
   private blocked: string | undefined;
 

@@ -28,7 +28,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ctx | 
       (client) => c.extensionScope.push({ dispose: () => void client.stop() }),
       (e: Error) => c.log.error(`language server failed to start: ${e.stack ?? e.message}`),
     );
-    if (vscode.workspace.isTrusted) c.sidecar().catch(() => {}); // health shows the failure
+    // The sidecar runs jobs on the workspace's files: start it once the workspace is trusted.
+    // A failure to start shows in the status bar (health), so the promise's rejection is not lost.
+    if (vscode.workspace.isTrusted) c.sidecar().catch(() => {});
+    else c.extensionScope.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void c.sidecar().catch(() => {})));
     return c;
   } catch (e) {
     const err = e as Error;

@@ -52,7 +52,7 @@ export async function startCodeServer(opts: { tmp: string; extensionsDir: string
   const child = spawn(
     NODE24,
     [CODE_SERVER, '--config', config, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', userDataDir, '--extensions-dir', opts.extensionsDir],
+      '--disable-getting-started-override', '--user-data-dir', userDataDir, '--extensions-dir', opts.extensionsDir],
     {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -82,6 +82,28 @@ const steps: Step[] = [
     },
   },
   {
+    name: 'in Restricted Mode editing works and generation is refused with a clear message',
+    run: async (page) => {
+      await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
+      const toast = page.locator('.notification-toast', { hasText: 'needs a trusted workspace' });
+      await toast.waitFor({ timeout: TIMEOUT });
+      const text = (await toast.locator('.notification-list-item-message').innerText()).trim();
+      await page.screenshot({ path: join(RESULTS, 'untrusted-refusal.png') });
+      await clearNotifications(page);
+      return text;
+    },
+  },
+  {
+    name: 'trusting the workspace starts the sidecar',
+    run: async (page) => {
+      await runCommand(page, 'Workspaces: Manage Workspace Trust');
+      await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust/ }).first().click();
+      await page.locator('.workspace-trust-editor', { hasText: /trusted/i }).first().waitFor({ timeout: TIMEOUT });
+      await runCommand(page, 'View: Close Editor');
+      await openFile(page, CONCEPT);
+    },
+  },
+  {
     name: 'the sidecar starts and the status bar shows its provider',
     run: async (page) => {
       const item = page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ });
@@ -116,13 +138,11 @@ const steps: Step[] = [
       await commandPalette(page, 'DreamBooth: Set Hugging Face Token');
       await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Set Hugging Face Token' }).first().waitFor({ timeout: TIMEOUT });
       await page.keyboard.press('Enter');
-      await page.locator('.quick-input-widget', { hasText: 'Hugging Face token' }).waitFor({ timeout: TIMEOUT });
+      // The palette row also says "Hugging Face Token": wait for the input box's own title.
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'DreamBooth: Hugging Face token' }).waitFor({ timeout: TIMEOUT });
       const input = page.locator('.quick-input-widget input:visible').first();
       const type = await input.getAttribute('type');
-      if (type !== 'password') {
-        const all = await page.locator('.quick-input-widget input').evaluateAll((els) => els.map((e) => `${e.className}:${e.getAttribute('type')}:${(e as HTMLElement).offsetParent ? 'visible' : 'hidden'}`));
-        throw new Error(`the token box is of type "${type}", not a password box (inputs: ${all.join(' ')})`);
-      }
+      if (type !== 'password') throw new Error(`the token box is of type "${type}", not a password box`);
       await input.fill(FAKE_HF_TOKEN);
       await page.keyboard.press('Enter');
       await page.locator('.notification-toast', { hasText: 'token saved in secret storage' }).waitFor({ timeout: TIMEOUT });
@@ -349,7 +369,10 @@ async function main(): Promise<number> {
         'chat.disableAIFeatures': true,
         'extensions.ignoreRecommendations': true,
         'telemetry.telemetryLevel': 'off',
-        'security.workspace.trust.enabled': false,
+        // Workspace Trust on, no start-up prompt: the copied folder opens in Restricted Mode and
+        // the test trusts it after checking that jobs are refused.
+        'security.workspace.trust.enabled': true,
+        'security.workspace.trust.startupPrompt': 'never',
         'dreambooth.defaultModel': join(ROOT, 'fixtures/tiny-sd'),
       },
     });
