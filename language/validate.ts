@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Block, ConceptDoc, Diagnostic, Property, Range, Severity, Value } from './ast';
 import { describeValue, replaceFix } from './ast';
 import { identifierInfo, rareIdentifiers, showTokens } from './identifiers';
-import { scanImageFolder } from './images';
+import { scanImageFolder, type FolderScan } from './images';
 import { parseConcept, byPosition } from './parse';
 import { renameIdentifier } from './rename';
 import { absolutePath, DEFAULT_GENERATE_NAME, keyNames, modelLooksLikePath, valueFits } from './resolve';
@@ -14,6 +14,8 @@ import { classNoun, didYouMean, mentions, wordPattern } from './text';
 export interface ValidateOptions {
   /** Folder of the concept file; without it (an unsaved editor) filesystem checks are skipped. */
   fileDir?: string;
+  /** How to look into an image folder (the language server passes a cached one); default scanImageFolder. */
+  scanFolder?: (dir: string) => FolderScan;
 }
 
 /** Fewer instance images than this gives a warning. */
@@ -140,11 +142,11 @@ function checkIdentifier(doc: ConceptDoc, b: Block, emit: Emit): void {
   }
 }
 
-function checkConceptFolder(b: Block, seen: Map<string, Property>, fileDir: string, emit: Emit): number {
+function checkConceptFolder(b: Block, seen: Map<string, Property>, fileDir: string, scanFolder: (dir: string) => FolderScan, emit: Emit): number {
   const p = seen.get('instance_images');
   const dir = str(p);
   if (!p?.value || dir === undefined) return 0;
-  const scan = scanImageFolder(absolutePath(dir, fileDir));
+  const scan = scanFolder(absolutePath(dir, fileDir));
   const r = p.value.range;
   if (scan.problem) {
     emit(r, 'error', 'instance-images', `instance_images: the folder "${dir}" ${scan.problem}`);
@@ -217,7 +219,7 @@ export function validateConcept(doc: ConceptDoc, opts: ValidateOptions = {}): Di
       checkPrompts(b, seen, emit);
       if (seen.has('num_class_images') && !seen.has('class_prompt')) emit(seen.get('num_class_images')!.keyRange, 'info', 'unused-key', 'num_class_images has no effect without class_prompt (prior preservation is off)');
       if (opts.fileDir) {
-        instanceImages += checkConceptFolder(b, seen, opts.fileDir, emit);
+        instanceImages += checkConceptFolder(b, seen, opts.fileDir, opts.scanFolder ?? scanImageFolder, emit);
         const ci = seen.get('class_images');
         const classDir = str(ci);
         if (classDir !== undefined && ci?.value && isFile(absolutePath(classDir, opts.fileDir))) emit(ci.value.range, 'error', 'class-images', `class_images: "${classDir}" is a file, not a folder`);

@@ -22,7 +22,7 @@ import type { Diagnostic } from '../ast';
 import { complete } from '../complete';
 import { formatConcept } from '../format';
 import { hover } from '../hover';
-import { IMAGE_EXTENSIONS } from '../images';
+import { IMAGE_EXTENSIONS, scanImageFolder, type FolderScan } from '../images';
 import { codeLenses, documentSymbols, foldingRanges } from '../outline';
 import { parseConcept } from '../parse';
 import { IDENTIFIER, identifierAt, renameIdentifier } from '../rename';
@@ -55,6 +55,15 @@ function toLsp(d: Diagnostic): LspDiagnostic {
   return { range: d.range, severity: SEVERITY[d.severity], message: d.message, code: d.code, source: 'dreambooth', data: d.fix };
 }
 
+// Folder scans read the first bytes of every photo: cache them between keystrokes, and forget them
+// when the client reports changed files (the watchers registered below) or a document is saved.
+const folderScans = new Map<string, FolderScan>();
+function cachedScan(dir: string): FolderScan {
+  let scan = folderScans.get(dir);
+  if (!scan) folderScans.set(dir, (scan = scanImageFolder(dir)));
+  return scan;
+}
+
 const pending = new Map<string, NodeJS.Timeout>();
 /** Validate after a short pause in typing (the folder checks touch the disk). */
 function scheduleValidation(doc: TextDocument, delayMs: number): void {
@@ -66,7 +75,7 @@ function scheduleValidation(doc: TextDocument, delayMs: number): void {
       const current = documents.get(doc.uri);
       if (!current) return;
       try {
-        const { diagnostics } = checkConceptText(current.getText(), { fileDir: fileDirOf(current.uri) });
+        const { diagnostics } = checkConceptText(current.getText(), { fileDir: fileDirOf(current.uri), scanFolder: cachedScan });
         void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: diagnostics.map(toLsp) });
       } catch (e) {
         // The checker is built not to throw; if it does, keep serving and say where.
@@ -80,7 +89,7 @@ connection.onInitialize((params): InitializeResult => {
   caps = readCapabilities(params.capabilities);
   return {
     capabilities: {
-      textDocumentSync: TextDocumentSyncKind.Incremental,
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
       completionProvider: { triggerCharacters: ['"', '/', ' '] },
       hoverProvider: true,
       documentSymbolProvider: true,
@@ -109,7 +118,12 @@ documents.onDidClose((e) => {
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 connection.onDidChangeWatchedFiles(() => {
+  folderScans.clear();
   for (const d of documents.all()) scheduleValidation(d, 0);
+});
+documents.onDidSave((e) => {
+  folderScans.clear();
+  scheduleValidation(e.document, 0);
 });
 
 connection.onCompletion((p) => {
