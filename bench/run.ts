@@ -39,10 +39,17 @@ const machine = {
   loadavgEnd: [] as string[],
 };
 
+/** The child script: bundled beside this file when run from a bundle, else the TypeScript source. */
+function childEntry(): string[] {
+  const bundled = join(__dirname, 'bench-child.js');
+  return existsSync(bundled) ? [bundled] : ['--import', 'tsx', join(__dirname, 'child.ts')];
+}
+
 const results: CaseResult[] = [];
+const save = () => writeFileSync(a.out as string, JSON.stringify({ machine, options: opts, results }, null, 1) + '\n');
 for (const name of names) {
   process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${name} on ${opts.provider}…\n`);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'child.ts'), name, JSON.stringify(opts)], {
+  const child = spawnSync(process.execPath, [...childEntry(), name, JSON.stringify(opts)], {
     encoding: 'utf8',
     maxBuffer: 64 * 2 ** 20,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,12 +59,13 @@ for (const name of names) {
     ? (JSON.parse(line.slice(RESULT_MARK.length)) as CaseResult)
     : { name, what: '', provider: opts.provider, threads: opts.threads, error: `child exited ${child.status ?? child.signal}: ${child.stderr.slice(-1500)}` };
   results.push(r);
+  save(); // after every case, so a run cut short keeps what it measured
   process.stderr.write(`[bench]   ${r.error ? `error: ${r.error.slice(0, 300)}` : `median ${r.medianS} s, peak ${r.peakRssMiB} MiB`}\n`);
 }
 machine.loadavgEnd = loadavg().map((x) => x.toFixed(2));
 
 const peer = a.peer && existsSync(a.peer) ? ((JSON.parse(readFileSync(a.peer, 'utf8')) as { runs?: PeerRun[] }).runs ?? []) : [];
-writeFileSync(a.out as string, JSON.stringify({ machine, options: opts, results }, null, 1) + '\n');
+save();
 console.log(`\n${machine.date} · ${machine.cpu} · ${machine.memoryGiB} GiB · Node ${machine.node} · onnxruntime-node ${machine.onnxruntime} · ${opts.provider}, ${opts.threads} threads · load ${machine.loadavgStart.join(' ')} → ${machine.loadavgEnd.join(' ')}\n`);
 console.log(resultsTable(results, peer));
 console.log(`\nwrote ${a.out}`);

@@ -8,6 +8,7 @@
 //   const host = await rt.download(w as DeviceTensor);
 //   await rt.close();
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ProviderReport } from '../../protocol/sidecar';
@@ -36,7 +37,7 @@ function spawnWorker(workerPath: string | undefined): Worker {
   if (existsSync(bundled)) return new Worker(bundled);
   const source = join(__dirname, 'worker.ts');
   if (!existsSync(source)) throw new Error(`ONNX Runtime worker not found: neither ${bundled} nor ${source} exists (run npm run build)`);
-  const tsx = require.resolve('tsx/cjs');
+  const tsx = createRequire(__filename).resolve('tsx/cjs'); // (createRequire: keeps bundlers from resolving it)
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, { eval: true });
 }
 
