@@ -211,6 +211,19 @@ test('photos added to a folder re-validate open files (watchers registered by th
   assert.deepEqual((await next).diagnostics, []);
 });
 
+test('saving re-reads the folders (photos added where no watcher reported them)', async () => {
+  const photos = join(work, 'saved');
+  mkdirSync(photos);
+  const src = join(root, 'examples', 'zwx', 'photos');
+  for (const f of ['01.jpg', '02.jpg']) cpSync(join(src, f), join(photos, f));
+  const { uri, diagnostics } = await open('save.dreambooth', 'concept sks {\n  instance_prompt "photo of sks person"\n  instance_images "./saved"\n}\ntrain {\n  steps 500\n}\n');
+  assert.match(messageOf(diagnostics[0]), /only 2 image\(s\)/);
+  for (const f of ['03.png', '04.jpg', '05.png']) cpSync(join(src, f), join(photos, f));
+  const next = nextDiagnostics(uri);
+  await conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
+  assert.deepEqual((await next).diagnostics, []);
+});
+
 test('symbols, folding, code lenses', async () => {
   const text = '# a\n# b\nmodel "x/y"\nconcept sks {\n  instance_prompt "photo of sks dog"\n}\ntrain {\n  steps 5\n}\ngenerate suit {\n  prompt "sks dog in a suit"\n}\n';
   const { uri } = await open('outline.dreambooth', text);
