@@ -156,7 +156,7 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
       instancePrompt: r.str('instance_prompt'),
       classPrompt,
       instanceImages: absolutePath(r.str('instance_images', '.'), fileDir),
-      classImages: r.has('class_images') ? absolutePath(r.str('class_images'), fileDir) : join(output, 'class', name),
+      classImages: r.has('class_images') ? absolutePath(r.str('class_images'), fileDir) : runLayout(output).classImages(name),
       numClassImages: classPrompt === null ? 0 : r.num('num_class_images'),
     };
   });
@@ -207,6 +207,8 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
 export function runLayout(output: string) {
   return {
     prepared: (concept: string) => join(output, 'prepared', concept),
+    /** Default class_images of a concept. */
+    classImages: (concept: string) => join(output, 'class', concept),
     checkpoints: join(output, 'checkpoints'),
     samples: join(output, 'samples'),
     exports: join(output, 'exports'),
