@@ -11,7 +11,7 @@ import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
 import { getHfToken } from '../secrets';
 import { requireTrust } from '../trust';
-import { localRoots, renderPanelHtml } from './html';
+import { localRoots, panelHtml } from './webviewSetup';
 
 const DEFAULT_FORM: GalleryForm = { prompt: '', negativePrompt: '', seed: 42, steps: 25, sampler: 'dpmpp_2m', count: 1, width: 512, height: 512 };
 const MAX_IMAGES_LISTED = 60;
@@ -58,7 +58,7 @@ export class GalleryPanel {
     const extensionUri = ctx.extension.extensionUri;
     this.outDir = outputFolder(ctx);
     panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(extensionUri, [this.outDir]) };
-    panel.webview.html = renderPanelHtml(panel.webview, extensionUri, {
+    panel.webview.html = panelHtml(panel.webview, extensionUri, {
       title: 'DreamBooth Gallery',
       script: 'dist/webview/gallery.js',
       style: 'dist/webview/gallery.css',

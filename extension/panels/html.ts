@@ -1,7 +1,7 @@
 // The one HTML renderer for every webview panel: a strict CSP with a fresh crypto nonce, resources
 // only through asWebviewUri, and no data in the markup (data arrives by postMessage after `ready`).
+// No `vscode` import: the page is a pure function of the webview's CSP source and resource URIs.
 import { randomBytes } from 'node:crypto';
-import * as vscode from 'vscode';
 
 export interface PanelPage {
   title: string;
@@ -11,24 +11,27 @@ export interface PanelPage {
   style?: string;
 }
 
-/** The folders a panel may load from: its bundle folder plus any extra roots (e.g. output folders). */
-export function localRoots(extensionUri: vscode.Uri, extra: vscode.Uri[] = []): vscode.Uri[] {
-  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'node_modules', '@vscode-elements', 'elements', 'dist'), ...extra];
+/** What the renderer needs from a webview: its CSP source and a URI for an extension file. */
+export interface WebviewResources {
+  cspSource: string;
+  uri(relativePath: string): string;
 }
 
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function renderPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: PanelPage): string {
-  const nonce = randomBytes(16).toString('base64');
-  const uri = (rel: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...rel.split('/'))).toString();
-  const csp = [
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
     "default-src 'none'",
-    `img-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
+    `img-src ${cspSource}`,
+    `font-src ${cspSource}`,
     `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
   ].join('; ');
-  const style = page.style ? `<link rel="stylesheet" nonce="${nonce}" href="${escapeAttr(uri(page.style))}">` : '';
+}
+
+export function renderPanelHtml(webview: WebviewResources, page: PanelPage, nonce = randomBytes(16).toString('base64')): string {
+  const csp = contentSecurityPolicy(webview.cspSource, nonce);
+  const style = page.style ? `<link rel="stylesheet" nonce="${nonce}" href="${escapeAttr(webview.uri(page.style))}">` : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -40,7 +43,7 @@ ${style}
 </head>
 <body>
 <main id="app"></main>
-<script nonce="${nonce}" src="${escapeAttr(uri(page.script))}"></script>
+<script nonce="${nonce}" src="${escapeAttr(webview.uri(page.script))}"></script>
 </body>
 </html>`;
 }
