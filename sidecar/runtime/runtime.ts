@@ -93,6 +93,15 @@ class WorkerClient {
   }
 }
 
+/** Posting a typed array copies its whole ArrayBuffer: send views of a larger buffer as their own copy. */
+function compact(feeds: Record<string, HostTensor | DeviceTensor>): Record<string, HostTensor | DeviceTensor> {
+  const out: Record<string, HostTensor | DeviceTensor> = {};
+  for (const [k, v] of Object.entries(feeds)) {
+    out[k] = 'kind' in v || v.data.byteLength === v.data.buffer.byteLength ? v : { ...v, data: v.data.slice() as HostTensor['data'] };
+  }
+  return out;
+}
+
 class WorkerSession implements Session {
   constructor(
     private readonly client: WorkerClient,
@@ -103,7 +112,7 @@ class WorkerSession implements Session {
   ) {}
 
   run(feeds: Record<string, HostTensor | DeviceTensor>, opts: RunOptions = {}): Promise<Record<string, HostTensor | DeviceTensor>> {
-    return this.client.call('run', { sessionId: this.id, feeds, keepOnDevice: opts.keepOnDevice ?? [] });
+    return this.client.call('run', { sessionId: this.id, feeds: compact(feeds), keepOnDevice: opts.keepOnDevice ?? [] });
   }
 
   async release(): Promise<void> {

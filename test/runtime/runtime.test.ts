@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openRuntime, type HostTensor, type Runtime } from '../../sidecar/runtime/runtime';
-import { affineModel, busyModel, lcg } from './models';
+import { affineModel, affineRef, busyModel, lcg, maxRelErr } from './models';
 
 const host = (dims: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', dims, data });
 
@@ -31,6 +31,12 @@ describe('runtime on the CPU provider', () => {
     await assert.rejects(s.run({ x: host([3, 5], lcg(15, 2)), w: host([5, 4], lcg(20, 3)) }, { keepOnDevice: ['nope'] }), /unknown outputs nope/);
     const ok = await s.run({ x: host([3, 5], lcg(15, 2)), w: host([5, 4], lcg(20, 3)) });
     assert.deepEqual((ok.y as HostTensor).dims, [3, 4]);
+    // A view into a larger buffer is sent as just its own elements.
+    const big = lcg(40, 2);
+    const view = host([3, 5], big.subarray(20, 35));
+    const w = lcg(20, 3);
+    const y = (await s.run({ x: view, w: host([5, 4], w) })).y as HostTensor;
+    assert.ok(maxRelErr(y.data as Float32Array, affineRef(big.subarray(20, 35), w, lcg(4, 1), 3, 5, 4)) < 1e-5);
     await s.release();
     await assert.rejects(s.run({}), /session #\d+ was released/);
   });
