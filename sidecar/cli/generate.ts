@@ -25,7 +25,7 @@ options:
   --steps N               denoising steps
   --guidance F            classifier-free guidance scale (<= 1 turns it off)
   --sampler NAME          ${SAMPLERS.join(' | ')}
-  --seed N                seed of the first image
+  --seed N                seed of the first image (-1: a random one)
   --width W --height H    image size, multiples of 8
   --out DIR               output folder
   --latents FILE          initial latents (.safetensors, tensor "latents" [1 or count, 4, H/8, W/8])

@@ -2,6 +2,7 @@
 // encode the prompts once, then per image draw the initial latents from its own seed (seed, seed+1, ...
 // as AUTOMATIC1111 numbers them, so each PNG's "Seed" reproduces it), denoise with classifier-free
 // guidance, decode, and write a PNG carrying its parameters. Progress per step, cancellable between steps.
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -96,9 +97,12 @@ export async function generate(params: GenerateParams, ctx: JobContext, extras: 
     let index = await nextIndex(params.outDir);
     const images: string[] = [];
     const n = shape.reduce((a, b) => a * b, 1);
+    // A negative seed asks for a random one (AUTOMATIC1111's -1); the PNGs record the seed used.
+    const firstSeed = params.seed >= 0 ? params.seed : randomInt(2 ** 32 - params.count);
+    if (params.seed < 0) ctx.log('info', `seed ${firstSeed}`);
     for (let i = 0; i < params.count; i++) {
       checkCancelled(ctx);
-      const seed = params.seed + i;
+      const seed = firstSeed + i;
       const gen = new TorchGenerator(seed);
       const initial = given ? given.data.slice(given.shape[0] === 1 ? 0 : i * n, (given.shape[0] === 1 ? 0 : i * n) + n) : gen.randn(shape);
       const latents = await denoise({
