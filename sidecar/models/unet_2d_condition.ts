@@ -19,13 +19,15 @@ export interface UNetBuildOptions {
   contextLength?: number;
   /** Also output the intermediates diffusers' hooks see (time_proj, time_embedding, conv_in, down_blocks.i, mid_block, up_blocks.i). */
   intermediates?: boolean;
+  /** Build into this graph instead of a new one (LoRA training passes a graph that adds adapters). */
+  graph?: Graph;
 }
 
 export const UNET_INPUTS = { sample: 'sample', timestep: 'timestep', context: 'encoder_hidden_states' } as const;
 
 export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   const dtype = o.dtype ?? 'float32';
-  const g = new Graph('unet');
+  const g = o.graph ?? new Graph('unet');
   const n = cfg.block_out_channels.length;
   let sample: Value = g.input(UNET_INPUTS.sample, dtype, [o.batch, cfg.in_channels, o.height, o.width]);
   const timestep = g.input(UNET_INPUTS.timestep, 'float32', [o.batch]);

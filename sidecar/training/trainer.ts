@@ -1,0 +1,164 @@
+// Runs the training-step graph: one session, adapter weights and AdamW moments kept on the device
+// (worker memory on CPU, GPU buffers with WebGPU/CUDA) between steps; only the batch goes in and
+// the losses come out each step. `state()` downloads weights and moments for checkpoints.
+import { loadComponent } from '../pipeline/components';
+import type { SdModel } from '../pipeline/sd-model';
+import type { DeviceTensor, HostTensor, Session } from '../runtime/runtime';
+import { isDeviceTensor } from '../runtime/runtime';
+import { buildTrainStep, STEP_IO, type TrainStepGraph, type TrainStepOptions } from './step-graph';
+
+/** Adapter weights and optimizer moments by graph parameter name (`<module path>.lora_down.weight`). */
+export interface LoraState {
+  weights: Map<string, Float32Array>;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+  /** Optimizer steps taken so far (0 before the first). */
+  step: number;
+}
+
+export interface StepBatch {
+  /** [B, C, h, w], instance items first. */
+  noisyLatents: Float32Array;
+  timesteps: number[];
+  /** [B, L, D] */
+  context: Float32Array;
+  /** Noise (epsilon prediction) or velocity (v_prediction), [B, C, h, w]. */
+  target: Float32Array;
+}
+
+export interface StepResult {
+  loss: number;
+  instanceLoss: number;
+  priorLoss: number;
+  /** Global gradient norm before clipping (when clipping is on). */
+  gradNorm?: number;
+  /** The UNet's prediction for the batch (before this step's update). */
+  pred: Float32Array;
+  /** Per-parameter gradients, when the graph was built with outputGrads. */
+  grads?: Map<string, Float32Array>;
+}
+
+const f32 = (data: Float32Array, dims: readonly number[]): HostTensor => ({ dtype: 'float32', dims, data });
+
+export class LoraTrainer {
+  private current: Record<string, HostTensor | DeviceTensor> = {};
+  private stepCount = 0;
+
+  private constructor(
+    private readonly model: SdModel,
+    readonly spec: TrainStepGraph,
+    private readonly session: Session,
+    private readonly o: TrainStepOptions,
+  ) {}
+
+  static async open(model: SdModel, o: TrainStepOptions, opts: { cacheDir?: string } = {}): Promise<LoraTrainer> {
+    const spec = buildTrainStep(model.checkpoint.unet, o);
+    const session = await loadComponent(model.runtime, spec.graph, model.checkpoint.weights.unet, { cacheDir: opts.cacheDir });
+    return new LoraTrainer(model, spec, session, o);
+  }
+
+  /** Parameter names and shapes, in graph order. */
+  get params(): { name: string; shape: number[] }[] {
+    return this.spec.modules.flatMap((m) => [m.down, m.up]).map((p) => ({ name: p.name, shape: p.shape as number[] }));
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  /** Sets weights (and moments, zero when absent) and the step count; replaces any device state. */
+  async setState(s: Pick<LoraState, 'weights' | 'step'> & Partial<LoraState>): Promise<void> {
+    await this.releaseCurrent();
+    const next: Record<string, HostTensor> = {};
+    for (const [i, p] of this.params.entries()) {
+      const slot = this.spec.adam.slots[i]!;
+      const n = p.shape.reduce((a, d) => a * d, 1);
+      const take = (map: Map<string, Float32Array> | undefined, what: string, zero: boolean) => {
+        const a = map?.get(p.name);
+        if (!a) {
+          if (zero) return new Float32Array(n);
+          throw new Error(`LoRA state: no ${what} for "${p.name}"`);
+        }
+        if (a.length !== n) throw new Error(`LoRA state: ${what} of "${p.name}" has ${a.length} values, the model needs [${p.shape.join(', ')}]`);
+        return a;
+      };
+      next[slot.param] = f32(take(s.weights, 'weights', false), p.shape);
+      next[slot.m] = f32(take(s.m, 'first moment', true), p.shape);
+      next[slot.v] = f32(take(s.v, 'second moment', true), p.shape);
+    }
+    this.current = next;
+    this.stepCount = s.step;
+  }
+
+  /** One forward + backward + AdamW update; the updated state stays on the device. */
+  async run(batch: StepBatch, lr: number): Promise<StepResult> {
+    if (Object.keys(this.current).length === 0) throw new Error('LoraTrainer: setState() before run()');
+    const cfg = this.model.checkpoint.unet;
+    const b = this.o.instanceBatch + this.o.classBatch;
+    const latent = [b, cfg.in_channels, this.o.height, this.o.width];
+    const length = batch.context.length / (b * cfg.cross_attention_dim[0]);
+    const keep = this.spec.adam.slots.flatMap((s) => [s.paramOut, s.mOut, s.vOut]);
+    const out = await this.session.run(
+      {
+        ...this.current,
+        [STEP_IO.sample]: f32(batch.noisyLatents, latent),
+        [STEP_IO.timestep]: f32(Float32Array.from(batch.timesteps), [b]),
+        [STEP_IO.context]: f32(batch.context, [b, length, cfg.cross_attention_dim[0]]),
+        [STEP_IO.target]: f32(batch.target, latent),
+        [this.spec.adam.lr]: f32(Float32Array.of(lr), []),
+        [this.spec.adam.step]: f32(Float32Array.of(this.stepCount + 1), []),
+      },
+      { keepOnDevice: keep },
+    );
+    await this.releaseCurrent();
+    const next: Record<string, DeviceTensor> = {};
+    for (const s of this.spec.adam.slots) {
+      next[s.param] = out[s.paramOut] as DeviceTensor;
+      next[s.m] = out[s.mOut] as DeviceTensor;
+      next[s.v] = out[s.vOut] as DeviceTensor;
+    }
+    this.current = next;
+    this.stepCount++;
+    const host = (name: string) => {
+      const t = out[name];
+      if (!t || isDeviceTensor(t)) throw new Error(`training step: output "${name}" missing`);
+      return t.data as Float32Array;
+    };
+    const grads = this.spec.grads.size ? new Map([...this.spec.grads].map(([p, o]) => [p, host(o)])) : undefined;
+    return {
+      loss: host(STEP_IO.loss)[0]!,
+      instanceLoss: host(STEP_IO.instanceLoss)[0]!,
+      priorLoss: host(STEP_IO.priorLoss)[0]!,
+      gradNorm: this.spec.adam.gradNorm ? host(this.spec.adam.gradNorm)[0] : undefined,
+      pred: host(STEP_IO.pred),
+      grads,
+    };
+  }
+
+  /** Downloads weights and moments (the device copies stay). */
+  async state(): Promise<LoraState> {
+    const get = async (name: string) => {
+      const t = this.current[name]!;
+      const h = isDeviceTensor(t) ? await this.model.runtime.download(t) : t;
+      return Float32Array.from(h.data as Float32Array);
+    };
+    const s: LoraState = { weights: new Map(), m: new Map(), v: new Map(), step: this.stepCount };
+    for (const slot of this.spec.adam.slots) {
+      s.weights.set(slot.param, await get(slot.param));
+      s.m.set(slot.param, await get(slot.m));
+      s.v.set(slot.param, await get(slot.v));
+    }
+    return s;
+  }
+
+  private async releaseCurrent(): Promise<void> {
+    const dev = Object.values(this.current).filter(isDeviceTensor);
+    this.current = {};
+    if (dev.length) await this.model.runtime.release(...dev);
+  }
+
+  async close(): Promise<void> {
+    await this.releaseCurrent();
+    await this.session.release();
+  }
+}
