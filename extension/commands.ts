@@ -48,7 +48,7 @@ const factories: Record<CommandName, Factory> = {
     await saveIfDirty(uri);
     const hfToken = await getHfToken(ctx.extension.secrets);
     const outcome = await ctx.runJob(`Training ${vscode.workspace.asRelativePath(uri)}`, { kind: 'train', params: { conceptFile: uri.fsPath, resume: true, hfToken } });
-    await reportOutcome(ctx, 'training', outcome);
+    void reportOutcome(ctx, 'training', outcome);
   },
   generate: (ctx) => async (arg, blockName) => {
     const uri = needConcept(arg);
@@ -56,7 +56,7 @@ const factories: Record<CommandName, Factory> = {
     const jobs = await generateJobs(uri, typeof blockName === 'string' ? blockName : undefined, hfToken);
     for (const job of jobs) {
       const outcome = await ctx.runJob(`Generating "${job.block}"`, { kind: 'generate', params: job.params });
-      await reportOutcome(ctx, `generating "${job.block}"`, outcome);
+      void reportOutcome(ctx, `generating "${job.block}"`, outcome); // a toast with an action stays until dismissed: do not wait for it
       if (outcome.status !== 'done') break;
     }
   },
@@ -64,7 +64,7 @@ const factories: Record<CommandName, Factory> = {
     const uri = needConcept(arg);
     await saveIfDirty(uri);
     const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath } });
-    await reportOutcome(ctx, 'preparing images', outcome);
+    void reportOutcome(ctx, 'preparing images', outcome);
   },
   openGallery: (ctx) => async () => GalleryPanel.createOrShow(ctx),
   cancelJob: (ctx) => async () => {

@@ -10,6 +10,7 @@ const REQUIRED = [
   'extension/package.json',
   'extension/dist/extension.js',
   'extension/dist/sidecar.js',
+  'extension/dist/ort-worker.js',
   'extension/dist/language-server.js',
   'extension/dist/webview/gallery.js',
   'extension/dist/webview/gallery.css',
