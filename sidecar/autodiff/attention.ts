@@ -1,22 +1,58 @@
-// Gradient of the fused MultiHeadAttention kernel: differentiate the equivalent composite
-// (nn.attention with per-chunk recomputation). Its forward nodes are never emitted (the
-// recomputed chunks replace them), so the backward costs what the composite's would, while the
-// forward keeps the fused kernel's speed and memory: flash-attention's trade, in graph form.
-import { attention } from '../graph/nn';
-import type { Value } from '../graph/types';
-import { grad } from './grad';
+// Gradient of the fused MultiHeadAttention kernel, flash-attention style in graph form: the
+// forward keeps no scores, so the backward recomputes them one query chunk at a time, using
+//   D = rowsum(dO ⊙ O)   (equals rowsum(dP ⊙ P), but costs Lq·d instead of Lq·Lk)
+//   P = softmax(q kᵀ/√d),  dP = dO vᵀ,  dS = P ⊙ (dP − D)
+//   dq = dS k/√d,  dk = Σ_chunks dSᵀ q/√d,  dv = Σ_chunks Pᵀ dO
+// Each chunk's inputs carry a zero-valued dependency on the previous chunk's dq, dk and dv
+// contributions, so ONNX Runtime finishes a chunk (and frees its P, dP, dS) before the next.
+import * as op from '../graph/ops';
+import type { Dim, Value } from '../graph/types';
+import { firstElement as first } from './checkpoint';
 import type { Thunk } from './rules';
 
 export function multiHeadAttentionVjp(n: Value<'MultiHeadAttention'>, g: Value): Thunk[] {
-  // Distinct stand-ins, so k === v (or q === k) still gets one partial derivative per position.
-  const alias = (x: Value) => x.graph.node('Reshape', [x], { shape: [...x.shape] }, x.dtype, x.shape);
   let grads: Value[] | undefined;
-  const all = () => {
-    if (!grads) {
-      const [q, k, v] = n.inputs.map(alias);
-      grads = grad(attention(q, k, v, n.attrs.num_heads, { fused: false, recompute: true }), [q, k, v], g);
-    }
-    return grads;
-  };
+  const all = () => (grads ??= attentionBackward(n, g));
   return [0, 1, 2].map((i) => () => all()[i]);
 }
+
+function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): Value[] {
+  const [q, k, v] = n.inputs;
+  const heads = n.attrs.num_heads;
+  const [, lq, hd] = q.shape as [Dim, number, number];
+  const lk = k.shape[1] as number;
+  const hv = v.shape[2] as number;
+  const [d, dv] = [hd / heads, hv / heads];
+  const scale = 1 / Math.sqrt(d);
+  const split = (x: Value, l: number, w: number) => op.Transpose(op.Reshape(x, [0, l, heads, w]), [0, 2, 1, 3]); // [B, H, L, w]
+  const merge = (x: Value, l: number, w: number) => op.Reshape(op.Transpose(x, [0, 2, 1, 3]), [0, l, heads * w]);
+  const qh = op.Mul(split(q, lq, d), scale);
+  const kh = split(k, lk, d);
+  const vh = split(v, lk, dv);
+  const gh = split(dO, lq, dv);
+  const D = op.ReduceSum(op.Mul(gh, split(n, lq, dv)), [3]); // [B, H, Lq, 1]
+  const chunk = n.attrs.query_chunk;
+  const dqs: Value[] = [];
+  let dk: Value | undefined;
+  let dvAcc: Value | undefined;
+  for (let s = 0; s < lq; s += chunk) {
+    const rows = (x: Value) => (chunk >= lq ? x : op.Slice(x, [s], [Math.min(lq, s + chunk)], [2]));
+    let qc = rows(qh);
+    let gc = rows(gh);
+    if (dk && dvAcc) {
+      // both operands of the chunk's first products wait for the previous chunk
+      const after = op.Mul(op.Add(op.Add(first(dk), first(dvAcc)), first(dqs[dqs.length - 1])), 0);
+      qc = op.Add(qc, after);
+      gc = op.Add(gc, after);
+    }
+    const p = op.Softmax(op.MatMul(qc, op.Transpose(kh, [0, 1, 3, 2])), -1);
+    const dS = op.Mul(p, op.Sub(op.MatMul(gc, op.Transpose(vh, [0, 1, 3, 2])), rows(D)));
+    dqs.push(op.Mul(op.MatMul(dS, kh), scale));
+    const dkc = op.MatMul(op.Transpose(dS, [0, 1, 3, 2]), qc);
+    const dvc = op.MatMul(op.Transpose(p, [0, 1, 3, 2]), gc);
+    dk = dk ? op.Add(dk, dkc) : dkc;
+    dvAcc = dvAcc ? op.Add(dvAcc, dvc) : dvc;
+  }
+  return [merge(op.Concat(dqs, 2), lq, d), merge(dk!, lk, d), merge(dvAcc!, lk, dv)];
+}
+

@@ -16,7 +16,7 @@ import * as op from '../graph/ops';
 import type { Value } from '../graph/types';
 
 /** x[0, 0, …] as a scalar (summed over symbolic axes, which cannot be sliced statically). */
-function firstElement(x: Value): Value {
+export function firstElement(x: Value): Value {
   const fixed = x.shape.map((_, i) => i).filter((i) => typeof x.shape[i] === 'number');
   const first = op.Slice(x, fixed.map(() => 0), fixed.map(() => 1), fixed);
   return op.ReduceSum(first, first.shape.map((_, i) => i), false);

@@ -152,13 +152,13 @@ export function attention(q: Value, k: Value, v: Value, heads: number, o: Attent
   const lk = k.shape[1] as number;
   if (hd % heads !== 0) throw new Error(`attention: width ${hd} not divisible by ${heads} heads`);
   const d = hd / heads;
-  if (o.fused) return op.MultiHeadAttention(q, k, v, heads);
+  const b = typeof q.shape[0] === 'number' ? q.shape[0] : 1;
+  const chunkSize = o.queryChunk ?? Math.max(1, Math.floor((o.maxScoreElements ?? 2 ** 25) / (b * heads * lk)));
+  if (o.fused) return op.MultiHeadAttention(q, k, v, heads, chunkSize);
   const split = (x: Value, l: number, perm: number[]) => op.Transpose(op.Reshape(x, [0, l, heads, d]), perm);
   const qh = op.Mul(split(q, lq, [0, 2, 1, 3]), 1 / Math.sqrt(d)); // scale q (Lq·d) rather than scores (Lq·Lk)
   const kt = split(k, lk, [0, 2, 3, 1]); // [B, H, d, Lk]
   const vh = split(v, lk, [0, 2, 1, 3]); // [B, H, Lk, d]
-  const b = typeof q.shape[0] === 'number' ? q.shape[0] : 1;
-  const chunkSize = o.queryChunk ?? Math.max(1, Math.floor((o.maxScoreElements ?? 2 ** 25) / (b * heads * lk)));
   const outs: Value[] = [];
   for (let s = 0; s < lq; s += chunkSize) {
     const qc = chunkSize >= lq ? qh : op.Slice(qh, [s], [Math.min(lq, s + chunkSize)], [2]);

@@ -186,9 +186,9 @@ export function ScatterNDAdd(data: Value, indices: Value, updates: Value): Value
  *  q [B, Lq, H·d], k/v [B, Lk, H·d]. 1.5–2.5× faster than the composite at 4096 tokens on CPU and
  *  never materialises the scores. Its gradient differentiates the equivalent composite
  *  (autodiff/attention.ts). */
-export function MultiHeadAttention(q: Value, k: Value, v: Value, numHeads: number): Value<'MultiHeadAttention'> {
+export function MultiHeadAttention(q: Value, k: Value, v: Value, numHeads: number, queryChunk = Infinity): Value<'MultiHeadAttention'> {
   if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) throw new Error(`MultiHeadAttention: q, k, v must be [B, L, H·d], got ${q}, ${k}, ${v}`);
-  return q.graph.node('MultiHeadAttention', [q, k, v], { num_heads: numHeads }, q.dtype, [q.shape[0], q.shape[1], v.shape[2]]);
+  return q.graph.node('MultiHeadAttention', [q, k, v], { num_heads: numHeads, query_chunk: queryChunk }, q.dtype, [q.shape[0], q.shape[1], v.shape[2]]);
 }
 
 export function assertFloat(x: Value, op: string): void {

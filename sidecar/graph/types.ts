@@ -54,7 +54,8 @@ export interface OpAttrs {
   Gather: { axis: number };
   ScatterND: { reduction: 'add' };
   // fused kernels (contrib domain com.microsoft), used where speed demands and no gradient is needed
-  MultiHeadAttention: { num_heads: number };
+  /** query_chunk is not emitted: it sets the query chunk of the recomputing backward pass. */
+  MultiHeadAttention: { num_heads: number; query_chunk: number };
 }
 export type OpType = keyof OpAttrs;
 

@@ -51,6 +51,7 @@ const cases: Record<string, GradCase> = {
   'layerNorm': { shapes: [[2, 3, 5], [5], [5]], build: (x, w, b) => nn.layerNormWith(x, w, b) },
   'gelu / geluTanh / quickGelu / silu': { shapes: [[8]], build: (x) => op.Add(op.Add(nn.gelu(x), nn.geluTanh(x)), op.Add(nn.quickGelu(x), nn.silu(x))) },
   'attention (chunked composite)': { shapes: [[1, 5, 4], [1, 3, 4], [1, 3, 4]], build: (q, k, v) => nn.attention(q, k, v, 2, { queryChunk: 2, fused: false }) },
+  'attention (fused, q = k = v, symbolic batch)': { shapes: [[2, 5, 4]], symbolicBatch: true, build: (x) => nn.attention(x, x, x, 2, { queryChunk: 2, fused: true }) },
   'attention (fused MultiHeadAttention, k = v)': { shapes: [[2, 5, 4], [2, 3, 4]], build: (q, kv) => nn.attention(q, kv, kv, 2, { queryChunk: 2, fused: true }) },
   'symbolic batch: groupNorm + conv + mseLoss': { shapes: [[2, 4, 3, 3], [4, 4, 3, 3]], symbolicBatch: true, build: (x, w) => nn.mseLoss(nn.conv2dWith(nn.groupNormWith(x, 2, undefined, undefined), w, undefined, { padding: 1 }), x) },
   'upsampleNearest2x': { shapes: [[1, 2, 2, 3]], build: (x) => nn.upsampleNearest2x(x) },
