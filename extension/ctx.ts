@@ -37,7 +37,8 @@ export class Ctx {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('DreamBooth', { log: true });
-    this.extensionScope.push(this.log, this.statusBar, this.jobs, { dispose: () => this.stopSidecar('extension deactivated') });
+    // Stop the sidecar first: stopping it still reports to the log, jobs and status bar.
+    this.extensionScope.push({ dispose: () => this.stopSidecar('extension deactivated') }, this.log, this.statusBar, this.jobs);
     this.extensionScope.push(this.jobs.onDidChange(() => this.refreshBusy()));
     this.statusBar.render(this.health);
   }

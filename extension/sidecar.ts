@@ -51,6 +51,7 @@ export class Sidecar implements vscode.Disposable {
     const died = sidecar.exited.then((exit) => {
       throw new Error(`the sidecar exited during start-up (${describeExit(exit)})`);
     });
+    died.catch(() => {}); // only the race below reads it; a later exit is handled by ctx.ts
     try {
       const info = await Promise.race([connection.sendRequest(Initialize, params), died]);
       return { sidecar, info };
