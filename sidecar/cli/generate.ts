@@ -1,6 +1,6 @@
 // `dreambooth generate`: images from a model, either from a concept file's `generate` block or from flags.
 // Progress goes to stderr, one line per step; the PNG paths to stdout.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { GenerateParams } from '../../protocol/sidecar';
 import { PROVIDERS, SAMPLERS, type ProviderName, type SamplerName } from '../../protocol/vocabulary';
 import { keySpec } from '../../language/schema';
@@ -71,6 +71,7 @@ function schemaDefault<T>(key: string): T {
 
 async function paramsFromConceptFile(file: string, flags: Partial<Record<Flag, string>>): Promise<GenerateParams> {
   const { loadConcept } = await import('../../language/load');
+  const { runLayout } = await import('../../language/resolve');
   const { concept } = loadConcept(file);
   const names = Object.keys(concept.generate);
   if (names.length === 0) throw new UsageError(`${file} has no generate block`);
@@ -90,7 +91,7 @@ async function paramsFromConceptFile(file: string, flags: Partial<Record<Flag, s
     seed: g.seed,
     width: g.width,
     height: g.height,
-    outDir: resolve(flags.out ?? join(concept.output, 'images', name)),
+    outDir: resolve(flags.out ?? runLayout(concept.output).generated(name)),
   };
 }
 
