@@ -4,7 +4,7 @@
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensorsIndex } from './safetensors';
-import type { Component } from './sd1-keymap';
+import { currentVaeKey, type Component } from './sd1-keymap';
 import type { ComponentWeights, SdCheckpoint, TensorRef } from './checkpoint';
 import { refuseDisguisedPickle } from './checkpoint';
 import { ModelLoadError, pickleRefusal } from './load-errors';
@@ -64,7 +64,7 @@ async function componentWeights(dir: string, component: Component): Promise<Comp
     const index = await readSafetensorsIndex(file);
     for (const e of index.tensors.values()) {
       if (only && !only.has(e.name)) continue;
-      tensors.set(e.name, { file, sourceKey: e.name, dtype: e.dtype, shape: e.shape, storedShape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
+      tensors.set(component === 'vae' ? currentVaeKey(e.name) : e.name, { file, sourceKey: e.name, dtype: e.dtype, shape: e.shape, storedShape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
     }
   };
   for (const name of WEIGHT_NAMES[component]) {

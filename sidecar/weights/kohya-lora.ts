@@ -2,13 +2,11 @@
 //   lora_unet_<diffusers module path, '.' → '_'>.lora_down.weight [rank, in(, k, k)]
 //   lora_unet_<...>.lora_up.weight [out, rank(, 1, 1)],  lora_unet_<...>.alpha (scalar; scale = alpha / rank)
 //   lora_te_<text encoder module path, '.' → '_'>...  for the text encoder.
-// The '_' form is ambiguous on its own (to_out_0, transformer_blocks); it is resolved against the
-// model's real module paths, so this file is the kohya half of the rename table.
+// The module names are resolved to diffusers keys by the rename table (sd1-keymap.ts, kohyaTargets).
 import { readSafetensorsIndex, readTensorF32, type StIndex } from './safetensors';
 import { ModelLoadError } from './load-errors';
-import type { Component } from './sd1-keymap';
+import { KOHYA_PREFIX, type Component } from './sd1-keymap';
 
-export const KOHYA_PREFIX: Partial<Record<Component, string>> = { unet: 'lora_unet_', text_encoder: 'lora_te_' };
 
 export interface LoraModule {
   component: Component;
@@ -49,21 +47,4 @@ export async function readKohyaLora(path: string): Promise<LoraModule[]> {
     modules.push({ component, kohya, down, up, scale: alpha / rank });
   }
   return modules;
-}
-
-/**
- * kohya module name → the diffusers weight key it modifies, among `weightKeys` of the component (each
- * `<module path>.weight`). Text-encoder names drop transformers' `text_model.` level, as kohya does.
- */
-export function kohyaTargets(component: Component, weightKeys: Iterable<string>): Map<string, string> {
-  const prefix = KOHYA_PREFIX[component];
-  const out = new Map<string, string>();
-  if (!prefix) return out;
-  for (const key of weightKeys) {
-    if (!key.endsWith('.weight')) continue;
-    let module = key.slice(0, -'.weight'.length);
-    if (component === 'text_encoder') module = module.replace(/^text_model\./, '');
-    out.set(prefix + module.replace(/\./g, '_'), key);
-  }
-  return out;
 }

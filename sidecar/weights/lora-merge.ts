@@ -3,7 +3,8 @@
 // product per module at load time instead of two extra MatMuls per module in every UNet step.
 import { open } from 'node:fs/promises';
 import type { ComponentWeights, TensorRef } from './checkpoint';
-import { kohyaTargets, type LoraModule } from './kohya-lora';
+import type { LoraModule } from './kohya-lora';
+import { kohyaTargets } from './sd1-keymap';
 import { ModelLoadError } from './load-errors';
 import { toF32 } from './safetensors';
 import { DTYPES } from './safetensors-dtypes';

@@ -1,7 +1,8 @@
 // THE rename table between the original single-file SD 1.x layout (CompVis/ldm, as read by AUTOMATIC1111
-// and ComfyUI) and diffusers names. Every rename in the project lives here; model code only ever sees
-// diffusers names. The table is generated from the architecture (blocks, layers per block, which blocks
-// have attention), so it covers any SD 1.x-shaped config, not only SD 1.5's sizes; at SD 1.5's sizes it
+// and ComfyUI) and diffusers names, plus the legacy diffusers VAE attention names and kohya LoRA module
+// names (at the end). Every rename in the project lives here; model code only ever sees diffusers names.
+// The table is generated from the architecture (blocks, layers per block, which blocks have attention),
+// so it covers any SD 1.x-shaped config, not only SD 1.5's sizes; at SD 1.5's sizes it
 // equals diffusers' convert_diffusers_to_original_stable_diffusion.py (checked against
 // fixtures/sd15-keys.json in test/weights/layout-keymap.test.ts).
 
@@ -184,4 +185,43 @@ export function keymapShapeOf(unet: UNetConfig, vae: VaeConfig): KeymapShape {
     },
     vae: { blocks: vae.block_out_channels.length, layersPerBlock: vae.layers_per_block },
   };
+}
+
+/**
+ * diffusers folders saved before diffusers 0.14 name the VAE's mid-block attention query/key/value/
+ * proj_attn; current diffusers (and our model) call them to_q/to_k/to_v/to_out.0. Renamed on load, as
+ * diffusers does.
+ */
+const LEGACY_VAE_ATTENTION: [legacy: string, current: string][] = [
+  ['.query.', '.to_q.'],
+  ['.key.', '.to_k.'],
+  ['.value.', '.to_v.'],
+  ['.proj_attn.', '.to_out.0.'],
+];
+
+export function currentVaeKey(key: string): string {
+  if (!/mid_block\.attentions\.\d+\./.test(key)) return key;
+  for (const [legacy, current] of LEGACY_VAE_ATTENTION) if (key.includes(legacy)) return key.replace(legacy, current);
+  return key;
+}
+
+/** kohya LoRA module-name prefixes (lora_unet_<module path with '.' → '_'>, lora_te_<...>). */
+export const KOHYA_PREFIX: Partial<Record<Component, string>> = { unet: 'lora_unet_', text_encoder: 'lora_te_' };
+
+/**
+ * kohya module name → the diffusers weight key it modifies, among `weightKeys` of the component (each
+ * `<module path>.weight`). The '_' form is ambiguous on its own (to_out_0, transformer_blocks), so it is
+ * resolved against the model's real keys. Text-encoder names drop transformers' `text_model.` level.
+ */
+export function kohyaTargets(component: Component, weightKeys: Iterable<string>): Map<string, string> {
+  const prefix = KOHYA_PREFIX[component];
+  const out = new Map<string, string>();
+  if (!prefix) return out;
+  for (const key of weightKeys) {
+    if (!key.endsWith('.weight')) continue;
+    let module = key.slice(0, -'.weight'.length);
+    if (component === 'text_encoder') module = module.replace(/^text_model\./, '');
+    out.set(prefix + module.replace(/\./g, '_'), key);
+  }
+  return out;
 }

@@ -98,3 +98,21 @@ test('a single-file checkpoint with an unknown key under a model prefix is refus
   const file = await tinySingleFile('F32', { 'model.diffusion_model.input_blocks.99.0.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) } });
   await assert.rejects(openCheckpoint(file, { configsFrom: TINY }), /1 key\(s\) do not belong to an SD 1\.x model.*model\.diffusion_model\.input_blocks\.99\.0\.weight/);
 });
+
+test('a diffusers VAE saved with the legacy attention names (query/key/value/proj_attn) loads under the current names', async () => {
+  const src = join(TINY, 'vae/diffusion_pytorch_model.safetensors');
+  const dir = tinyFolder({ replace: { 'vae/diffusion_pytorch_model.safetensors': () => undefined } });
+  const idx = await readSafetensorsIndex(src);
+  const legacy: Record<string, string> = { to_q: 'query', to_k: 'key', to_v: 'value', 'to_out.0': 'proj_attn' };
+  const tensors: Record<string, StWriteTensor> = {};
+  for (const name of idx.tensors.keys()) {
+    const t = await readTensor(idx, name);
+    const renamed = name.replace(/(mid_block\.attentions\.0\.)(to_q|to_k|to_v|to_out\.0)\./, (_m, p: string, n: string) => `${p}${legacy[n]}.`);
+    tensors[renamed] = { dtype: t.dtype, shape: t.shape, data: t.data };
+  }
+  assert.ok(Object.keys(tensors).includes('decoder.mid_block.attentions.0.proj_attn.weight'));
+  await writeSafetensors(join(dir, 'vae/diffusion_pytorch_model.safetensors'), tensors);
+  const [legacyCk, current] = [await openCheckpoint(dir), await openCheckpoint(TINY)];
+  assert.deepEqual([...legacyCk.weights.vae.tensors.keys()].sort(), [...current.weights.vae.tensors.keys()].sort());
+  assert.equal(legacyCk.weights.vae.tensors.get('decoder.mid_block.attentions.0.to_out.0.weight')!.sourceKey, 'decoder.mid_block.attentions.0.proj_attn.weight');
+});
