@@ -25,12 +25,20 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
     if (targets.has(v.id) || v.inputs.some((x) => needs.has(x.id))) (needs.add(v.id), order.push(v));
   }
 
-  const grads = new Map<number, Value>();
-  grads.set(y.id, seed ?? op.Expand(graph.scalar(1, y.dtype), y.shape));
+  // Contributions are collected per value and summed once, when the value's gradient is needed.
+  const grads = new Map<number, Value[]>();
+  const total = (x: Value): Value | undefined => {
+    const parts = grads.get(x.id);
+    if (!parts || parts.length === 1) return parts?.[0];
+    const sum = graph.scope(`grad.${x.name}`, () => concatOfPads(parts) ?? parts.reduce((a, b) => op.Add(a, b)));
+    grads.set(x.id, [sum]);
+    return sum;
+  };
+  grads.set(y.id, [seed ?? op.Expand(graph.scalar(1, y.dtype), y.shape)]);
   const recompute = new Recompute();
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
-    const g = grads.get(v.id);
+    const g = total(v);
     if (!g || v.inputs.length === 0) continue;
     const rule = rules[v.op as keyof typeof rules];
     if ('noGradient' in rule) throw new Error(`autodiff: no gradient for ${v.op} node "${v.name}": ${rule.noGradient}`);
@@ -43,12 +51,29 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
         if (!t) throw new Error(`autodiff: ${v.op} node "${v.name}" has no gradient for its input ${k} ("${x.name}")`);
         const gx = sumToShape(t(), x.shape);
         if (v.region !== undefined && x.region !== v.region) recompute.noteOutgoing(gx);
-        const prev = grads.get(x.id);
-        grads.set(x.id, prev ? op.Add(prev, gx) : gx);
+        grads.set(x.id, [...(grads.get(x.id) ?? []), gx]);
       });
     });
   }
-  return wrt.map((x) => grads.get(x.id) ?? op.Expand(graph.scalar(0, x.dtype), x.shape));
+  return wrt.map((x) => total(x) ?? op.Expand(graph.scalar(0, x.dtype), x.shape));
+}
+
+/** Gradients of slices that tile one axis (q/k/v split from one projection, attention's query
+ *  chunks) arrive as zero-padded pieces; their sum is a Concat of the pieces, one pass instead of
+ *  a Pad and an Add per piece. Returns undefined when the parts are not such a tiling. */
+function concatOfPads(parts: Value[]): Value | undefined {
+  if (!parts.every((p): p is Value<'Pad'> => p.op === 'Pad')) return undefined;
+  const padAxis = (p: Value<'Pad'>) => p.shape.map((_, i) => i).filter((i) => p.attrs.pads[i] !== 0 || p.attrs.pads[p.rank + i] !== 0);
+  const axes = parts.map(padAxis);
+  if (!axes.every((a) => a.length === 1 && a[0] === axes[0][0])) return undefined;
+  const ax = axes[0][0];
+  const sorted = [...parts].sort((a, b) => a.attrs.pads[ax] - b.attrs.pads[ax]);
+  let at = 0;
+  for (const p of sorted) {
+    if (p.attrs.pads[ax] !== at) return undefined;
+    at += p.inputs[0].shape[ax] as number;
+  }
+  return at === parts[0].shape[ax] ? op.Concat(sorted.map((p) => p.inputs[0]), ax) : undefined;
 }
 
 /** Sums a broadcast gradient back to `shape`: over extra leading axes and over axes where the

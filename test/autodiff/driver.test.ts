@@ -7,6 +7,7 @@ import { Graph } from '../../sidecar/graph/graph';
 import * as nn from '../../sidecar/graph/nn';
 import * as op from '../../sidecar/graph/ops';
 import { type Arr, evaluate } from '../../sidecar/graph/reference-eval';
+import type { Value } from '../../sidecar/graph/types';
 import { assertClose, randArr, rng, runOrt } from '../graph/helpers';
 
 test('an op without a gradient fails with the op and node name', () => {
@@ -50,6 +51,22 @@ test('attention { recompute: true } (a checkpoint per query chunk) gives the sam
   };
   const [a, b] = [await run(false), await run(true)];
   for (const k of ['d0', 'd1', 'd2']) assertClose(b[k], a[k], 1e-6, 1e-9, k);
+});
+
+test('gradients of slices that tile an axis are concatenated, not padded and added', () => {
+  const g = new Graph();
+  const x = g.input('x', 'float32', [2, 9]);
+  const [a, b, c] = nn.split(x, [2, 3, 4], 1);
+  const sum = (t: Value) => op.ReduceSum(t, [0, 1], false);
+  const loss = op.Add(sum(op.Mul(a, 2)), op.Add(sum(op.Mul(b, b)), sum(op.Sin(c))));
+  const before = g.values.length;
+  const [gx] = grad(loss, [x]);
+  assert.equal(gx.op, 'Concat');
+  const xv = Float64Array.from({ length: 18 }, (_, i) => i / 7 - 1);
+  const want = xv.map((v, i) => (i % 9 < 2 ? 2 : i % 9 < 5 ? 2 * v : Math.cos(v)));
+  assertClose(evaluate([gx], { x: { shape: [2, 9], data: xv } })[0], { shape: [2, 9], data: want }, 1e-12, 1e-12, 'dx');
+  // the pieces' Pads are built but unused: nothing reachable from dx adds them up
+  assert.ok(!g.values.slice(before).some((v) => v.op === 'Add' && v.inputs.every((i) => i.op === 'Pad')));
 });
 
 /** A resnet-like block; `ckpt` wraps the inner part in graph.checkpoint. */
