@@ -52,7 +52,7 @@ export async function main(args: string[], write: (s: string) => void = (s) => v
   const index = parsePythonJson(await readFile(join(root, 'index.json'), 'utf8')) as FixtureIndex;
   const runtime = await openRuntime({ providers: ['cpu'] });
   const modelDir = join(root, index.pipeline_dir ?? '.');
-  const ctx = new CaseContext(root, index, (opts) => SdModel.open(modelDir, runtime, opts));
+  const ctx = new CaseContext(root, index, (opts) => SdModel.open(modelDir, runtime, opts), runtime);
   const counts = { pass: 0, fail: 0, skip: 0 };
   try {
     for (const spec of index.cases) {

@@ -1,8 +1,8 @@
 // The conformance runner itself: it fails when a reference disagrees (a perturbed copy of a fixture),
-// reports skips as failures under --strict, and reads Python's JSON (bare -Infinity).
+// skips unknown case kinds (a failure under --strict), and reads Python's JSON (bare -Infinity).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, mkdirSync, readdirSync, symlinkSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, symlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../sidecar/cli/conformance';
@@ -51,11 +51,15 @@ test('a reference that disagrees by more than the tolerance fails the case and t
   assert.match(r.out, /^pass {2}unet_t999 /m);
 });
 
-test('--strict turns skips into a failing exit status', async () => {
-  const r = await capture([TINY, '--strict', '--only', 'lora_dreambooth_step']);
-  assert.match(r.out, /^skip {2}lora_dreambooth_step/m);
-  assert.equal(r.code, 1);
-  assert.equal((await capture([TINY, '--only', 'lora_dreambooth_step'])).code, 0);
+test('unknown case kinds are skipped; --strict turns skips into a failing exit status', async () => {
+  const dir = await perturbedFixture(() => undefined);
+  const index = parsePythonJson(readFileSync(join(TINY, 'index.json'), 'utf8')) as { cases: unknown[] };
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ ...index, cases: [...index.cases, { name: 'from_the_future', kind: 'img2img' }] }));
+  const strict = await capture([dir, '--strict', '--only', 'from_the_future,unet_t1']);
+  assert.match(strict.out, /^skip {2}from_the_future +unknown case kind "img2img"/m);
+  assert.match(strict.out, /^pass {2}unet_t1 /m);
+  assert.equal(strict.code, 1);
+  assert.equal((await capture([dir, '--only', 'from_the_future'])).code, 0);
 });
 
 test('tolerance policy and helpers', () => {

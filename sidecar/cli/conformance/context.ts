@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { readSafetensorsIndex, readTensorF32, type StIndex } from '../../weights/safetensors';
 import type { SdModel, SdModelOptions } from '../../pipeline/sd-model';
+import type { Runtime } from '../../runtime/runtime';
 import type { CaseResult } from './compare';
 
 export type CaseSpec = Record<string, unknown> & { name: string; kind: string; file?: string };
@@ -21,6 +22,7 @@ export class CaseContext {
     readonly index: FixtureIndex,
     /** Opens the fixture's model (with options such as a LoRA); the caller closes what it opens beyond model(). */
     readonly openModel: (opts?: SdModelOptions) => Promise<SdModel>,
+    readonly runtime: Runtime,
   ) {}
 
   private modelPromise?: Promise<SdModel>;
