@@ -20,8 +20,9 @@ export interface BlockArgs {
   /** SiLU(temb) or undefined (VAE blocks have no time embedding). */
   tembAct?: Value;
   context?: Value;
+  /** The cross-attention blocks' transformer (heads, depth = transformer_layers_per_block, projection). */
   transformer?: Omit<Transformer2DOptions, 'groups'>;
-  /** Per-layer transformer depth (transformer_layers_per_block). */
+  /** diffusers' output_scale_factor of the resnets (resnet_out_scale_factor, mid_block_scale_factor). */
   outputScaleFactor?: number;
 }
 
