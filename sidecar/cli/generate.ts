@@ -1,6 +1,7 @@
 // `dreambooth generate`: images from a model, either from a concept file's `generate` block or from flags.
 // Progress goes to stderr, one line per step; the PNG paths to stdout.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import type { GenerateParams } from '../../protocol/sidecar';
 import { PROVIDERS, SAMPLERS, type ProviderName, type SamplerName } from '../../protocol/vocabulary';
 import { keySpec } from '../../language/schema';
@@ -30,12 +31,14 @@ options:
   --out DIR               output folder
   --latents FILE          initial latents (.safetensors, tensor "latents" [1 or count, 4, H/8, W/8])
   --save-latents FILE     write the final latents (tensor "latents" [count, 4, H/8, W/8])
-  --lora FILE             a kohya-format LoRA (.safetensors) merged into the model
+  --lora FILE             a kohya-format LoRA (.safetensors) merged into the model; with a concept
+                          file, the LoRA its training exported is used when it exists
+  --no-lora               generate from the base model even when a trained LoRA exists
   --lora-scale F          its strength (default 1)
   --provider NAME         ${PROVIDERS.join(' | ')} (default: the best available)
 `;
 
-const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale'] as const;
+const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale', 'no-lora'] as const;
 type Flag = (typeof FLAGS)[number];
 
 function parseArgs(args: string[]): { flags: Partial<Record<Flag, string>>; files: string[] } {
@@ -49,6 +52,10 @@ function parseArgs(args: string[]): { flags: Partial<Record<Flag, string>>; file
     }
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     if (!FLAGS.includes(name as Flag)) throw new UsageError(`unknown option "--${name}"\n\n${HELP}`);
+    if (name === 'no-lora') {
+      flags['no-lora'] = '';
+      continue;
+    }
     const value = inline ?? args[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     flags[name as Flag] = value;
@@ -69,6 +76,17 @@ function schemaDefault<T>(key: string): T {
   return keySpec('generate', key)!.default as T;
 }
 
+/**
+ * The LoRA a `dreambooth train` run of this concept file exported (exports/<concepts>.safetensors,
+ * named as sidecar/jobs/train.ts names the run), when it exists.
+ */
+async function trainedLora(file: string, concept: { output: string; concepts: { name: string }[] }): Promise<string | undefined> {
+  const { trainFiles } = await import('../training/layout');
+  const name = concept.concepts.map((c) => c.name).join('+') || basename(file, extname(file));
+  const final = trainFiles(concept.output, name).final;
+  return existsSync(final) ? final : undefined;
+}
+
 async function paramsFromConceptFile(file: string, flags: Partial<Record<Flag, string>>): Promise<GenerateParams> {
   const { loadConcept } = await import('../../language/load');
   const { runLayout } = await import('../../language/resolve');
@@ -80,7 +98,10 @@ async function paramsFromConceptFile(file: string, flags: Partial<Record<Flag, s
   const g = concept.generate[name];
   if (!g) throw new UsageError(`${file} has no generate block named "${name}" (it has ${names.join(', ')})`);
   if (!concept.modelIsPath) throw new UsageError(`${file}: model "${concept.model}" is a Hugging Face Hub id; generate needs a local model folder or .safetensors file for now`);
+  const lora = flags['no-lora'] !== undefined || flags.lora ? undefined : await trainedLora(file, concept);
+  if (lora) process.stderr.write(`using the trained LoRA ${lora} (--no-lora to generate without it)\n`);
   return {
+    lora,
     model: flags.model ?? concept.model,
     prompt: g.prompt,
     negativePrompt: g.negativePrompt,

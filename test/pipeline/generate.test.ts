@@ -3,7 +3,7 @@
 // AUTOMATIC1111 parameters; concept files work; cancellation stops between steps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,4 +98,19 @@ test('bad parameters are refused with the value', async () => {
   await assert.rejects(generate({ ...base, width: 60 }, ctx), /width must be a multiple of 8 .* got 60/);
   await assert.rejects(generate({ ...base, steps: 0 }, ctx), /steps must be an integer in 1\.\.1000, got 0/);
   await assert.rejects(generate({ ...base, model: '/nope/model' }, ctx, { providers: ['cpu'] }), /\/nope\/model: no such file or folder/);
+});
+
+test('a concept file uses the LoRA its training exported, unless --no-lora', async () => {
+  const dir = temp('trained');
+  const example = readFileSync(join(ROOT, 'examples/zwx/zwx.dreambooth'), 'utf8')
+    .replace('"../../fixtures/tiny-sd"', JSON.stringify(join(ROOT, 'fixtures/tiny-sd')))
+    .replace('"./photos"', JSON.stringify(join(ROOT, 'examples/zwx/photos')));
+  writeFileSync(join(dir, 'zwx.dreambooth'), example);
+  mkdirSync(join(dir, 'runs/exports'), { recursive: true });
+  copyFileSync(join(ROOT, 'fixtures/tiny-sd/cases/lora_init_kohya.safetensors'), join(dir, 'runs/exports/zwx.safetensors'));
+  const params = async (png: string) => parseParameters(extractText(await readFile(png), 'parameters')!).params;
+  assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'a'), '--provider', 'cpu']), 0);
+  assert.equal((await params(join(dir, 'a/00000-1234.png'))).Lora, 'zwx:1');
+  assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'b'), '--provider', 'cpu', '--no-lora']), 0);
+  assert.equal((await params(join(dir, 'b/00000-1234.png'))).Lora, undefined);
 });
