@@ -64,9 +64,14 @@ export function upsample2D(x: Value, size?: readonly [number, number]): Value {
   if (!size || (size[0] === 2 * h && size[1] === 2 * w)) y = upsampleNearest2x(x);
   else {
     const g = graphOf(x);
-    const pick = (n: number, m: number) => g.constant(Array.from({ length: m }, (_, i) => Math.min(n - 1, Math.floor((i * n) / m))), 'int64', [m], 'nearest_index');
+    const pick = (n: number, m: number) => g.constant(nearestIndices(n, m), 'int64', [m], 'nearest_index');
     y = op.Gather(op.Gather(x, pick(h, size[0]), 2), pick(w, size[1]), 3);
   }
   return module(x, 'upsamplers.0', () => conv2d(y, 'conv', c, { kernel: 3, padding: 1 }));
 }
 
+
+/** Source index of each of `m` outputs when resizing `n` inputs with nearest interpolation (torch 'nearest'). */
+export function nearestIndices(n: number, m: number): number[] {
+  return Array.from({ length: m }, (_, i) => Math.min(n - 1, Math.floor((i * n) / m)));
+}
