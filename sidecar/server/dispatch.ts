@@ -3,6 +3,7 @@
 // needs) fails to load; that failure then ends just that job, with its reason.
 import type { JobKind, JobRequest } from '../../protocol/sidecar';
 import type { JobContext } from '../jobs/context';
+import type { Runtime } from '../runtime/runtime';
 import type { RuntimeChoice } from './providers';
 
 export interface JobResult {
@@ -28,20 +29,26 @@ async function load<T>(what: string, importer: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs `work` on an ONNX Runtime opened with the handshake's provider and threads, closed after. */
+async function withRuntime<T>(choice: RuntimeChoice, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const { openRuntime } = await load('runtime', () => import('../runtime/runtime'));
+  const runtime = await openRuntime({ providers: [choice.provider], threads: choice.threads });
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
 export const jobRunners: JobRunners = {
   generate: async (params, ctx, choice) => {
-    const [{ generate }, { openRuntime }] = await Promise.all([
-      load('generate', () => import('../pipeline/generate')),
-      load('generate', () => import('../runtime/runtime')),
-    ]);
-    const runtime = await openRuntime({ providers: [choice.provider], threads: choice.threads });
-    try {
-      const images = await generate(params, ctx, { runtime });
-      return { images, files: images };
-    } finally {
-      await runtime.close();
-    }
+    const { generate } = await load('generate', () => import('../pipeline/generate'));
+    const images = await withRuntime(choice, (runtime) => generate(params, ctx, { runtime }));
+    return { images, files: images };
   },
-  train: notAvailableYet('training'),
-  prepare: notAvailableYet('image preparation'),
+  train: async (params, ctx, choice) => {
+    const { train } = await load('train', () => import('../jobs/train'));
+    return withRuntime(choice, (runtime) => train(params, ctx, { runtime }));
+  },
+  prepare: notAvailableYet('image preparation on its own (training prepares the images it needs)'),
 };

@@ -168,17 +168,24 @@ const steps: Step[] = [
     },
   },
   {
-    name: 'the Train code lens reports clearly that training is not available yet',
+    name: 'the Train code lens starts training with progress in a notification, and Cancel stops it',
     skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
     run: async (page) => {
       await page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ }).click();
-      const toast = page.locator('.notification-toast', { hasText: 'training failed' });
-      await toast.waitFor({ timeout: 60_000 });
-      const text = (await toast.locator('.notification-list-item-message').innerText()).trim();
-      if (!/not available yet/.test(text)) throw new Error(`unexpected message: ${text}`);
-      await page.screenshot({ path: join(RESULTS, 'train-lens-message.png') });
+      const toast = page.locator('.notification-toast', { hasText: 'DreamBooth: Training' }).first();
+      await toast.waitFor({ timeout: TIMEOUT });
+      // A progress line from the job itself ("phase step/total …"), not just the title.
+      const message = toast.locator('.notification-list-item-message');
+      await message.filter({ hasText: /\d+\/\d+/ }).waitFor({ timeout: 120_000 });
+      const progressLine = (await message.innerText()).trim();
+      await page.screenshot({ path: join(RESULTS, 'train-progress.png') });
+      await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      const outcome = page.locator('.notification-toast', { hasText: /training (was cancelled|failed|finished)/ });
+      await outcome.waitFor({ timeout: 120_000 });
+      const text = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!text.includes('cancelled')) throw new Error(`expected a cancelled job, got: ${text}`);
       await clearNotifications(page);
-      return text;
+      return `${progressLine} → ${text}`;
     },
   },
   {

@@ -60,15 +60,17 @@ test('initialize reports every provider with a reason and chooses an available o
   assert.match(r.version, /^\d+\.\d+\.\d+/);
 });
 
-test('a train job fails cleanly through JobFinished (not yet available)', async () => {
-  const done = await runJob({ kind: 'train', params: { conceptFile: join(scratch, 'x.dreambooth'), resume: false } });
+test('a train job on a missing concept file fails through JobFinished, naming the file', async () => {
+  const file = join(scratch, 'missing.dreambooth');
+  const done = await runJob({ kind: 'train', params: { conceptFile: file, resume: false } });
   assert.equal(done.status, 'failed');
-  assert.match(done.status === 'failed' ? done.error : '', /not available yet: training/);
+  assert.ok(done.status === 'failed' && done.error.includes(file), `error names the file: ${JSON.stringify(done)}`);
 });
 
 test('a prepare job fails cleanly through JobFinished (not yet available)', async () => {
   const done = await runJob({ kind: 'prepare', params: { conceptFile: join(scratch, 'x.dreambooth') } });
   assert.equal(done.status, 'failed');
+  assert.match(done.status === 'failed' ? done.error : '', /not available yet: image preparation/);
 });
 
 test(
