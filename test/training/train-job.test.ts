@@ -1,0 +1,125 @@
+// The DreamBooth LoRA training job end to end on the bundled tiny model and examples/zwx (copied to
+// a temp folder): class images topped up, an unreadable photo skipped, finite losses with progress,
+// cancellation that saves a checkpoint, --resume that continues from it and ends exactly where an
+// uninterrupted run ends, and a kohya LoRA that generate loads.
+import assert from 'node:assert/strict';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Progress } from '../../sidecar/jobs/context';
+import { JobCancelled, type JobContext } from '../../sidecar/jobs/context';
+import { train } from '../../sidecar/jobs/train';
+import { generate } from '../../sidecar/pipeline/generate';
+import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
+import { listImages } from '../../sidecar/training/images';
+import { readTextChunks } from '../../sidecar/images/png-chunks';
+import { parsePythonJson } from '../../sidecar/cli/conformance/context';
+import { readSafetensorsIndex, readTensorF32 } from '../../sidecar/weights/safetensors';
+
+const cacheDir = join(tmpdir(), 'dreambooth-test-onnx');
+const root = mkdtempSync(join(tmpdir(), 'dreambooth-train-'));
+let runtime: Runtime;
+
+before(async () => {
+  runtime = await openRuntime({ providers: ['cpu'] });
+});
+after(async () => {
+  await runtime.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** examples/zwx in a fresh folder: the tiny model by absolute path, 2 class images, a save every 2 steps, one broken photo. */
+async function project(name: string): Promise<string> {
+  const dir = join(root, name);
+  await cp('examples/zwx', dir, { recursive: true, filter: (src) => !src.includes('/runs') });
+  const file = join(dir, 'zwx.dreambooth');
+  const text = (await readFile(file, 'utf8'))
+    .replace(/^model .*$/m, `model "${resolve('fixtures/tiny-sd')}"`)
+    .replace(/num_class_images\s+\d+/, 'num_class_images 2')
+    .replace(/save_every\s+\d+/, 'save_every 2');
+  await writeFile(file, text);
+  await writeFile(join(dir, 'photos', 'broken.jpg'), 'not an image');
+  return file;
+}
+
+function recorder(cancelAfterStep?: number) {
+  const abort = new AbortController();
+  const events: Progress[] = [];
+  const logs: string[] = [];
+  const ctx: JobContext = {
+    signal: abort.signal,
+    log: (_l, m) => logs.push(m),
+    progress: (p) => {
+      events.push(p);
+      if (cancelAfterStep !== undefined && p.phase === 'training' && p.loss !== undefined && p.step >= cancelAfterStep) abort.abort();
+    },
+  };
+  return { ctx, events, logs, losses: () => events.filter((e) => e.phase === 'training' && e.loss !== undefined) };
+}
+
+async function loraTensors(path: string): Promise<Map<string, Float32Array>> {
+  const idx = await readSafetensorsIndex(path);
+  const out = new Map<string, Float32Array>();
+  for (const k of idx.tensors.keys()) out.set(k, (await readTensorF32(idx, k)).data);
+  return out;
+}
+
+const extras = () => ({ runtime, cacheDir, sampleSteps: 2 });
+
+test('train: cancel saves a checkpoint, --resume continues and matches an uninterrupted run; the LoRA loads in generate', async () => {
+  // Interrupted run: cancelled after step 1.
+  const fileA = await project('a');
+  const a = recorder(1);
+  await assert.rejects(train({ conceptFile: fileA, resume: false }, a.ctx, { ...extras(), steps: 3 }), JobCancelled);
+  assert.ok(a.logs.some((m) => m.includes('broken.jpg')), `the unreadable photo is reported: ${a.logs.join(' | ')}`);
+  assert.equal((await listImages(join(root, 'a', 'runs', 'class', 'zwx'))).length, 2, 'class folder topped up to num_class_images');
+  const last = join(root, 'a', 'runs', 'checkpoints', 'last.safetensors');
+  assert.equal((await readSafetensorsIndex(last)).metadata.dreambooth_step, '1');
+
+  // Resumed: steps 2 and 3 only.
+  const r = recorder();
+  const out = await train({ conceptFile: fileA, resume: true }, r.ctx, { ...extras(), steps: 3 });
+  assert.deepEqual(r.losses().map((e) => e.step), [2, 3]);
+  for (const e of [...a.losses(), ...r.losses()]) {
+    assert.ok(Number.isFinite(e.loss) && e.loss! > 0, `loss ${e.loss}`);
+    assert.equal(e.total, 3);
+    assert.ok(typeof e.etaSeconds === 'number' && e.etaSeconds >= 0);
+  }
+  const final = out.files.find((f) => f.endsWith(join('exports', 'zwx.safetensors')))!;
+  assert.ok(final, `final LoRA among ${out.files.join(', ')}`);
+  assert.ok(out.files.some((f) => f.endsWith('zwx-step-000002.safetensors')), 'save_every checkpoint');
+  assert.ok(out.images.length >= 2, 'sample images at the save and at the end');
+
+  // kohya layout: 48 modules × (down, up, alpha); training moved lora_up away from its zero init.
+  const lora = await loraTensors(final);
+  assert.equal(lora.size, 48 * 3);
+  const ups = [...lora].filter(([k]) => k.startsWith('lora_unet_') && k.endsWith('.lora_up.weight'));
+  assert.equal(ups.length, 48);
+  assert.ok(ups.some(([, v]) => v.some((x) => x !== 0)), 'lora_up trained');
+  assert.equal(lora.get('lora_unet_mid_block_attentions_0_transformer_blocks_0_attn1_to_q.alpha')?.[0], 4);
+  // The same kohya key names as the reference (diffusers' convert_state_dict_to_kohya) for this UNet.
+  const index = parsePythonJson(await readFile('fixtures/tiny-sd/index.json', 'utf8')) as { cases: { kind: string; lora_keys?: string[] }[] };
+  const refKeys = index.cases.find((c) => c.kind === 'lora_train')!.lora_keys!;
+  assert.deepEqual([...lora.keys()].filter((k) => !k.endsWith('.alpha')).sort(), [...refKeys].sort());
+
+  // Uninterrupted run to step 3 in a fresh copy: same batches, same state, same weights.
+  const fileB = await project('b');
+  const b = recorder();
+  const outB = await train({ conceptFile: fileB, resume: false }, b.ctx, { ...extras(), steps: 3 });
+  const loraB = await loraTensors(outB.files.find((f) => f.endsWith(join('exports', 'zwx.safetensors')))!);
+  for (const [k, v] of lora) {
+    const w = loraB.get(k)!;
+    for (let i = 0; i < v.length; i++) assert.ok(Math.abs(v[i]! - w[i]!) <= 1e-6 * (1 + Math.abs(w[i]!)), `${k}[${i}]: resumed ${v[i]} vs uninterrupted ${w[i]}`);
+  }
+  assert.deepEqual(r.losses().map((e) => e.loss!.toFixed(5)), b.losses().slice(1).map((e) => e.loss!.toFixed(5)));
+
+  // generate loads the LoRA (its keys are checked against the model) and records it in the PNG.
+  const [img] = await generate(
+    { model: resolve('fixtures/tiny-sd'), prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps: 2, guidance: 7.5, sampler: 'ddim', seed: 1, width: 64, height: 64, outDir: join(root, 'gen'), lora: final },
+    recorder().ctx,
+    { runtime, cacheDir },
+  );
+  assert.match(readTextChunks(await readFile(img!)).parameters ?? '', /Lora: "?zwx:1"?/);
+});
