@@ -35,10 +35,12 @@ options:
                           file, the LoRA its training exported is used when it exists
   --no-lora               generate from the base model even when a trained LoRA exists
   --lora-scale F          its strength (default 1)
+  --configs-from DIR      for a single-file checkpoint of another size than SD 1.x's: a diffusers
+                          folder whose unet/vae/text_encoder/scheduler configs describe it
   --provider NAME         ${PROVIDERS.join(' | ')} (default: the best available)
 `;
 
-const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale', 'no-lora'] as const;
+const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale', 'no-lora', 'configs-from'] as const;
 type Flag = (typeof FLAGS)[number];
 
 function parseArgs(args: string[]): { flags: Partial<Record<Flag, string>>; files: string[] } {
@@ -165,7 +167,7 @@ export async function main(args: string[]): Promise<number> {
   if (files.length > 1) throw new UsageError(`one concept file at most, got ${files.join(', ')}`);
   const params = files.length ? await paramsFromConceptFile(files[0]!, flags) : paramsFromFlags(flags);
   if (flags.lora) params.lora = resolve(flags.lora);
-  const extras: GenerateExtras = { loraMultiplier: num(flags, 'lora-scale', 1, false) };
+  const extras: GenerateExtras = { loraMultiplier: num(flags, 'lora-scale', 1, false), configsFrom: flags['configs-from'] && resolve(flags['configs-from']) };
   if (flags.provider) {
     if (!PROVIDERS.includes(flags.provider as ProviderName)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
     extras.providers = [flags.provider as ProviderName];

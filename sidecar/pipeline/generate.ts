@@ -31,6 +31,8 @@ export interface GenerateExtras {
   onLatents?: (index: number, latents: Float32Array, shape: number[]) => Promise<void>;
   runtime?: Runtime;
   providers?: ProviderName[];
+  /** For a single-file checkpoint that is not SD 1.x's standard size: a diffusers folder with its configs. */
+  configsFrom?: string;
   /** Strength of params.lora (default 1). */
   loraMultiplier?: number;
   /** Hard links / staged .onnx files (default: ~/.cache/dreambooth/onnx). */
@@ -78,7 +80,7 @@ export async function generate(params: GenerateParams, ctx: JobContext, extras: 
   const dtype = runtime.provider === 'cpu' ? 'float32' : 'float16';
   const modelPath = resolveModel(params.model, ctx);
   const lora = params.lora ? { path: resolve(params.lora), multiplier: extras.loraMultiplier ?? 1 } : undefined;
-  const model = await SdModel.open(modelPath, runtime, { dtype, cacheDir: extras.cacheDir, lora });
+  const model = await SdModel.open(modelPath, runtime, { dtype, cacheDir: extras.cacheDir, lora, configsFrom: extras.configsFrom });
   try {
     await model.checkLora();
     const scale = model.vaeScale;

@@ -114,3 +114,14 @@ test('a concept file uses the LoRA its training exported, unless --no-lora', asy
   assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'b'), '--provider', 'cpu', '--no-lora']), 0);
   assert.equal((await params(join(dir, 'b/00000-1234.png'))).Lora, undefined);
 });
+
+test('generate from a single-file checkpoint (original layout) with --configs-from', async () => {
+  const { tinySingleFile, TINY } = await import('../weights/layout-helpers');
+  const file = await tinySingleFile('F16');
+  const out = temp('single');
+  assert.equal(await main(['--model', file, '--configs-from', TINY, '--prompt', 'x', '--steps', '2', '--width', '64', '--height', '32', '--out', out, '--provider', 'cpu']), 0);
+  const png = join(out, '00000-42.png');
+  assert.equal(parseParameters(extractText(await readFile(png), 'parameters')!).params.Model, 'tiny-F16');
+  const meta = await sharp(png).metadata();
+  assert.deepEqual([meta.width, meta.height], [64, 32]);
+});
