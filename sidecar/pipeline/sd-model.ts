@@ -139,6 +139,15 @@ export class SdModel {
     return Object.fromEntries(Object.keys(out).map((k) => [k, asF32(out[k], `vae encoder ${k}`)]));
   }
 
+  /** Frees the sessions of one network (e.g. the text encoder once the prompts are encoded). */
+  async release(network: 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder'): Promise<void> {
+    for (const [key, s] of [...this.sessions]) {
+      if (!key.startsWith(`${network}:`)) continue;
+      this.sessions.delete(key);
+      await (await s.catch(() => undefined))?.release();
+    }
+  }
+
   async close(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
