@@ -7,6 +7,7 @@ import * as op from '../graph/ops';
 import type { OpType, Value } from '../graph/types';
 import { multiHeadAttentionVjp } from './attention';
 import { convInputGrad, convWeightGrad } from './conv';
+import { instanceNormVjp } from './norm';
 
 export type Thunk = () => Value;
 export type VjpRule<K extends OpType> = (n: Value<K>, g: Value) => readonly (Thunk | null)[];
@@ -49,6 +50,7 @@ export const rules: RuleTable = {
   ],
   ReduceSum: (n, g) => [() => op.Expand(op.Reshape(g, keptShape(n)), a0(n).shape)],
   ReduceMean: (n, g) => [() => op.Expand(op.Reshape(op.Div(g, reducedCount(n)), keptShape(n)), a0(n).shape)],
+  InstanceNormalization: (n, g) => instanceNormVjp(n, g),
   Softmax: (n, g) => [() => op.Mul(n, op.Sub(g, op.ReduceSum(op.Mul(g, n), [n.attrs.axis])))],
   Reshape: (n, g) => [() => op.Reshape(g, a0(n).shape)],
   Expand: (_, g) => [() => g], // the driver's sum-to-shape reduces over the expanded axes

@@ -69,13 +69,19 @@ export function layerNorm(x: Value, name: string, opts: { eps?: number; affine?:
 }
 
 /** torch.nn.GroupNorm on [N, C, ...]: statistics per (sample, group), affine per channel.
- *  Composed (reshape → standardize → reshape → scale/shift) rather than ONNX GroupNormalization:
- *  that op's scale/bias meaning changed at opset 21 (per-group before), ORT's CPU kernel is a
- *  function expansion anyway, and the composite is differentiated by the existing rules. */
+ *  Reshape to [N, G, C/G·…] → InstanceNormalization (unit scale) → reshape → per-channel affine.
+ *  Not ONNX GroupNormalization: its scale/bias meaning changed at opset 21 (per-group before) and
+ *  ORT's CPU kernel is a function expansion. InstanceNormalization is ORT's fused kernel (2–3×
+ *  faster than composed statistics on CPU); other dtypes use the composed statistics. */
 export function groupNormWith(x: Value, groups: number, w: Value | undefined, b: Value | undefined, eps = 1e-5): Value {
   const c = x.shape[1] as number;
   if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels not divisible by ${groups} groups (${x.name})`);
-  const y = op.Reshape(standardize(op.Reshape(x, [0, groups, -1]), [2], eps), x.shape.map((d, i) => (i === 0 ? 0 : d)));
+  const grouped = op.Reshape(x, [0, groups, -1]);
+  const normed =
+    x.dtype === 'float32'
+      ? op.InstanceNormalization(grouped, x.graph.constant(new Array(groups).fill(1), x.dtype, [groups], 'ones'), x.graph.constant(new Array(groups).fill(0), x.dtype, [groups], 'zeros'), eps)
+      : standardize(grouped, [2], eps);
+  const y = op.Reshape(normed, x.shape.map((d, i) => (i === 0 ? 0 : d)));
   const bshape = [c, ...Array(x.rank - 2).fill(1)];
   let out = w ? op.Mul(y, op.Reshape(w, bshape)) : y;
   if (b) out = op.Add(out, op.Reshape(b, bshape));

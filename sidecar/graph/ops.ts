@@ -111,6 +111,16 @@ export function Softmax(x: Value, axis = -1): Value<'Softmax'> {
   return x.graph.node('Softmax', [x], { axis: normAxis(axis, x.rank, 'Softmax') }, x.dtype, x.shape);
 }
 
+/** (x − mean) / √(var + ε) over the spatial axes of x [N, C, ...], then · scale[C] + bias[C].
+ *  A primitive because the fused kernel is 2–3× faster on CPU than the composed statistics, and
+ *  GroupNorm (the UNet's and VAE's most frequent layer) runs on it. */
+export function InstanceNormalization(x: Value, scale: Value, bias: Value, epsilon = 1e-5): Value<'InstanceNormalization'> {
+  if (x.rank < 3 || scale.rank !== 1 || bias.rank !== 1 || scale.shape[0] !== x.shape[1] || bias.shape[0] !== x.shape[1]) {
+    throw new Error(`InstanceNormalization: needs x [N, C, ...] with scale and bias [C], got ${x}, ${scale}, ${bias}`);
+  }
+  return x.graph.node('InstanceNormalization', [x, scale, bias], { epsilon }, x.dtype, x.shape);
+}
+
 /** Reshape with ONNX's 0 (copy) and -1 (infer), resolved here to explicit dims. */
 export function Reshape(x: Value, shape: readonly Dim[]): Value {
   const out = resolveReshape(x.shape, shape);

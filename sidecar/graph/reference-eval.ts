@@ -251,6 +251,19 @@ function mha(q: Arr, k: Arr, v: Arr, heads: number): Arr {
   return { shape: [b, lq, hv], data: out };
 }
 
+function instanceNorm(x: Arr, scale: Arr, bias: Arr, eps: number): Arr {
+  const [n, c] = x.shape;
+  const m = x.data.length / (n * c);
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < n * c; i++) {
+    const seg = x.data.subarray(i * m, (i + 1) * m);
+    const mean = seg.reduce((s, v) => s + v, 0) / m;
+    const sd = Math.sqrt(seg.reduce((s, v) => s + (v - mean) ** 2, 0) / m + eps);
+    for (let j = 0; j < m; j++) out[i * m + j] = ((seg[j] - mean) / sd) * scale.data[i % c] + bias.data[i % c];
+  }
+  return { shape: x.shape, data: out };
+}
+
 function round(v: number, to: string): number {
   if (to === 'int64' || to === 'int32') return Math.trunc(v);
   if (to === 'bool') return v ? 1 : 0;
@@ -311,6 +324,7 @@ export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>):
       case 'ReduceSum': r = reduce(x[0], a.axes, a.keepdims === 1, false); break;
       case 'ReduceMean': r = reduce(x[0], a.axes, a.keepdims === 1, true); break;
       case 'Softmax': r = softmax(x[0], a.axis); break;
+      case 'InstanceNormalization': r = instanceNorm(x[0], x[1], x[2], a.epsilon); break;
       case 'Reshape': r = { shape: dims(a.shape), data: x[0].data }; break;
       case 'Expand': r = broadcastTo(x[0], bshape(x[0].shape, dims(a.shape))); break;
       case 'Transpose': r = transpose(x[0], a.perm); break;

@@ -76,6 +76,8 @@ function attributes(v: Value): Record<string, AttrValue> {
     case 'ReduceSum':
     case 'ReduceMean':
       return { keepdims: a.keepdims as number };
+    case 'InstanceNormalization':
+      return { epsilon: { float: a.epsilon as number } };
     case 'Softmax':
     case 'Concat':
     case 'Gather':

@@ -36,6 +36,7 @@ const cases: Record<string, GradCase> = {
   'ConvTranspose stride 2 grouped': { shapes: [[1, 4, 3, 3], [4, 1, 3, 3]], build: (x, w) => op.ConvTranspose(x, w, { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], group: 2 }) },
   'ReduceSum': { shapes: [[2, 3, 4]], build: (a) => op.ReduceSum(a, [0, 2], false) },
   'ReduceMean (keepdims)': { shapes: [[2, 3, 4]], build: (a) => op.ReduceMean(a, [1]) },
+  'InstanceNormalization (x, scale, bias)': { shapes: [[2, 3, 4, 2], [3], [3]], build: (x, s, b) => op.InstanceNormalization(x, s, b, 1e-3) },
   'Softmax': { shapes: [[3, 5]], build: (a) => op.Softmax(a, 0) },
   'Reshape': { shapes: [[2, 6]], build: (a) => op.Mul(op.Reshape(a, [3, 4]), op.Reshape(a, [3, 4])) },
   'Expand': { shapes: [[3, 1]], build: (a) => op.Expand(a, [2, 3, 4]) },

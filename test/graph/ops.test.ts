@@ -27,6 +27,7 @@ const cases: Case[] = [
   ['ConvTranspose grouped', [[1, 4, 3, 3], [4, 2, 2, 2]], (x, w) => op.ConvTranspose(x, w, { group: 2 })],
   ['ReduceSum keepdims', [[2, 3, 4]], (a) => op.ReduceSum(a, [0, 2])],
   ['ReduceMean no keepdims', [[2, 3, 4]], (a) => op.ReduceMean(a, [-1], false)],
+  ['InstanceNormalization', [[2, 3, 4, 5], [3], [3]], (x, s, b) => op.InstanceNormalization(op.Add(x, 3), s, b, 1e-5)],
   ['Softmax', [[3, 5]], (a) => op.Softmax(op.Mul(a, 3), -1)],
   ['Reshape/Transpose', [[2, 3, 4]], (a) => op.Transpose(op.Reshape(a, [0, 2, -1]), [2, 0, 1])],
   ['Expand', [[3, 1]], (a) => op.Expand(a, [2, 3, 4])],
