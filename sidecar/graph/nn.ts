@@ -2,17 +2,19 @@
 // Layers that own weights take the module name and declare `<scope>.<name>.weight` / `.bias`
 // exactly as the diffusers/transformers checkpoints name them. Functional variants (`*With`)
 // take the weights as values, for LoRA, weight sharing or tests.
+import type { Graph } from './graph';
 import * as op from './ops';
-import type { Value } from './types';
-import type { Dim } from './types';
+import type { Dim, Value } from './types';
 
 const SQRT2 = Math.SQRT2;
 
+/** Values carry the GraphLike view (ops need no more); layers that declare weights need the Graph. */
+const graphOf = (x: Value) => x.graph as Graph;
 function scoped<T>(x: Value, name: string, fn: () => T): T {
-  return (x.graph as import('./graph').Graph).scope(name, fn);
+  return graphOf(x).scope(name, fn);
 }
 function param(x: Value, local: string, shape: number[]): Value {
-  return (x.graph as import('./graph').Graph).param(local, x.dtype, shape);
+  return graphOf(x).param(local, x.dtype, shape);
 }
 
 // ── linear layers ────────────────────────────────────────────────────────────────────────────────
@@ -169,7 +171,7 @@ export function attention(q: Value, k: Value, v: Value, heads: number, o: Attent
   for (let s = 0; s < lq; s += chunkSize) {
     const qc = chunkSize >= lq ? qh : op.Slice(qh, [s], [Math.min(lq, s + chunkSize)], [2]);
     const chunk = () => op.MatMul(op.Softmax(op.MatMul(qc, kt), -1), vh);
-    outs.push(o.recompute !== false ? (q.graph as import('./graph').Graph).checkpoint(chunk) : chunk());
+    outs.push(o.recompute !== false ? graphOf(q).checkpoint(chunk) : chunk());
   }
   return op.Reshape(op.Transpose(op.Concat(outs, 2), [0, 2, 1, 3]), [0, lq, hd]);
 }
@@ -198,7 +200,7 @@ export function timestepEmbedding(t: Value, dim: number, o: { flipSinToCos: bool
 }
 
 export function embedding(ids: Value, name: string, num: number, dim: number, dtype: Value['dtype'] = 'float32'): Value {
-  const g = ids.graph as import('./graph').Graph;
+  const g = graphOf(ids);
   return g.scope(name, () => op.Gather(g.param('weight', dtype, [num, dim]), ids, 0));
 }
 
