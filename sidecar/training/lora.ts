@@ -47,13 +47,22 @@ function targetWeightPath(b: Value | undefined, targets: readonly string[]): str
   return isTarget(path, targets) ? path : undefined;
 }
 
+export interface LoraGraphOptions {
+  /** Gradient checkpointing of every ResNet block (`…resnets.N`): their activations are recomputed
+   *  in the backward pass instead of kept (attention already recomputes per query chunk). */
+  checkpointResnets?: boolean;
+}
+
 export class LoraGraph extends Graph {
   readonly modules: LoraModuleParams[] = [];
   private inAdapter = false;
+  /** Set by finish(): the backward pass (recomputed regions included) must not add adapters. */
+  private finished = false;
   private readonly scale: number;
 
   constructor(
     readonly spec: LoraSpec,
+    private readonly opts: LoraGraphOptions = {},
     name = 'unet_lora',
   ) {
     super(name);
@@ -61,9 +70,14 @@ export class LoraGraph extends Graph {
     this.scale = spec.alpha / spec.rank;
   }
 
+  override scope<T>(name: string | number, fn: () => T): T {
+    if (this.opts.checkpointResnets && !this.finished && /^resnets\.\d+$/.test(String(name))) return super.scope(name, () => this.checkpoint(fn));
+    return super.scope(name, fn);
+  }
+
   override node<K extends OpType>(kind: K, inputs: readonly Value[], attrs: OpAttrs[K], dtype: DType, shape: Shape, name?: string): Value<K> {
     const y = super.node(kind, inputs, attrs, dtype, shape, name);
-    if (kind !== 'MatMul' || this.inAdapter) return y;
+    if (kind !== 'MatMul' || this.inAdapter || this.finished) return y;
     const path = targetWeightPath(inputs[1], this.spec.targets);
     if (!path) return y;
     this.inAdapter = true;
@@ -92,6 +106,7 @@ export class LoraGraph extends Graph {
     const missed = this.params.filter((p) => p.name.endsWith('.weight') && p.rank === 2 && isTarget(p.name.slice(0, -7), this.spec.targets) && !adapted.has(p.name.slice(0, -7)));
     if (missed.length) throw new Error(`LoRA: ${missed.length} target layer(s) were not recognised as linear layers (first: ${missed[0]!.name})`);
     if (this.modules.length === 0) throw new Error(`LoRA: no module of the model matches the targets ${this.spec.targets.join(', ')}`);
+    this.finished = true;
     return this.modules;
   }
 }

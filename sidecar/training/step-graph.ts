@@ -30,6 +30,8 @@ export interface TrainStepOptions {
   lora: LoraSpec;
   priorLossWeight: number;
   adam: AdamWOptions;
+  /** Recompute ResNet blocks in the backward pass (less memory, more compute); see checkpointPolicy. */
+  checkpointResnets?: boolean;
   /** Also output each adapter's gradient (before clipping) as `grad.<param name>` (conformance, debugging). */
   outputGrads?: boolean;
 }
@@ -58,7 +60,7 @@ function meanSquares(d: Value, from: number, to: number): Value {
 
 export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepGraph {
   const batch = o.instanceBatch + o.classBatch;
-  const graph = new LoraGraph(o.lora);
+  const graph = new LoraGraph(o.lora, { checkpointResnets: o.checkpointResnets ?? checkpointPolicy(o.height, o.width) });
   buildUNet(cfg, { batch, height: o.height, width: o.width, contextLength: o.contextLength, dtype: 'float32', graph });
   const modules = graph.finish();
   const pred = graph.outputs.find((x) => x.name === STEP_IO.pred)!.value;
@@ -79,4 +81,10 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   if (o.outputGrads) params.forEach((p, i) => (graph.output(gs[i]!, `grad.${p.name}`), grads.set(p.name, `grad.${p.name}`)));
   const adam = adamw(graph, params, gs, o.adam);
   return { graph, modules, adam, grads };
+}
+
+/** Checkpoint ResNet blocks from 32×32 latents (256 px) up, where their activations dominate memory;
+ *  below that the recomputation costs more than the memory is worth. */
+export function checkpointPolicy(height: number, width: number): boolean {
+  return height * width >= 32 * 32;
 }
