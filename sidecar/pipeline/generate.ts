@@ -75,10 +75,18 @@ async function nextIndex(dir: string): Promise<number> {
 
 export async function generate(params: GenerateParams, ctx: JobContext, extras: GenerateExtras = {}): Promise<string[]> {
   checkParams(params);
+  const modelPath = resolveModel(params.model, ctx);
   ctx.progress({ phase: 'loading model', step: 0, total: 1 });
   const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
+  try {
+    return await generateWith(runtime, modelPath, params, ctx, extras);
+  } finally {
+    if (!extras.runtime) await runtime.close();
+  }
+}
+
+async function generateWith(runtime: Runtime, modelPath: string, params: GenerateParams, ctx: JobContext, extras: GenerateExtras): Promise<string[]> {
   const dtype = runtime.provider === 'cpu' ? 'float32' : 'float16';
-  const modelPath = resolveModel(params.model, ctx);
   const lora = params.lora ? { path: resolve(params.lora), multiplier: extras.loraMultiplier ?? 1 } : undefined;
   const model = await SdModel.open(modelPath, runtime, { dtype, cacheDir: extras.cacheDir, lora, configsFrom: extras.configsFrom });
   try {
@@ -147,6 +155,5 @@ export async function generate(params: GenerateParams, ctx: JobContext, extras: 
     return images;
   } finally {
     await model.close();
-    if (!extras.runtime) await runtime.close();
   }
 }
