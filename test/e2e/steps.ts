@@ -1,0 +1,314 @@
+// The end-to-end checks, in order: each a name, an optional reason to skip, and what it does in the
+// workbench. Waits are for selectors or conditions, never fixed sleeps.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { RESULTS, ROOT } from './paths';
+import { commandPalette, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
+
+export const CONCEPT = 'zwx.dreambooth';
+/** A made-up token: it must reach secret storage and nowhere else on disk. */
+export const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
+const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
+const hasGrammar = existsSync(join(ROOT, 'syntaxes/dreambooth.tmLanguage.json'));
+const hasGenerate = existsSync(join(ROOT, 'sidecar/pipeline/generate.ts'));
+
+export interface Step {
+  name: string;
+  /** Why it cannot run yet (a missing piece another part of the project provides). */
+  skip?: string | false;
+  run(page: Page, env: Env): Promise<string | void>;
+}
+export interface Env {
+  workspace: string;
+  extensionsDir: string;
+}
+
+/** Sidecar processes of this test's extension (by their script path, which is unique to this run). */
+function sidecarPids(extensionsDir: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `${extensionsDir}/.*/dist/sidecar.js`], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
+}
+
+/** 1-based number of the first line of the concept file that contains `text`. */
+function lineOf(text: string): number {
+  const lines = readFileSync(join(ROOT, 'examples/zwx', CONCEPT), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`examples/zwx/${CONCEPT} has no line containing "${text}"`);
+  return i + 1;
+}
+
+export const steps: Step[] = [
+  {
+    name: 'workbench loads the workspace',
+    run: async (page) => {
+      await waitWorkbench(page);
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: CONCEPT }).first().waitFor({ timeout: TIMEOUT });
+    },
+  },
+  {
+    name: 'the concept file opens in the DreamBooth language',
+    run: async (page) => {
+      await openFile(page, CONCEPT);
+      const mode = page.locator('[id="status.editor.mode"]');
+      await mode.filter({ hasText: /DreamBooth/i }).waitFor({ timeout: TIMEOUT });
+      return `language mode: ${(await mode.innerText()).trim()}`;
+    },
+  },
+  {
+    name: 'in Restricted Mode editing works and generation is refused with a clear message',
+    run: async (page) => {
+      await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
+      const toast = page.locator('.notification-toast', { hasText: 'needs a trusted workspace' });
+      await toast.waitFor({ timeout: TIMEOUT });
+      const text = (await toast.locator('.notification-list-item-message').innerText()).trim();
+      await page.screenshot({ path: join(RESULTS, 'untrusted-refusal.png') });
+      await clearNotifications(page);
+      return text;
+    },
+  },
+  {
+    name: 'trusting the workspace starts the sidecar',
+    run: async (page) => {
+      await runCommand(page, 'Workspaces: Manage Workspace Trust');
+      await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust/ }).first().click();
+      await page.locator('.workspace-trust-editor', { hasText: /trusted/i }).first().waitFor({ timeout: TIMEOUT });
+      await runCommand(page, 'View: Close Editor');
+      await openFile(page, CONCEPT);
+    },
+  },
+  {
+    name: 'the sidecar starts and the status bar shows its provider',
+    run: async (page) => {
+      const item = page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ });
+      await item.first().waitFor({ timeout: 60_000 });
+      return `status bar: ${(await item.first().innerText()).trim()}`;
+    },
+  },
+  {
+    name: 'keys and strings get different colours',
+    skip: !hasGrammar && 'syntaxes/dreambooth.tmLanguage.json has not landed yet',
+    run: async (page) => {
+      const line = page.locator('.view-line', { hasText: 'instance_prompt' }).first();
+      await line.waitFor({ timeout: TIMEOUT });
+      // No named inner functions here: tsx would wrap them in a helper the page does not have.
+      const colours = await line.evaluate((el) => {
+        const found: { key?: string; string?: string } = {};
+        for (const span of Array.from(el.querySelectorAll('span span'))) {
+          const text = (span.textContent ?? '').replace(/\u00a0/g, ' ').trim();
+          if (text === 'instance_prompt') found.key = getComputedStyle(span).color;
+          if (text.startsWith('"photo')) found.string = getComputedStyle(span).color;
+        }
+        return found;
+      });
+      if (!colours.key || !colours.string) throw new Error(`could not find the key and string tokens: ${JSON.stringify(colours)}`);
+      if (colours.key === colours.string) throw new Error(`key and string have the same colour ${colours.key}`);
+      return `key ${colours.key}, string ${colours.string}`;
+    },
+  },
+  {
+    name: 'the Hugging Face token is taken in a password box',
+    run: async (page) => {
+      await commandPalette(page, 'DreamBooth: Set Hugging Face Token');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Set Hugging Face Token' }).first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Enter');
+      // The palette row also says "Hugging Face Token": wait for the input box's own title.
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'DreamBooth: Hugging Face token' }).waitFor({ timeout: TIMEOUT });
+      const input = page.locator('.quick-input-widget input:visible').first();
+      const type = await input.getAttribute('type');
+      if (type !== 'password') throw new Error(`the token box is of type "${type}", not a password box`);
+      await input.fill(FAKE_HF_TOKEN);
+      await page.keyboard.press('Enter');
+      await page.locator('.notification-toast', { hasText: 'token saved in secret storage' }).waitFor({ timeout: TIMEOUT });
+      await clearNotifications(page);
+    },
+  },
+  {
+    name: 'the Generate code lens runs the block and writes its images',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
+      await page.locator('.notification-toast', { hasText: /Generating "portrait"/ }).first().waitFor({ timeout: TIMEOUT });
+      const outcome = page.locator('.notification-toast', { hasText: /generating "portrait" (finished|failed|was cancelled)/ });
+      await outcome.waitFor({ timeout: 180_000 });
+      const text = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!text.includes('finished')) throw new Error(text);
+      const dir = join(env.workspace, 'runs', 'generate', 'portrait');
+      const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
+      if (pngs.length !== 2) throw new Error(`expected the block's 2 images in ${dir}, found ${pngs.join(', ') || 'none'}`);
+      await page.screenshot({ path: join(RESULTS, 'generate-lens-finished.png') });
+      await clearNotifications(page);
+      return `${text}; ${pngs.join(', ')}`;
+    },
+  },
+  {
+    name: 'the Train code lens starts training with progress in a notification, and Cancel stops it',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page) => {
+      await page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ }).click();
+      const toast = page.locator('.notification-toast', { hasText: 'DreamBooth: Training' }).first();
+      await toast.waitFor({ timeout: TIMEOUT });
+      // A progress line from the job itself ("phase step/total …"), not just the title.
+      const message = toast.locator('.notification-list-item-message');
+      await message.filter({ hasText: /\d+\/\d+/ }).waitFor({ timeout: 120_000 });
+      const progressLine = (await message.innerText()).trim();
+      await page.screenshot({ path: join(RESULTS, 'train-progress.png') });
+      await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      const outcome = page.locator('.notification-toast', { hasText: /training (was cancelled|failed|finished)/ });
+      await outcome.waitFor({ timeout: 120_000 });
+      const text = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!text.includes('cancelled')) throw new Error(`expected a cancelled job, got: ${text}`);
+      await clearNotifications(page);
+      return `${progressLine} → ${text}`;
+    },
+  },
+  {
+    name: 'an unknown key gets an error diagnostic',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page) => {
+      await goToLine(page, lineOf('size            64x64'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('bogus_key 1');
+      await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('Control+Shift+M');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'bogus_key' }).first();
+      await row.waitFor({ timeout: TIMEOUT });
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      await page.keyboard.press('Control+Shift+M'); // close the panel again
+      await openFile(page, CONCEPT);
+      return `problem: ${text}`;
+    },
+  },
+  {
+    name: 'completion offers keys inside a block and inserts one',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page) => {
+      await goToLine(page, lineOf('seed              42'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+Space');
+      const rows = page.locator('.editor-widget.suggest-widget.visible .monaco-list-row');
+      await rows.first().waitFor({ timeout: TIMEOUT });
+      const labels = (await rows.allInnerTexts()).map((t) => t.split('\n')[0]!.trim());
+      const focused = (await page.locator('.editor-widget.suggest-widget.visible .monaco-list-row.focused .label-name').innerText()).trim();
+      const withLabel = page.locator('.monaco-editor .view-line', { hasText: focused });
+      const before = await withLabel.count();
+      await page.keyboard.press('Enter');
+      await page.locator('.editor-widget.suggest-widget.visible').waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await page.waitForFunction(
+        ([label, n]) => Array.from(document.querySelectorAll('.monaco-editor .view-line')).filter((l) => (l.textContent ?? '').includes(label)).length > n,
+        [focused, before] as const,
+        { timeout: TIMEOUT },
+      );
+      await page.keyboard.press('Escape'); // leave snippet mode
+      const inserted = (await page.locator('.monaco-editor .view-line', { hasText: focused }).last().innerText()).replace(/\u00a0/g, ' ');
+      return `offered ${labels.slice(0, 6).join(', ')}…; inserted "${inserted.trim()}"`;
+    },
+  },
+  {
+    name: 'the command palette lists the DreamBooth commands',
+    run: async (page) => {
+      await commandPalette(page, 'DreamBooth');
+      const rows = page.locator('.quick-input-widget .monaco-list-row');
+      await rows.filter({ hasText: 'DreamBooth: Open Gallery' }).first().waitFor({ timeout: TIMEOUT });
+      const titles = (await rows.allInnerTexts()).map((t) => t.split('\n')[0]!.trim());
+      for (const want of ['DreamBooth: Train', 'DreamBooth: Generate Images', 'DreamBooth: Restart Sidecar']) {
+        if (!titles.some((t) => t.startsWith(want))) throw new Error(`"${want}" is not in the palette: ${titles.join(' | ')}`);
+      }
+      await page.screenshot({ path: join(RESULTS, 'palette.png') });
+      await page.keyboard.press('Escape');
+      return titles.join(' | ');
+    },
+  },
+  {
+    name: 'the gallery webview renders and receives its data',
+    run: async (page) => {
+      await runCommand(page, 'DreamBooth: Open Gallery');
+      const frame = webviewFrame(page);
+      await frame.locator('#status', { hasText: 'Ready.' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#sampler').waitFor({ timeout: TIMEOUT });
+      return (await frame.locator('#model').innerText()).trim();
+    },
+  },
+  {
+    name: 'generating from the gallery runs a sidecar job to the end',
+    run: async (page) => {
+      const frame = webviewFrame(page);
+      await frame.locator('#prompt textarea').fill('portrait of zwx person');
+      await frame.locator('#steps input').fill('2');
+      await frame.locator('#width input').fill('64');
+      await frame.locator('#height input').fill('64');
+      await frame.locator('#generate').click();
+      const status = frame.locator('#status', { hasText: /^(Done\.|Failed: |Cancelled\.)/ });
+      await status.waitFor({ timeout: 120_000 });
+      const text = (await status.innerText()).trim();
+      // The job's progress notification closes when the job ends.
+      await page.locator('.notification-toast', { hasText: 'DreamBooth: Generating' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
+      if (hasGenerate) {
+        if (text !== 'Done.') throw new Error(`generation did not succeed: ${text}`);
+        await frame.locator('#grid img').first().waitFor({ timeout: TIMEOUT });
+        return `${await frame.locator('#grid img').count()} image(s) shown`;
+      }
+      if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/pipeline/generate.ts is missing, got: ${text}`);
+      return `failed as expected without the pipeline: ${text}`;
+    },
+  },
+  {
+    name: 'Restart Sidecar replaces the process without leaking the old one',
+    run: async (page, env) => {
+      const [before] = await until('one sidecar process', () => {
+        const pids = sidecarPids(env.extensionsDir);
+        return pids.length === 1 ? pids : undefined;
+      });
+      await runCommand(page, 'DreamBooth: Restart Sidecar');
+      await page.locator('.notification-toast', { hasText: 'sidecar restarted' }).waitFor({ timeout: 60_000 });
+      await page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ }).first().waitFor({ timeout: TIMEOUT });
+      const after = await until('the old sidecar to exit', () => {
+        const pids = sidecarPids(env.extensionsDir);
+        return pids.length === 1 && pids[0] !== before ? pids[0] : undefined;
+      });
+      return `sidecar pid ${before} → ${after}`;
+    },
+  },
+  {
+    name: 'a crashed sidecar is reported and restarts on the next request',
+    run: async (page, env) => {
+      const [pid] = await until('one sidecar process', () => {
+        const pids = sidecarPids(env.extensionsDir);
+        return pids.length === 1 ? pids : undefined;
+      });
+      process.kill(pid!, 'SIGKILL'); // this test's own sidecar, found by its unique path
+      await page.locator('.statusbar-item', { hasText: /^\W*DreamBooth$/ }).first().waitFor({ timeout: TIMEOUT });
+      await runCommand(page, 'DreamBooth: Show Execution Providers');
+      const cpu = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'cpu' }).first();
+      await cpu.waitFor({ timeout: 60_000 });
+      const row = (await cpu.innerText()).replace(/\s+/g, ' ').trim();
+      await page.screenshot({ path: join(RESULTS, 'providers.png') });
+      await page.keyboard.press('Escape');
+      await page.locator('.statusbar-item', { hasText: /DreamBooth: (cpu|webgpu|cuda)/ }).first().waitFor({ timeout: TIMEOUT });
+      const now = sidecarPids(env.extensionsDir);
+      if (now.length !== 1 || now[0] === pid) throw new Error(`expected one new sidecar, found pids [${now.join(', ')}] (killed ${pid})`);
+      return `killed ${pid}, restarted as ${now[0]}; ${row}`;
+    },
+  },
+];
