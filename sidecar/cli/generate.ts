@@ -99,7 +99,6 @@ async function paramsFromConceptFile(file: string, flags: Partial<Record<Flag, s
   if (!name) throw new UsageError(`${file} has several generate blocks (${names.join(', ')}); pick one with --name`);
   const g = concept.generate[name];
   if (!g) throw new UsageError(`${file} has no generate block named "${name}" (it has ${names.join(', ')})`);
-  if (!concept.modelIsPath) throw new UsageError(`${file}: model "${concept.model}" is a Hugging Face Hub id; generate needs a local model folder or .safetensors file for now`);
   const lora = flags['no-lora'] !== undefined || flags.lora ? undefined : await trainedLora(file, concept);
   if (lora) process.stderr.write(`using the trained LoRA ${lora} (--no-lora to generate without it)\n`);
   return {

@@ -4,3 +4,4 @@ export { HubError } from './errors';
 export { HubNetworkError } from './http';
 export { parseHubSpec, looksLikePath, type HubSpec } from './spec';
 export { defaultCacheDir } from './cache';
+export { resolveModelForJob } from './job';

@@ -60,12 +60,11 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
   if (t.method !== 'lora') throw new TrainError(`${params.conceptFile}: train.method ${t.method} is not supported yet; use method lora`);
   if (t.trainTextEncoder) ctx.log('warn', 'train_text_encoder is not supported yet: only the UNet gets a LoRA');
   if (!concept.concepts.length) throw new TrainError(`${params.conceptFile}: no concept block to train`);
-  if (!concept.modelIsPath) throw new TrainError(`${params.conceptFile}: model "${concept.model}" is a Hugging Face Hub id; training needs the model on disk for now (download it and give its folder or .safetensors file)`);
   const steps = extras.steps ?? t.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError(`steps must be a positive integer, got ${steps}`);
   const name = concept.concepts.map((c) => c.name).join('+') || basename(params.conceptFile, extname(params.conceptFile));
   const files = trainFiles(concept.output, name);
-  const modelPath = resolveModel(concept.model, ctx);
+  const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
 
   ctx.progress({ phase: 'loading model', step: 0, total: 1 });
   const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));

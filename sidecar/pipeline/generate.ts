@@ -15,6 +15,7 @@ import { TorchGenerator } from '../random/torch-generator';
 import { openRuntime, type Runtime } from '../runtime/runtime';
 import { createScheduler, type SchedulerConfig } from '../schedulers';
 import { bundledTinyModel } from '../weights/bundled';
+import { parseHubSpec, resolveModelForJob } from '../hub';
 import { denoise } from './denoise';
 import { encodePrompts } from './prompt';
 import { SdModel } from './sd-model';
@@ -54,16 +55,19 @@ export function checkParams(p: GenerateParams): void {
   if (!p.outDir) bad('output folder is missing');
 }
 
-/** The model to open: the given path, or the bundled tiny model (random weights: its images are noise). */
-export function resolveModel(model: string, ctx: JobContext): string {
+/**
+ * The model to open: the given path, a Hugging Face Hub id downloaded into the shared HF cache
+ * (sidecar/hub), or the bundled tiny model (random weights: its images are noise).
+ */
+export async function resolveModel(model: string, ctx: JobContext, hfToken?: string): Promise<string> {
   if (!model) {
     const tiny = bundledTinyModel();
     if (!existsSync(join(tiny, 'model_index.json'))) throw new GenerateError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or .safetensors file`);
     ctx.log('warn', `no model configured: using the bundled tiny test model (${tiny}); it has random weights, so its images are noise`);
     return tiny;
   }
-  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(model) && !existsSync(model))
-    throw new GenerateError(`"${model}" looks like a Hugging Face Hub id; generate needs the model on disk for now: download it (e.g. \`huggingface-cli download ${model}\`) and give its folder or a single-file .safetensors`);
+  // Hub ids (owner/name[@revision], owner/name/file.safetensors) are fetched by the Hub resolver.
+  if (!existsSync(model) && parseHubSpec(model)) return resolveModelForJob(model, ctx, hfToken);
   return resolve(model);
 }
 
@@ -75,7 +79,7 @@ async function nextIndex(dir: string): Promise<number> {
 
 export async function generate(params: GenerateParams, ctx: JobContext, extras: GenerateExtras = {}): Promise<string[]> {
   checkParams(params);
-  const modelPath = resolveModel(params.model, ctx);
+  const modelPath = await resolveModel(params.model, ctx, params.hfToken);
   ctx.progress({ phase: 'loading model', step: 0, total: 1 });
   const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
   try {
