@@ -10,6 +10,7 @@ interface Command {
 const commands: Record<string, Command> = {
   check: { summary: 'check concept files and print diagnostics', run: async (a) => (await import('./check')).main(a) },
   generate: { summary: 'generate images from a model (flags or a concept file)', run: async (a) => (await import('./generate')).main(a) },
+  prepare: { summary: 'write the prepared training images and top up class images, to check them before training', run: async (a) => (await import('./prepare')).main(a) },
   train: { summary: 'train a LoRA from a concept file (--steps N, --resume)', run: async (a) => (await import('./train')).main(a) },
 };
 

@@ -14,13 +14,6 @@ type ParamsOf<K extends JobKind> = Extract<JobRequest, { kind: K }>['params'];
 export type JobRunner<K extends JobKind> = (params: ParamsOf<K>, ctx: JobContext, runtime: RuntimeChoice) => Promise<JobResult>;
 export type JobRunners = { [K in JobKind]: JobRunner<K> };
 
-/** A job kind whose code has not shipped yet: it fails with a message the user can read. */
-function notAvailableYet(what: string): (params: unknown, ctx: JobContext) => Promise<JobResult> {
-  return async () => {
-    throw new Error(`not available yet: ${what} lands in a later release`);
-  };
-}
-
 async function load<T>(what: string, importer: () => Promise<T>): Promise<T> {
   try {
     return await importer();
@@ -50,5 +43,8 @@ export const jobRunners: JobRunners = {
     const { train } = await load('train', () => import('../jobs/train'));
     return withRuntime(choice, (runtime) => train(params, ctx, { runtime }));
   },
-  prepare: notAvailableYet('image preparation on its own (training prepares the images it needs)'),
+  prepare: async (params, ctx, choice) => {
+    const { prepare } = await load('prepare', () => import('../jobs/prepare'));
+    return withRuntime(choice, (runtime) => prepare(params, ctx, { runtime }));
+  },
 };

@@ -67,10 +67,11 @@ test('a train job on a missing concept file fails through JobFinished, naming th
   assert.ok(done.status === 'failed' && done.error.includes(file), `error names the file: ${JSON.stringify(done)}`);
 });
 
-test('a prepare job fails cleanly through JobFinished (not yet available)', async () => {
-  const done = await runJob({ kind: 'prepare', params: { conceptFile: join(scratch, 'x.dreambooth') } });
+test('a prepare job on a missing concept file fails through JobFinished, naming the file', async () => {
+  const file = join(scratch, 'x.dreambooth');
+  const done = await runJob({ kind: 'prepare', params: { conceptFile: file } });
   assert.equal(done.status, 'failed');
-  assert.match(done.status === 'failed' ? done.error : '', /not available yet: image preparation/);
+  assert.ok(done.status === 'failed' && done.error.includes(file), `error names the file: ${JSON.stringify(done)}`);
 });
 
 test(

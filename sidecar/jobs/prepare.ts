@@ -1,0 +1,97 @@
+// The prepare job (`dreambooth prepare` and the sidecar's prepare request): the images training will
+// see, written out so the user can look at them before training.
+//   1. each concept's instance images, prepared exactly as training prepares them (EXIF rotation,
+//      square crop on the subject at the train block's resolution), as PNGs in
+//      OUTPUT/prepared/<concept>/<photo name>.png; unreadable files are skipped and reported by name
+//   2. each concept's class folder topped up to num_class_images with the base model
+// Writes are atomic; cancellation is checked between images (and between denoising steps).
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { PrepareParams } from '../../protocol/sidecar';
+import { loadConcept } from '../../language/load';
+import { runLayout } from '../../language/resolve';
+import { writePng } from '../images/png';
+import { resolveModel } from '../pipeline/generate';
+import type { ProviderName } from '../../protocol/vocabulary';
+import { openRuntime, type Runtime } from '../runtime/runtime';
+import { classImageOptions, missingClassImages, topUpClassImages } from '../training/class-images';
+import { listImages, prepareImage } from '../training/images';
+import { checkCancelled, type JobContext } from './context';
+
+/** What the CLI and tests add to the protocol's parameters. */
+export interface PrepareExtras {
+  runtime?: Runtime;
+  /** For the runtime opened when class images must be generated (without extras.runtime). */
+  providers?: ProviderName[];
+  /** Hard links / staged .onnx files for class-image generation (default: ~/.cache/dreambooth/onnx). */
+  cacheDir?: string;
+}
+
+export interface PrepareResult {
+  /** The prepared instance images, in concept then file order. */
+  images: string[];
+  /** The prepared images and the class images generated now. */
+  files: string[];
+  /** OUTPUT/prepared/<concept> of each concept. */
+  folders: string[];
+}
+
+/** One PNG name per source photo: its name without extension, or with it where two photos share a stem. */
+function preparedNames(files: string[]): string[] {
+  const stems = files.map((f) => basename(f, extname(f)));
+  return files.map((f, i) => (stems.filter((s) => s === stems[i]).length > 1 ? `${basename(f)}.png` : `${stems[i]}.png`));
+}
+
+export async function prepare(params: PrepareParams, ctx: JobContext, extras: PrepareExtras = {}): Promise<PrepareResult> {
+  const { concept } = loadConcept(params.conceptFile); // throws ConceptFileError listing every error
+  const res = concept.train.resolution;
+  const images: string[] = [];
+  const folders: string[] = [];
+
+  // 1. instance images
+  for (const c of concept.concepts) {
+    const folder = runLayout(concept.output).prepared(c.name);
+    await mkdir(folder, { recursive: true });
+    folders.push(folder);
+    const sources = await listImages(c.instanceImages);
+    const names = preparedNames(sources);
+    const written = new Set<string>();
+    ctx.progress({ phase: 'preparing images', step: 0, total: sources.length, message: c.name, images: [...images] });
+    for (const [i, file] of sources.entries()) {
+      checkCancelled(ctx);
+      let pixels: Float32Array | undefined;
+      try {
+        pixels = await prepareImage(file, res);
+      } catch (e) {
+        ctx.log('warn', `skipped ${file}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      if (pixels) {
+        const out = join(folder, names[i]!);
+        await writePng(out, pixels, res, res);
+        written.add(names[i]!);
+        images.push(out);
+      }
+      ctx.progress({ phase: 'preparing images', step: i + 1, total: sources.length, message: `${c.name}: ${basename(file)}${pixels ? '' : ' (skipped)'}`, images: [...images] });
+    }
+    if (!written.size) ctx.log('warn', `concept ${c.name}: no readable image in ${c.instanceImages}; training would stop here`);
+    // Crops of photos since removed would mislead: the folder shows exactly what training will use.
+    for (const n of await readdir(folder)) if (n.endsWith('.png') && !written.has(n)) await rm(join(folder, n), { force: true });
+  }
+
+  // 2. class images; the model (and a runtime) only when some are missing
+  const generated: string[] = [];
+  const needing = [];
+  for (const c of concept.concepts) if ((await missingClassImages(c)) > 0) needing.push(c);
+  if (needing.length) {
+    checkCancelled(ctx);
+    const modelPath = await resolveModel(concept.model, ctx);
+    const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
+    try {
+      const opts = { ...classImageOptions(concept), runtime, cacheDir: extras.cacheDir };
+      for (const c of needing) generated.push(...(await topUpClassImages(c, modelPath, opts, ctx)).generated);
+    } finally {
+      if (!extras.runtime) await runtime.close();
+    }
+  }
+  return { images, files: [...images, ...generated], folders };
+}
