@@ -1,7 +1,8 @@
 // The standard Hugging Face cache layout, so downloads are shared with diffusers, ComfyUI and
 // huggingface-cli:  <cache>/models--owner--name/{blobs/<etag>, snapshots/<commit>/<path> -> ../../blobs/<etag>,
 // refs/<revision> (holds the commit hash)}.
-import { copyFile, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readFile, readlink, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -60,14 +61,16 @@ export class RepoCache {
     const rel = relative(dirname(target), this.blob(etag));
     const current = await readlink(target).catch(() => undefined);
     if (current === rel) return target;
-    await rm(target, { force: true });
+    // Made beside it and renamed over it: atomic, so concurrent jobs linking the same path never collide.
+    const tmp = `${target}.link-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      await symlink(rel, target);
+      await symlink(rel, tmp);
     } catch (e) {
       // Windows without developer mode cannot make symlinks; huggingface_hub then copies too.
       if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
-      await copyFile(this.blob(etag), target);
+      await copyFile(this.blob(etag), tmp);
     }
+    await rename(tmp, target);
     return target;
   }
 }

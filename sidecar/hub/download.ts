@@ -37,6 +37,12 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
 }
 
+/**
+ * Blobs being downloaded in this process: a second job asking for the same blob (generate and train
+ * of one model at once) waits for the first instead of writing the same .incomplete file.
+ */
+const inflight = new Map<string, Promise<void>>();
+
 /** Downloads `path` at `commit` unless its blob is cached; returns the snapshot path. */
 export async function downloadFile(
   http: HubHttp,
@@ -62,6 +68,32 @@ export async function downloadFile(
   const cached = await sizeOf(blob);
   if (cached !== undefined && (total === undefined || cached === total)) return cache.link(commit, path, etag);
 
+  const running = inflight.get(blob);
+  if (running) {
+    await running;
+    return cache.link(commit, path, etag);
+  }
+  const fetching = fetchBlob(http, blob, etag, total, location, what, path, onProgress);
+  inflight.set(blob, fetching);
+  try {
+    await fetching;
+  } finally {
+    inflight.delete(blob);
+  }
+  return cache.link(commit, path, etag);
+}
+
+/** Streams the blob to <blob>.incomplete (resuming), verifies it and renames it into place. */
+async function fetchBlob(
+  http: HubHttp,
+  blob: string,
+  etag: string,
+  total: number | undefined,
+  location: string,
+  what: string,
+  path: string,
+  onProgress?: (p: FileProgress) => void,
+): Promise<void> {
   await mkdir(dirname(blob), { recursive: true });
   const partial = `${blob}.incomplete`;
   let have = (await sizeOf(partial)) ?? 0;
@@ -110,5 +142,4 @@ export async function downloadFile(
     }
   }
   await rename(partial, blob);
-  return cache.link(commit, path, etag);
 }

@@ -5,3 +5,4 @@ export { HubNetworkError } from './http';
 export { parseHubSpec, looksLikePath, type HubSpec } from './spec';
 export { defaultCacheDir } from './cache';
 export { resolveModelForJob } from './job';
+export { defaultToken } from './token';

@@ -6,15 +6,16 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobCancelled } from '../jobs/context';
-import { RepoCache, defaultCacheDir } from './cache';
+import { RepoCache, defaultCacheDir, isCommitHash } from './cache';
 import { downloadFile, type FileProgress } from './download';
 import { HubError, hubError } from './errors';
 import { HubNetworkError, checkStatus, request, type HubHttp } from './http';
 import { checkSingleFile, selectPipelineFiles, shardFiles } from './select';
 import { parseHubSpec, type HubSpec } from './spec';
+import { defaultToken } from './token';
 
 export interface ResolveModelOptions {
-  /** Hugging Face token for gated/private repos (default: $HF_TOKEN); sent only to the Hub's origin. */
+  /** Hugging Face token for gated/private repos (default: $HF_TOKEN or huggingface-cli's token file); sent only to the Hub's origin. */
   token?: string;
   /** Default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
   cacheDir?: string;
@@ -44,17 +45,19 @@ export async function resolveModel(spec: string, opts: ResolveModelOptions = {})
   if (!parsed) throw new HubError(`${spec}: no such file or folder (and not a Hugging Face repo id like owner/name)`);
   const revision = parsed.revision ?? opts.revision ?? 'main';
   const cache = new RepoCache(opts.cacheDir ?? defaultCacheDir(), parsed.repo);
-  const token = opts.token ?? (process.env.HF_TOKEN || undefined);
   const label = `${parsed.repo}${parsed.file ? `/${parsed.file}` : ''}@${revision}`;
 
-  if (offlineMode()) {
+  // A commit hash names fixed content: a complete cached snapshot of it needs no network at all.
+  if (offlineMode() || isCommitHash(revision)) {
     const hit = await fromCache(cache, parsed, revision);
     if (hit) return hit;
+  }
+  if (offlineMode()) {
     throw new HubError(`${label}: HF_HUB_OFFLINE is set and the Hugging Face cache (${cache.root}) has no complete copy of it; unset HF_HUB_OFFLINE to download it, or give a local path`);
   }
   const http: HubHttp = {
     endpoint: (opts.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''),
-    token,
+    token: opts.token ?? (await defaultToken()),
     fetch: opts.fetch ?? fetch,
     signal: opts.signal,
   };

@@ -51,6 +51,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 
 before(async () => {
   for (const k of ['HF_HUB_OFFLINE', 'HF_TOKEN', 'HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HOME']) delete process.env[k];
+  process.env.HF_TOKEN_PATH = join(tempCache(), 'no-token'); // a token from this machine's login must not leak in
   files = await tinySdRepo();
   hub = await new MockHub({
     [REPO]: { files },
@@ -170,6 +171,16 @@ describe('resolveModel: downloads that stop', () => {
     assert.ok(!existsSync(partial));
   });
 
+  it('two concurrent calls fetch each blob once', async () => {
+    const cache = tempCache();
+    const [a, b] = await Promise.all([0, 1].map(() => resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache })));
+    assert.equal(a, b);
+    const cdn = hub.log.filter((r) => r.origin === 'cdn').map((r) => r.path);
+    assert.equal(cdn.length, 3, cdn.join(', '));
+    assert.equal(new Set(cdn).size, 3);
+    assert.deepEqual(walk(a), EXPECTED);
+  });
+
   it('cancellation throws JobCancelled and keeps the partial file for a later resume', async () => {
     const cache = tempCache();
     const ac = new AbortController();
@@ -206,6 +217,17 @@ describe('resolveModel: errors', () => {
     assert.ok(existsSync(join(ok, 'unet/diffusion_pytorch_model.fp16.safetensors')));
   });
 
+  it("without a token option, uses huggingface-cli's token file", async () => {
+    const saved = process.env.HF_TOKEN_PATH;
+    process.env.HF_TOKEN_PATH = join(tempCache(), 'token');
+    writeFileSync(process.env.HF_TOKEN_PATH, 'hf_the_right_one_000\n');
+    try {
+      await resolveModel('test/gated/text_encoder/model.fp16.safetensors', { endpoint: hub.hubUrl, cacheDir: tempCache() });
+    } finally {
+      process.env.HF_TOKEN_PATH = saved;
+    }
+  });
+
   it('an unknown repo or revision says so', async () => {
     const repo = await rejection(resolveModel('test/no-such-model', { endpoint: hub.hubUrl, cacheDir: tempCache() }));
     assert.match(repo.message, /test\/no-such-model@main: repo or revision not found/);
@@ -234,6 +256,9 @@ describe('resolveModel: other spec forms', () => {
       assert.deepEqual(readFileSync(path), files.get(f));
       assert.deepEqual(walk(join(cache, 'models--test--tiny-sd', 'snapshots')), [join(commitOf(REPO), f)]);
       assert.ok(!existsSync(join(cache, 'models--test--tiny-sd', 'refs')), 'a commit hash needs no ref');
+      hub.log.length = 0;
+      assert.equal(await resolveModel(`${REPO}/${f}@${commitOf(REPO)}`), path);
+      assert.equal(hub.log.length, 0, 'a cached commit needs no request at all');
     } finally {
       delete process.env.HF_ENDPOINT;
       delete process.env.HF_HUB_CACHE;
