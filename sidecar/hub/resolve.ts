@@ -91,6 +91,12 @@ async function listRepo(http: HubHttp, repo: string, revision: string): Promise<
 
 async function download(http: HubHttp, cache: RepoCache, spec: HubSpec, revision: string, onProgress?: (p: FileProgress) => void): Promise<string> {
   const { sha, files } = await listRepo(http, spec.repo, revision);
+  // A snapshot that is already usable (e.g. diffusers downloaded the fp32 weights) is taken as it is.
+  const ready = await completeSnapshot(cache, spec, sha);
+  if (ready) {
+    await cache.writeRef(revision, sha);
+    return ready;
+  }
   const fetchOne = async (path: string) => {
     if (http.signal?.aborted) throw new JobCancelled();
     if (!(await cache.hasFile(sha, path))) await downloadFile(http, cache, spec.repo, sha, path, onProgress);
@@ -136,7 +142,11 @@ async function snapshotFiles(dir: string, prefix = ''): Promise<string[]> {
 /** The cached snapshot (or file) of the revision when everything the pipeline needs is there. */
 async function fromCache(cache: RepoCache, spec: HubSpec, revision: string): Promise<string | undefined> {
   const commit = await cache.commitOf(revision);
-  if (!commit) return undefined;
+  return commit ? completeSnapshot(cache, spec, commit) : undefined;
+}
+
+/** snapshots/<commit> (or the file in it) when it holds a loadable pipeline, whoever downloaded it. */
+async function completeSnapshot(cache: RepoCache, spec: HubSpec, commit: string): Promise<string | undefined> {
   if (spec.file) return (await cache.hasFile(commit, spec.file)) ? join(cache.snapshot(commit), spec.file) : undefined;
   try {
     const selection = selectPipelineFiles(spec.repo, await snapshotFiles(cache.snapshot(commit)));

@@ -1,10 +1,10 @@
 // resolveModel against a local mock of the Hub (mock-hub.ts) serving fixtures/tiny-sd as a repo.
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { JobCancelled } from '../../sidecar/jobs/context';
 import { HubError, HubNetworkError, resolveModel } from '../../sidecar/hub';
@@ -125,6 +125,19 @@ describe('resolveModel: a diffusers repo', () => {
     assert.match(hub.log[0]!.path, /^\/api\/models\/test\/tiny-sd\/revision\/main$/);
   });
 
+  it('a snapshot that diffusers already downloaded (fp32 weights) is used without downloading the fp16 ones', async () => {
+    const other = tempCache();
+    const snap = join(other, 'models--test--tiny-sd', 'snapshots', commitOf(REPO));
+    for (const [f, data] of files) {
+      if (/fp16|safety_checker|feature_extractor|\.bin$|\.ckpt$/.test(f)) continue;
+      mkdirSync(dirname(join(snap, f)), { recursive: true });
+      writeFileSync(join(snap, f), data);
+    }
+    assert.equal(await resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: other }), snap);
+    assert.deepEqual(hub.fileRequests(), []);
+    assert.equal(readFileSync(join(other, 'models--test--tiny-sd', 'refs', 'main'), 'utf8'), commitOf(REPO));
+  });
+
   it('offline (HF_HUB_OFFLINE=1) uses the cached snapshot without any request', async () => {
     process.env.HF_HUB_OFFLINE = '1';
     assert.equal(await resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache }), snapshot);
@@ -196,7 +209,6 @@ describe('resolveModel: downloads that stop', () => {
     const cache = tempCache();
     const sha = sha256(files.get(unet)!);
     const blobs = join(cache, 'models--test--tiny-sd', 'blobs');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(blobs, { recursive: true });
     writeFileSync(join(blobs, `${sha}.incomplete`), Buffer.alloc(1000, 7)); // wrong bytes "already downloaded"
     const err = await rejection(resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache }));
