@@ -18,7 +18,8 @@ import { SdModel } from '../pipeline/sd-model';
 import { openRuntime, type Runtime } from '../runtime/runtime';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { TrainingData } from '../training/data';
-import { listImages, prepareFolder, type PreparedImage } from '../training/images';
+import { classImageOptions, topUpClassImages } from '../training/class-images';
+import { prepareFolder, type PreparedImage } from '../training/images';
 import { freshLoraWeights } from '../training/init';
 import { trainFiles } from '../training/layout';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
@@ -85,16 +86,7 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
       if (!inst.images.length) throw new TrainError(`concept ${c.name}: no readable image in ${c.instanceImages}`);
       let classes: PreparedImage[] = [];
       if (c.classPrompt !== null && c.numClassImages > 0) {
-        const missing = c.numClassImages - (await listImages(c.classImages)).length;
-        if (missing > 0) {
-          ctx.progress({ phase: 'class images', step: 0, total: missing, message: `generating ${missing} images of "${c.classPrompt}"` });
-          const g = Object.values(concept.generate)[0];
-          await generate(
-            { model: modelPath, prompt: c.classPrompt, negativePrompt: '', count: missing, steps: g?.steps ?? 25, guidance: g?.guidance ?? 7.5, sampler: g?.sampler ?? 'dpmpp_2m', seed: t.seed, width: res, height: res, outDir: c.classImages },
-            { ...ctx, progress: (p) => ctx.progress({ ...p, phase: 'class images' }) },
-            { runtime, cacheDir: extras.cacheDir },
-          );
-        }
+        await topUpClassImages(c, modelPath, { ...classImageOptions(concept), runtime, cacheDir: extras.cacheDir }, ctx);
         const cls = await prepareFolder(c.classImages, res);
         for (const s of cls.skipped) ctx.log('warn', `skipped class image ${s.file}: ${s.reason}`);
         classes = cls.images.slice(0, c.numClassImages);
