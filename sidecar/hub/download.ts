@@ -103,7 +103,14 @@ async function fetchBlob(
   }
   const hash = /^[0-9a-f]{64}$/.test(etag) ? createHash('sha256') : undefined;
   if (total === undefined || have < total) {
-    const { res } = await request(http, 'GET', location, { headers: { 'Accept-Encoding': 'identity', ...(have ? { Range: `bytes=${have}-` } : {}) }, follow: 'all' });
+    const get = (from: number) => request(http, 'GET', location, { headers: { 'Accept-Encoding': 'identity', ...(from ? { Range: `bytes=${from}-` } : {}) }, follow: 'all' });
+    let { res } = await get(have);
+    if (res.status === 416) {
+      // The partial file is not a prefix the server can continue (size unknown to us): start over.
+      await res.body?.cancel();
+      have = 0;
+      ({ res } = await get(0));
+    }
     await checkStatus(http, res, what);
     if (res.status !== 206) have = 0; // the server ignored Range: start over
     const fh = await open(partial, have ? 'a' : 'w');

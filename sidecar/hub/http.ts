@@ -22,20 +22,40 @@ function host(url: string): string {
   return new URL(url).host;
 }
 
-/** One request, no redirects followed; network failures and cancellation mapped. */
+/** Seconds to wait for a response's headers (huggingface_hub's HF_HUB_ETAG_TIMEOUT, default 10). */
+function headerTimeoutMs(): number {
+  const s = Number(process.env.HF_HUB_ETAG_TIMEOUT);
+  return (Number.isFinite(s) && s > 0 ? s : 10) * 1000;
+}
+
+/**
+ * One request, no redirects followed; network failures, a server that does not answer in time, and
+ * cancellation mapped. The timeout covers the headers only: a large body may take as long as it takes.
+ */
 async function once(http: HubHttp, method: string, url: string, headers: Record<string, string>): Promise<Response> {
   const sameOrigin = new URL(url).origin === new URL(http.endpoint).origin;
   const h: Record<string, string> = { 'User-Agent': 'dreambooth-vscode', ...headers };
   if (http.token && sameOrigin) h.Authorization = `Bearer ${http.token}`;
+  const ac = new AbortController();
+  const cancel = () => ac.abort();
+  if (http.signal?.aborted) throw new JobCancelled();
+  http.signal?.addEventListener('abort', cancel, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ac.abort();
+  }, headerTimeoutMs());
   try {
-    return await http.fetch(url, { method, headers: h, redirect: 'manual', signal: http.signal });
+    return await http.fetch(url, { method, headers: h, redirect: 'manual', signal: ac.signal });
   } catch (e) {
     if (http.signal?.aborted) throw new JobCancelled();
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    const why = timedOut ? `no answer in ${headerTimeoutMs() / 1000} s` : (cause?.code ?? cause?.message ?? (e as Error).message);
     throw new HubNetworkError(
       redact(`cannot reach ${host(url)} (${why}): check the internet connection or proxy, or give a local model folder or .safetensors file instead`, http.token),
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -75,6 +95,9 @@ export async function checkStatus(http: HubHttp, res: Response, what: string): P
   else if (code === 'EntryNotFound') message = `${what}: file not found in the repo`;
   else if (res.status === 401 || res.status === 403)
     message = `${what}: this model is gated or private (${tokenNote}): accept its licence on huggingface.co and ${SET_TOKEN_HINT}`;
+  else if (res.status >= 500)
+    // The Hub being down is like the network being down: a cached copy may stand in (as huggingface_hub does).
+    throw new HubNetworkError(redact(`${what}: ${host(res.url || http.endpoint)} answered HTTP ${res.status}; try again later, or give a local model folder or .safetensors file instead`, http.token));
   else message = `${what}: HTTP ${res.status} ${res.statusText} from ${host(res.url || http.endpoint)}`;
   throw new HubError(redact(message, http.token));
 }

@@ -31,6 +31,8 @@ export class MockHub {
   readonly log: LoggedRequest[] = [];
   /** sha256 → bytes after which the CDN drops the connection, once. */
   readonly cutAfter = new Map<string, number>();
+  /** The listing answers this status instead, or never answers ('hang'). */
+  listingFault: number | 'hang' | undefined;
   hubUrl = '';
   cdnUrl = '';
   private readonly blobs = new Map<string, Buffer>();
@@ -68,6 +70,8 @@ export class MockHub {
       s.writeHead(status, code ? { 'X-Error-Code': code } : {}).end(JSON.stringify({ error: code ?? status }));
     };
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
+    if (api && this.listingFault === 'hang') return;
+    if (api && typeof this.listingFault === 'number') return fail(this.listingFault);
     if (api) {
       const repo = this.repos[api[1]!];
       if (!repo) return fail(401, 'RepoNotFound'); // as the Hub answers for unknown or private repos

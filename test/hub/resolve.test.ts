@@ -62,6 +62,7 @@ before(async () => {
 after(() => hub.stop());
 beforeEach(() => {
   hub.log.length = 0;
+  hub.listingFault = undefined;
   delete process.env.HF_HUB_OFFLINE;
 });
 
@@ -158,6 +159,22 @@ describe('resolveModel: a diffusers repo', () => {
     const err = await rejection(resolveModel(REPO, { endpoint, cacheDir: tempCache(), token: TOKEN }));
     assert.ok(err instanceof HubNetworkError);
     assert.match(err.message, new RegExp(`cannot reach 127\\.0\\.0\\.1:${port}.*local model folder`));
+  });
+
+  it('a Hub that answers 5xx or not at all is like no network: the cache stands in, else a clear error', async () => {
+    const warnings: string[] = [];
+    hub.listingFault = 503;
+    assert.equal(await resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache, log: (_l, m) => warnings.push(m) }), snapshot);
+    assert.match(warnings.join('\n'), /answered HTTP 503.*cached copy/);
+    hub.listingFault = 'hang';
+    process.env.HF_HUB_ETAG_TIMEOUT = '0.3';
+    try {
+      const err = await rejection(resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: tempCache() }));
+      assert.ok(err instanceof HubNetworkError);
+      assert.match(err.message, /cannot reach 127\.0\.0\.1:\d+ \(no answer in 0\.3 s\)/);
+    } finally {
+      delete process.env.HF_HUB_ETAG_TIMEOUT;
+    }
   });
 });
 
