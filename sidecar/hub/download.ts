@@ -59,7 +59,7 @@ export async function downloadFile(
   });
   await checkStatus(http, head, what);
   const etag = normalizeEtag(head.headers.get('x-linked-etag') ?? head.headers.get('etag'));
-  if (!etag) throw new HubError(`${what}: the server sent no ETag, so the file cannot be cached`);
+  if (!etag) throw new HubError(`${what}: the server sent no usable ETag, so the file cannot be cached`);
   const sizeHeader = head.headers.get('x-linked-size') ?? (head.status < 300 ? head.headers.get('content-length') : null);
   const total = sizeHeader !== null && /^\d+$/.test(sizeHeader) ? Number(sizeHeader) : undefined;
   const location = head.status >= 300 && head.headers.get('location') ? new URL(head.headers.get('location')!, headUrl).toString() : headUrl;
@@ -70,8 +70,9 @@ export async function downloadFile(
 
   const running = inflight.get(blob);
   if (running) {
-    await running;
-    return cache.link(commit, path, etag);
+    // Its failure (that job cancelled, say) is not this job's: look again, and download if still needed.
+    await running.catch(() => undefined);
+    return downloadFile(http, cache, repo, commit, path, onProgress);
   }
   const fetching = fetchBlob(http, blob, etag, total, location, what, path, onProgress);
   inflight.set(blob, fetching);

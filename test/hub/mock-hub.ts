@@ -31,6 +31,8 @@ export class MockHub {
   readonly log: LoggedRequest[] = [];
   /** sha256 → bytes after which the CDN drops the connection, once. */
   readonly cutAfter = new Map<string, number>();
+  /** sha256 → the CDN sends `at` bytes, then waits for `until` before the rest, once. */
+  readonly stall = new Map<string, { at: number; until: Promise<void> }>();
   /** The listing answers this status instead, or never answers ('hang'). */
   listingFault: number | 'hang' | undefined;
   hubUrl = '';
@@ -116,6 +118,13 @@ export class MockHub {
       this.cutAfter.delete(sha);
       s.write(data.subarray(start, cut));
       setTimeout(() => s.destroy(), 50); // the client has the first bytes, then the connection drops
+      return;
+    }
+    const stall = this.stall.get(sha);
+    if (stall && stall.at > start) {
+      this.stall.delete(sha);
+      s.write(data.subarray(start, stall.at));
+      void stall.until.then(() => !s.destroyed && s.end(data.subarray(stall.at)));
       return;
     }
     s.end(data.subarray(start));

@@ -211,6 +211,33 @@ describe('resolveModel: downloads that stop', () => {
     assert.deepEqual(walk(a), EXPECTED);
   });
 
+  it("a job waiting on another job's download carries on (resuming it) when that job is cancelled", async () => {
+    const cache = tempCache();
+    const sha = sha256(files.get(unet)!);
+    let release!: () => void;
+    hub.stall.set(sha, { at: 100_000, until: new Promise<void>((ok) => (release = ok)) });
+    const ac = new AbortController();
+    let second: Promise<string> | undefined;
+    const first = resolveModel(REPO, {
+      endpoint: hub.hubUrl,
+      cacheDir: cache,
+      signal: ac.signal,
+      onProgress: (p) => void (p.file === unet && !second && (second = resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache }))),
+    });
+    // once the second job has asked for the UNet it waits on the first job's download: cancel that one
+    const asked = () => hub.log.filter((r) => r.method === 'HEAD' && r.path.endsWith(unet)).length;
+    while (asked() < 2) await new Promise((ok) => setTimeout(ok, 20));
+    ac.abort();
+    assert.ok((await rejection(first)) instanceof JobCancelled);
+    release();
+    const snapshot = await second!;
+    assert.deepEqual(readFileSync(join(snapshot, unet)), files.get(unet));
+    const ranges = hub.log.filter((r) => r.origin === 'cdn' && r.path.endsWith(sha)).map((r) => r.range);
+    assert.equal(ranges.length, 2);
+    assert.equal(ranges[0], undefined);
+    assert.match(ranges[1] ?? '', /^bytes=[1-9]\d*-$/, 'the second job resumed the first one\'s partial file');
+  });
+
   it('cancellation throws JobCancelled and keeps the partial file for a later resume', async () => {
     const cache = tempCache();
     const ac = new AbortController();
