@@ -1,5 +1,6 @@
-// resolveModel for a job: download progress goes to the job's progress (about once per percent, not
-// per network chunk), cache fallbacks to its log, and the job's cancel button stops the download.
+// resolveModel for a job: download progress goes to the job's progress in MiB (the UI shows step/total),
+// about once per percent rather than per network chunk; cache fallbacks go to its log, and the job's
+// cancel button stops the download.
 import type { JobContext } from '../jobs/context';
 import { resolveModel } from './resolve';
 
@@ -13,7 +14,8 @@ export async function resolveModelForJob(spec: string, ctx: JobContext, token?: 
       const key = `${file}:${total ? Math.floor((100 * bytes) / total) : Math.floor(bytes / 2 ** 24)}`;
       if (key === last) return;
       last = key;
-      ctx.progress({ phase: 'downloading model', step: bytes, total, message: `${spec}: ${file}` });
+      const mib = (n: number) => Math.round(n / 2 ** 20);
+      ctx.progress({ phase: 'downloading model', step: mib(bytes), total: mib(total), message: `${spec}: ${file} (MiB)` });
     },
   });
 }
