@@ -63,7 +63,8 @@ const factories: Record<CommandName, Factory> = {
   prepareImages: (ctx) => async (arg) => {
     const uri = needConcept(arg);
     await saveIfDirty(uri);
-    const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath } });
+    const hfToken = await getHfToken(ctx.extension.secrets);
+    const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } });
     void reportOutcome(ctx, 'preparing images', outcome);
   },
   openGallery: (ctx) => async () => GalleryPanel.createOrShow(ctx),

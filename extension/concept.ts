@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseConcept } from '../language/parse';
-import { resolveConcept, runLayout } from '../language/resolve';
+import { generateRequest, resolveConcept } from '../language/resolve';
 import type { GenerateParams } from '../protocol/sidecar';
 
 export interface GenerateJob {
@@ -46,24 +46,5 @@ export async function generateJobs(uri: vscode.Uri, blockName: string | undefine
     if (!pick) return [];
     chosen = pick === all ? names : [pick];
   }
-  return chosen.map((block) => {
-    const g = resolved.generate[block]!;
-    return {
-      block,
-      params: {
-        model: resolved.model,
-        prompt: g.prompt,
-        negativePrompt: g.negativePrompt,
-        count: g.count,
-        steps: g.steps,
-        guidance: g.guidance,
-        sampler: g.sampler,
-        seed: g.seed,
-        width: g.width,
-        height: g.height,
-        outDir: runLayout(resolved.output).generated(block),
-        hfToken,
-      },
-    };
-  });
+  return chosen.map((block) => ({ block, params: { ...generateRequest(resolved, block, uri.fsPath), hfToken } }));
 }

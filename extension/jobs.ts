@@ -3,7 +3,8 @@
 // the sidecar's JobProgress/JobFinished notifications to the job's listeners.
 import * as vscode from 'vscode';
 import type { JobFinishedParams, JobProgressParams } from '../protocol/sidecar';
-import { describeProgress, progressIncrement } from './progressText';
+import { describeProgress } from '../protocol/progressText';
+import { progressIncrement } from './progressText';
 
 export interface JobListener {
   /** The sidecar accepted the job; `cancel` asks it to stop. */

@@ -2,8 +2,9 @@
 // `dreambooth generate FILE` consume. Values the validator rejects fall back to their defaults here,
 // so callers must refuse files with errors first (see load.ts).
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
+import type { GenerateParams } from '../protocol/sidecar';
 import type { SamplerName, TrainMethod } from '../protocol/vocabulary';
 import type { Block, ConceptDoc, Property, Value } from './ast';
 import { KEYS, keySpec, type Scope, type ValueType } from './schema';
@@ -212,8 +213,40 @@ export function runLayout(output: string) {
     checkpoints: join(output, 'checkpoints'),
     samples: join(output, 'samples'),
     exports: join(output, 'exports'),
+    /** The LoRA a finished training run exported (kohya format). */
+    exportedLora: (run: string) => join(output, 'exports', `${run}.safetensors`),
     logs: join(output, 'logs'),
     generated: (block: string) => join(output, 'generate', block),
+  };
+}
+
+/** A training run's name: its concepts' identifiers ("ohwx", "ohwx+sks"), else the file's name. */
+export function runName(concept: ResolvedConcept, conceptFile: string): string {
+  return concept.concepts.map((c) => c.name).join('+') || basename(conceptFile, extname(conceptFile));
+}
+
+/**
+ * The generate job for one `generate` block: its settings, the model, the block's output folder, and
+ * the LoRA that training exported when there is one. The caller adds the Hub token.
+ */
+export function generateRequest(concept: ResolvedConcept, block: string, conceptFile: string): GenerateParams {
+  const g = concept.generate[block];
+  if (!g) throw new Error(`${conceptFile} has no generate block named "${block}"`);
+  const layout = runLayout(concept.output);
+  const lora = layout.exportedLora(runName(concept, conceptFile));
+  return {
+    model: concept.model,
+    prompt: g.prompt,
+    negativePrompt: g.negativePrompt,
+    count: g.count,
+    steps: g.steps,
+    guidance: g.guidance,
+    sampler: g.sampler,
+    seed: g.seed,
+    width: g.width,
+    height: g.height,
+    outDir: layout.generated(block),
+    ...(existsSync(lora) ? { lora } : {}),
   };
 }
 

@@ -51,6 +51,8 @@ export interface TrainParams {
 }
 export interface PrepareParams {
   conceptFile: string;
+  /** For a gated Hub model when class images must be generated. */
+  hfToken?: string;
 }
 export type JobRequest =
   | { kind: 'generate'; params: GenerateParams }

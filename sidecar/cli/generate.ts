@@ -1,13 +1,13 @@
 // `dreambooth generate`: images from a model, either from a concept file's `generate` block or from flags.
 // Progress goes to stderr, one line per step; the PNG paths to stdout.
-import { existsSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { GenerateParams } from '../../protocol/sidecar';
-import { PROVIDERS, SAMPLERS, type ProviderName, type SamplerName } from '../../protocol/vocabulary';
+import { PROVIDERS, SAMPLERS, type SamplerName } from '../../protocol/vocabulary';
 import { keySpec } from '../../language/schema';
 import { generate, type GenerateExtras } from '../pipeline/generate';
-import { JobCancelled, type JobContext } from '../jobs/context';
 import { readSafetensorsIndex, readTensorF32, writeSafetensors } from '../weights/safetensors';
+import { numberFlag, parseArgs, providerFlag, type ParsedArgs } from './args';
+import { runInTerminal } from './terminal';
 import { UsageError } from './usage';
 
 const HELP = `usage: dreambooth generate FILE.dreambooth [--name BLOCK] [--out DIR]
@@ -40,84 +40,40 @@ options:
   --provider NAME         ${PROVIDERS.join(' | ')} (default: the best available)
 `;
 
-const FLAGS = ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale', 'no-lora', 'configs-from'] as const;
-type Flag = (typeof FLAGS)[number];
+const SPEC = {
+  values: ['model', 'prompt', 'negative-prompt', 'count', 'steps', 'guidance', 'sampler', 'seed', 'width', 'height', 'out', 'latents', 'save-latents', 'provider', 'name', 'lora', 'lora-scale', 'configs-from'],
+  switches: ['no-lora'],
+  help: HELP,
+} as const;
+type Args = ParsedArgs<(typeof SPEC.values)[number], (typeof SPEC.switches)[number]>;
+type Flags = Args['flags'];
 
-function parseArgs(args: string[]): { flags: Partial<Record<Flag, string>>; files: string[] } {
-  const flags: Partial<Record<Flag, string>> = {};
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--')) {
-      files.push(a);
-      continue;
-    }
-    const [name, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!FLAGS.includes(name as Flag)) throw new UsageError(`unknown option "--${name}"\n\n${HELP}`);
-    if (name === 'no-lora') {
-      flags['no-lora'] = '';
-      continue;
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    flags[name as Flag] = value;
-  }
-  return { flags, files };
-}
-
-function num(flags: Partial<Record<Flag, string>>, name: Flag, fallback: number, integer: boolean): number {
-  const v = flags[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  return n;
-}
+const int = (flags: Flags, name: keyof Flags, fallback: number) => numberFlag(flags[name], name, fallback, { integer: true });
+const real = (flags: Flags, name: keyof Flags, fallback: number) => numberFlag(flags[name], name, fallback, { integer: false });
 
 /** Defaults of the concept file's generate block: one source for the CLI and the language. */
 function schemaDefault<T>(key: string): T {
   return keySpec('generate', key)!.default as T;
 }
 
-/**
- * The LoRA a `dreambooth train` run of this concept file exported (exports/<concepts>.safetensors,
- * named as sidecar/jobs/train.ts names the run), when it exists.
- */
-async function trainedLora(file: string, concept: { output: string; concepts: { name: string }[] }): Promise<string | undefined> {
-  const { trainFiles } = await import('../training/layout');
-  const name = concept.concepts.map((c) => c.name).join('+') || basename(file, extname(file));
-  const final = trainFiles(concept.output, name).final;
-  return existsSync(final) ? final : undefined;
-}
-
-async function paramsFromConceptFile(file: string, flags: Partial<Record<Flag, string>>): Promise<GenerateParams> {
+async function paramsFromConceptFile(file: string, { flags, on }: Args): Promise<GenerateParams> {
   const { loadConcept } = await import('../../language/load');
-  const { runLayout } = await import('../../language/resolve');
+  const { generateRequest } = await import('../../language/resolve');
   const { concept } = loadConcept(file);
   const names = Object.keys(concept.generate);
   if (names.length === 0) throw new UsageError(`${file} has no generate block`);
   const name = flags.name ?? (names.length === 1 ? names[0]! : undefined);
   if (!name) throw new UsageError(`${file} has several generate blocks (${names.join(', ')}); pick one with --name`);
-  const g = concept.generate[name];
-  if (!g) throw new UsageError(`${file} has no generate block named "${name}" (it has ${names.join(', ')})`);
-  const lora = flags['no-lora'] !== undefined || flags.lora ? undefined : await trainedLora(file, concept);
-  if (lora) process.stderr.write(`using the trained LoRA ${lora} (--no-lora to generate without it)\n`);
-  return {
-    lora,
-    model: flags.model ?? concept.model,
-    prompt: g.prompt,
-    negativePrompt: g.negativePrompt,
-    count: g.count,
-    steps: g.steps,
-    guidance: g.guidance,
-    sampler: g.sampler,
-    seed: g.seed,
-    width: g.width,
-    height: g.height,
-    outDir: resolve(flags.out ?? runLayout(concept.output).generated(name)),
-  };
+  if (!concept.generate[name]) throw new UsageError(`${file} has no generate block named "${name}" (it has ${names.join(', ')})`);
+  const params = generateRequest(concept, name, resolve(file));
+  if (on.has('no-lora') || flags.lora) delete params.lora;
+  else if (params.lora) process.stderr.write(`using the trained LoRA ${params.lora} (--no-lora to generate without it)\n`);
+  if (flags.model) params.model = flags.model;
+  if (flags.out) params.outDir = resolve(flags.out);
+  return params;
 }
 
-function paramsFromFlags(flags: Partial<Record<Flag, string>>): GenerateParams {
+function paramsFromFlags(flags: Flags): GenerateParams {
   if (flags.prompt === undefined) throw new UsageError(`--prompt is required (or give a concept file)\n\n${HELP}`);
   if (!flags.out) throw new UsageError('--out DIR is required');
   const sampler = (flags.sampler ?? schemaDefault<SamplerName>('sampler')) as SamplerName;
@@ -127,34 +83,15 @@ function paramsFromFlags(flags: Partial<Record<Flag, string>>): GenerateParams {
     model: flags.model ?? '',
     prompt: flags.prompt,
     negativePrompt: flags['negative-prompt'] ?? '',
-    count: num(flags, 'count', 1, true),
-    steps: num(flags, 'steps', schemaDefault<number>('steps'), true),
-    guidance: num(flags, 'guidance', schemaDefault<number>('guidance'), false),
+    count: int(flags, 'count', 1),
+    steps: int(flags, 'steps', schemaDefault<number>('steps')),
+    guidance: real(flags, 'guidance', schemaDefault<number>('guidance')),
     sampler,
-    seed: num(flags, 'seed', schemaDefault<number>('seed'), true),
-    width: num(flags, 'width', size.width, true),
-    height: num(flags, 'height', size.height, true),
+    seed: int(flags, 'seed', schemaDefault<number>('seed')),
+    width: int(flags, 'width', size.width),
+    height: int(flags, 'height', size.height),
     outDir: resolve(flags.out),
   };
-}
-
-/** A job context for the terminal: progress and log lines on stderr, Ctrl-C cancels between steps. */
-function terminalContext(): { ctx: JobContext; dispose: () => void } {
-  const abort = new AbortController();
-  const onSigint = () => {
-    process.stderr.write('\ncancelling after this step…\n');
-    abort.abort();
-  };
-  process.once('SIGINT', onSigint);
-  const ctx: JobContext = {
-    signal: abort.signal,
-    log: (level, message) => process.stderr.write(`${level}: ${message}\n`),
-    progress: (p) => {
-      if (p.phase === 'denoising' && p.message) process.stderr.write(`${p.phase} ${p.step}/${p.total}: ${p.message}\n`);
-      else if (p.phase !== 'denoising') process.stderr.write(`${p.phase}…\n`);
-    },
-  };
-  return { ctx, dispose: () => process.removeListener('SIGINT', onSigint) };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -162,15 +99,12 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const { flags, files } = parseArgs(args);
-  if (files.length > 1) throw new UsageError(`one concept file at most, got ${files.join(', ')}`);
-  const params = files.length ? await paramsFromConceptFile(files[0]!, flags) : paramsFromFlags(flags);
+  const parsed = parseArgs(args, SPEC);
+  const { flags, positional } = parsed;
+  if (positional.length > 1) throw new UsageError(`one concept file at most, got ${positional.join(', ')}`);
+  const params = positional.length ? await paramsFromConceptFile(positional[0]!, parsed) : paramsFromFlags(flags);
   if (flags.lora) params.lora = resolve(flags.lora);
-  const extras: GenerateExtras = { loraMultiplier: num(flags, 'lora-scale', 1, false), configsFrom: flags['configs-from'] && resolve(flags['configs-from']) };
-  if (flags.provider) {
-    if (!PROVIDERS.includes(flags.provider as ProviderName)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
-    extras.providers = [flags.provider as ProviderName];
-  }
+  const extras: GenerateExtras = { loraMultiplier: real(flags, 'lora-scale', 1), configsFrom: flags['configs-from'] && resolve(flags['configs-from']), providers: providerFlag(flags.provider) };
   if (flags.latents) {
     const idx = await readSafetensorsIndex(flags.latents);
     if (!idx.tensors.has('latents')) throw new UsageError(`${flags.latents} has no tensor named "latents" (it has ${[...idx.tensors.keys()].slice(0, 5).join(', ')})`);
@@ -184,23 +118,13 @@ export async function main(args: string[]): Promise<number> {
       savedShape = shape;
     };
   }
-  const { ctx, dispose } = terminalContext();
-  try {
-    const images = await generate(params, ctx, extras);
-    if (flags['save-latents']) {
-      const all = new Float32Array(saved.reduce((n, l) => n + l.length, 0));
-      saved.reduce((at, l) => (all.set(l, at), at + l.length), 0);
-      await writeSafetensors(resolve(flags['save-latents']), { latents: { dtype: 'F32', shape: [saved.length, ...savedShape.slice(1)], data: all } });
-    }
-    process.stdout.write(images.map((p) => `${p}\n`).join(''));
-    return 0;
-  } catch (e) {
-    if (e instanceof JobCancelled) {
-      process.stderr.write('cancelled\n');
-      return 130;
-    }
-    throw e;
-  } finally {
-    dispose();
+  const images = await runInTerminal({ run: (ctx) => generate(params, ctx, extras), onInterrupt: 'cancelling after this step…', onCancelled: 'cancelled' });
+  if (images === 130) return images;
+  if (flags['save-latents']) {
+    const all = new Float32Array(saved.reduce((n, l) => n + l.length, 0));
+    saved.reduce((at, l) => (all.set(l, at), at + l.length), 0);
+    await writeSafetensors(resolve(flags['save-latents']), { latents: { dtype: 'F32', shape: [saved.length, ...savedShape.slice(1)], data: all } });
   }
+  process.stdout.write(images.map((p) => `${p}\n`).join(''));
+  return 0;
 }

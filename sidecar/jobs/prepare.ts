@@ -84,7 +84,7 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
   for (const c of concept.concepts) if ((await missingClassImages(c)) > 0) needing.push(c);
   if (needing.length) {
     checkCancelled(ctx);
-    const modelPath = await resolveModel(concept.model, ctx);
+    const modelPath = await resolveModel(concept.model, ctx, params.hfToken);
     const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
     try {
       const opts = { ...classImageOptions(concept), runtime, cacheDir: extras.cacheDir };

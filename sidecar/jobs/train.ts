@@ -8,11 +8,10 @@
 //      loss and ETA; every save_every steps and at the end a kohya LoRA + optimizer state (atomic)
 //      and a sample image; on cancel, a checkpoint first. --resume continues from the last checkpoint.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, extname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { TrainParams } from '../../protocol/sidecar';
-import { parseConcept } from '../../language/parse';
-import { type ResolvedConcept, resolveConcept } from '../../language/resolve';
+import { loadConcept } from '../../language/load';
+import { runName } from '../../language/resolve';
 import { generate, resolveModel } from '../pipeline/generate';
 import { SdModel } from '../pipeline/sd-model';
 import { openRuntime, type Runtime } from '../runtime/runtime';
@@ -45,25 +44,15 @@ export interface TrainExtras {
 /** torch.nn.utils.clip_grad_norm_(…, 1.0), as train_dreambooth_lora.py does by default. */
 const MAX_GRAD_NORM = 1.0;
 
-export async function loadConceptFile(path: string): Promise<ResolvedConcept> {
-  const text = await readFile(path, 'utf8').catch((e: Error) => {
-    throw new TrainError(`${path}: cannot read the concept file (${e.message})`);
-  });
-  const { doc, diagnostics } = parseConcept(text);
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) throw new TrainError(`${path}: ${errors.length} error(s), first: line ${errors[0]!.range.start.line + 1}: ${errors[0]!.message}`);
-  return resolveConcept(doc, dirname(path));
-}
-
 export async function train(params: TrainParams, ctx: JobContext, extras: TrainExtras = {}): Promise<{ images: string[]; files: string[] }> {
-  const concept = await loadConceptFile(params.conceptFile);
+  const { concept } = loadConcept(params.conceptFile); // throws ConceptFileError listing every error
   const t = concept.train;
   if (t.method !== 'lora') throw new TrainError(`${params.conceptFile}: train.method ${t.method} is not supported yet; use method lora`);
   if (t.trainTextEncoder) ctx.log('warn', 'train_text_encoder is not supported yet: only the UNet gets a LoRA');
   if (!concept.concepts.length) throw new TrainError(`${params.conceptFile}: no concept block to train`);
   const steps = extras.steps ?? t.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError(`steps must be a positive integer, got ${steps}`);
-  const name = concept.concepts.map((c) => c.name).join('+') || basename(params.conceptFile, extname(params.conceptFile));
+  const name = runName(concept, params.conceptFile);
   const files = trainFiles(concept.output, name);
   const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
 
@@ -157,7 +146,7 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
       if (!Number.isFinite(r.loss)) throw new TrainError(`the loss became ${r.loss} at step ${step + 1}; try a lower learning_rate`);
       const done = step + 1;
       const perStep = (Date.now() - t0) / 1000 / (done - start);
-      ctx.progress({ phase: 'training', step: done, total: steps, loss: r.loss, etaSeconds: Math.round(perStep * (steps - done)), message: `loss ${r.loss.toFixed(4)}` });
+      ctx.progress({ phase: 'training', step: done, total: steps, loss: r.loss, etaSeconds: Math.round(perStep * (steps - done)) });
       if (done < steps && t.saveEvery > 0 && done % t.saveEvery === 0) await sample(await save(false), done);
     }
     const final = await save(true);

@@ -14,7 +14,7 @@ export function trainFiles(output: string, name: string) {
     last: join(l.checkpoints, 'last.safetensors'),
     lastOptimizer: join(l.checkpoints, 'last.optimizer.safetensors'),
     atStep: (step: number) => join(l.checkpoints, `${name}-step-${pad(step)}.safetensors`),
-    final: join(l.exports, `${name}.safetensors`),
+    final: l.exportedLora(name),
     exports: l.exports,
     samples: l.samples,
   };

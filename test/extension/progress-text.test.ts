@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeProgress, formatEta, progressIncrement } from '../../extension/progressText';
+import { progressIncrement } from '../../extension/progressText';
+import { describeProgress, formatEta } from '../../protocol/progressText';
 
 test('ETA reads in seconds, minutes or hours', () => {
   assert.equal(formatEta(0), '0s');

@@ -1,12 +1,12 @@
 // resolveConcept: every default applied, computed defaults, absolute paths; loadConcept refuses errors.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ConceptFileError, loadConcept } from '../../language/load';
 import { parseConcept } from '../../language/parse';
-import { modelLooksLikePath, resolveConcept } from '../../language/resolve';
+import { generateRequest, modelLooksLikePath, resolveConcept, runLayout, runName } from '../../language/resolve';
 import { KEYS } from '../../language/schema';
 
 const root = resolve(__dirname, '..', '..');
@@ -76,6 +76,28 @@ test('invalid values fall back to defaults; loadConcept refuses files with error
     const f = join(dir, 'bad.dreambooth');
     writeFileSync(f, 'train {\n  steps -5\n}\n');
     assert.throws(() => loadConcept(f), (e: unknown) => e instanceof ConceptFileError && /bad\.dreambooth:2:9: error: steps: -5 is out of range/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('generateRequest: a block becomes a generate job in the run layout, with the LoRA training exported once it exists', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'db-genreq-'));
+  try {
+    const file = join(dir, 'me.dreambooth');
+    const text = 'model "runwayml/stable-diffusion-v1-5"\nconcept ohwx {\n  instance_prompt "photo of ohwx person"\n}\ngenerate suit {\n  prompt "ohwx in a suit"\n  seed 7\n  size 512x768\n}\n';
+    const concept = resolveConcept(parseConcept(text).doc, dir);
+    assert.equal(runName(concept, file), 'ohwx');
+    const before = generateRequest(concept, 'suit', file);
+    assert.deepEqual(
+      { model: before.model, prompt: before.prompt, seed: before.seed, width: before.width, height: before.height, outDir: before.outDir, lora: before.lora },
+      { model: 'runwayml/stable-diffusion-v1-5', prompt: 'ohwx in a suit', seed: 7, width: 512, height: 768, outDir: join(dir, 'runs', 'generate', 'suit'), lora: undefined },
+    );
+    const lora = runLayout(concept.output).exportedLora('ohwx');
+    mkdirSync(dirname(lora), { recursive: true });
+    writeFileSync(lora, '');
+    assert.equal(generateRequest(concept, 'suit', file).lora, lora);
+    assert.throws(() => generateRequest(concept, 'nope', file), /no generate block named "nope"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
