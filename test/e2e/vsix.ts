@@ -60,7 +60,7 @@ export function checkVsix(file: string): number {
 }
 
 export function packageVsix(out: string): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--skip-license', '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-rewrite-relative-links', '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 if (import.meta.filename === process.argv[1]) {
