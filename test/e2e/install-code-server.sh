@@ -25,16 +25,21 @@ stamp="$cs_dir/.installed-$CODE_SERVER_VERSION"
 if [ ! -f "$stamp" ]; then
   echo "installing code-server $CODE_SERVER_VERSION into $cs_dir (a few minutes)"
   mkdir -p "$cs_dir"
+  # code-server's postinstall must run under Node 24 (it checks the user agent) and npm 11 blocks
+  # dependency install scripts unless allowed; the env form reaches the nested installs too.
   export PATH="$(dirname "$node24"):$PATH"
-  npm_cli="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
-  # code-server ships lib/vscode with its node_modules (native modules prebuilt). Its postinstall
-  # checks for Node 24 and links the CLI scripts; run it ourselves with install scripts off, so that
-  # neither npm 11's script policy nor a rebuild of native modules from source (minutes, and it needs
-  # headers from the internet) gets in the way.
-  "$node24" "$npm_cli" install --prefix "$cs_dir" --no-audit --no-fund --no-save --ignore-scripts "code-server@$CODE_SERVER_VERSION"
-  (cd "$cs_pkg" && npm_config_user_agent="npm/$("$node24" "$npm_cli" --version) node/$("$node24" --version) linux x64" \
-    npm_config_ignore_scripts=true sh postinstall.sh)
+  export npm_config_dangerously_allow_all_scripts=true
+  "$node24" "$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js" \
+    install --prefix "$cs_dir" --no-audit --no-fund --no-save "code-server@$CODE_SERVER_VERSION"
+  if [ ! -L "$cs_pkg/lib/vscode/bin/remote-cli/code-server" ] && [ ! -L "$cs_pkg/lib/vscode/bin/remote-cli/code" ]; then
+    echo "running code-server's postinstall (npm skipped it)"
+    (cd "$cs_pkg" && npm_config_user_agent="npm/? node/$("$node24" --version) linux x64" sh postinstall.sh)
+  fi
   [ -f "$cs_bin" ] || { echo "code-server install failed: $cs_bin is missing" >&2; exit 1; }
+  # VS Code's native modules are built by the postinstall (not shipped prebuilt); without them the
+  # workbench starts but services such as workspace trust silently go missing.
+  spdlog="$cs_pkg/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
+  [ -f "$spdlog" ] || { echo "code-server install failed: its native modules were not built ($spdlog is missing)" >&2; exit 1; }
   touch "$stamp"
 fi
 echo "code-server $CODE_SERVER_VERSION ready: $node24 $cs_bin"
