@@ -3,13 +3,14 @@
 // unreadable photo reported by name and skipped, class images topped up to num_class_images, crops of
 // removed photos cleared on a re-run, and cancellation that stops between images.
 import assert from 'node:assert/strict';
-import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { JobCancelled, type JobContext, type Progress } from '../../sidecar/jobs/context';
+import { JobCancelled } from '../../sidecar/jobs/context';
+import { copyExample, recordingContext } from '../helpers/example-project';
 import { prepare } from '../../sidecar/jobs/prepare';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { listImages } from '../../sidecar/training/images';
@@ -33,34 +34,16 @@ function halves(w: number, h: number): Buffer {
   return b;
 }
 
-/** examples/zwx in a fresh folder: the tiny model by absolute path, 2 class images, one broken photo, one EXIF-rotated photo. */
+/** The example project (see copyExample) plus one EXIF-rotated photo. */
 async function project(name: string): Promise<{ file: string; dir: string }> {
-  const dir = join(root, name);
-  await cp('examples/zwx', dir, { recursive: true, filter: (src) => !src.includes('/runs') });
-  const file = join(dir, 'zwx.dreambooth');
-  const text = (await readFile(file, 'utf8')).replace(/^model .*$/m, `model "${resolve('fixtures/tiny-sd')}"`).replace(/num_class_images\s+\d+/, 'num_class_images 2');
-  await writeFile(file, text);
-  await writeFile(join(dir, 'photos', 'broken.jpg'), 'not an image');
+  const { file, dir } = await copyExample(root, name);
   // Stored 96×96 (square: no crop to argue about), red left / blue right, orientation 6 (shown rotated
   // 90° clockwise): displayed red on top.
   await sharp(halves(96, 96), { raw: { width: 96, height: 96, channels: 3 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toFile(join(dir, 'photos', 'rotated.jpg'));
   return { file, dir };
 }
 
-function recorder(cancelAtStep?: number) {
-  const abort = new AbortController();
-  const events: Progress[] = [];
-  const logs: string[] = [];
-  const ctx: JobContext = {
-    signal: abort.signal,
-    log: (_l, m) => logs.push(m),
-    progress: (p) => {
-      events.push(p);
-      if (cancelAtStep !== undefined && p.phase === 'preparing images' && p.step >= cancelAtStep) abort.abort();
-    },
-  };
-  return { ctx, events, logs };
-}
+const recorder = (cancelAtStep?: number) => recordingContext((p) => cancelAtStep !== undefined && p.phase === 'preparing images' && p.step >= cancelAtStep);
 
 test('prepare: PNGs at the train resolution, the broken photo reported and skipped, class images topped up', async () => {
   const { file, dir } = await project('a');

@@ -3,13 +3,13 @@
 // cancellation that saves a checkpoint, --resume that continues from it and ends exactly where an
 // uninterrupted run ends, and a kohya LoRA that generate loads.
 import assert from 'node:assert/strict';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Progress } from '../../sidecar/jobs/context';
-import { JobCancelled, type JobContext } from '../../sidecar/jobs/context';
+import { JobCancelled } from '../../sidecar/jobs/context';
+import { copyExample, recordingContext } from '../helpers/example-project';
 import { train } from '../../sidecar/jobs/train';
 import { generate } from '../../sidecar/pipeline/generate';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
@@ -30,33 +30,11 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** examples/zwx in a fresh folder: the tiny model by absolute path, 2 class images, a save every 2 steps, one broken photo. */
-async function project(name: string): Promise<string> {
-  const dir = join(root, name);
-  await cp('examples/zwx', dir, { recursive: true, filter: (src) => !src.includes('/runs') });
-  const file = join(dir, 'zwx.dreambooth');
-  const text = (await readFile(file, 'utf8'))
-    .replace(/^model .*$/m, `model "${resolve('fixtures/tiny-sd')}"`)
-    .replace(/num_class_images\s+\d+/, 'num_class_images 2')
-    .replace(/save_every\s+\d+/, 'save_every 2');
-  await writeFile(file, text);
-  await writeFile(join(dir, 'photos', 'broken.jpg'), 'not an image');
-  return file;
-}
+const project = async (name: string) => (await copyExample(root, name, { saveEvery: 2 })).file;
 
 function recorder(cancelAfterStep?: number) {
-  const abort = new AbortController();
-  const events: Progress[] = [];
-  const logs: string[] = [];
-  const ctx: JobContext = {
-    signal: abort.signal,
-    log: (_l, m) => logs.push(m),
-    progress: (p) => {
-      events.push(p);
-      if (cancelAfterStep !== undefined && p.phase === 'training' && p.loss !== undefined && p.step >= cancelAfterStep) abort.abort();
-    },
-  };
-  return { ctx, events, logs, losses: () => events.filter((e) => e.phase === 'training' && e.loss !== undefined) };
+  const r = recordingContext((p) => cancelAfterStep !== undefined && p.phase === 'training' && p.loss !== undefined && p.step >= cancelAfterStep);
+  return { ...r, losses: () => r.events.filter((e) => e.phase === 'training' && e.loss !== undefined) };
 }
 
 async function loraTensors(path: string): Promise<Map<string, Float32Array>> {
