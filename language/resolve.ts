@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import type { GenerateParams } from '../protocol/sidecar';
+import type { GenerateParams, GenerationSettings } from '../protocol/sidecar';
 import type { SamplerName, TrainMethod } from '../protocol/vocabulary';
 import type { Block, ConceptDoc, Property, Value } from './ast';
 import { KEYS, keySpec, type Scope, type ValueType } from './schema';
@@ -33,17 +33,8 @@ export interface TrainBlock {
   loraRank: number;
   loraAlpha: number;
 }
-export interface GenerateBlock {
-  prompt: string;
-  negativePrompt: string;
-  count: number;
-  steps: number;
-  guidance: number;
-  sampler: SamplerName;
-  seed: number;
-  width: number;
-  height: number;
-}
+/** A `generate` block: exactly the settings a generate job takes. */
+export type GenerateBlock = GenerationSettings;
 export interface ResolvedConcept {
   /** Hub repo id, or an absolute path (see modelIsPath). */
   model: string;
@@ -235,16 +226,8 @@ export function generateRequest(concept: ResolvedConcept, block: string, concept
   const layout = runLayout(concept.output);
   const lora = layout.exportedLora(runName(concept, conceptFile));
   return {
+    ...g,
     model: concept.model,
-    prompt: g.prompt,
-    negativePrompt: g.negativePrompt,
-    count: g.count,
-    steps: g.steps,
-    guidance: g.guidance,
-    sampler: g.sampler,
-    seed: g.seed,
-    width: g.width,
-    height: g.height,
     outDir: layout.generated(block),
     ...(existsSync(lora) ? { lora } : {}),
   };

@@ -25,9 +25,8 @@ export interface InitializeResult {
 export const Initialize = new RequestType<InitializeParams, InitializeResult, void>('dreambooth/initialize');
 
 // ── jobs ─────────────────────────────────────────────────────────────────────────────────────────
-export interface GenerateParams {
-  /** Hub repo id, diffusers folder, or single-file .safetensors. */
-  model: string;
+/** What to draw and how: a concept file's `generate` block, the gallery form, the CLI flags. */
+export interface GenerationSettings {
   prompt: string;
   negativePrompt: string;
   count: number;
@@ -37,6 +36,10 @@ export interface GenerateParams {
   seed: number;
   width: number;
   height: number;
+}
+export interface GenerateParams extends GenerationSettings {
+  /** Hub repo id, diffusers folder, or single-file .safetensors. */
+  model: string;
   outDir: string;
   /** Optional LoRA (kohya .safetensors) applied on top of the base model. */
   lora?: string;
