@@ -40,6 +40,11 @@ export interface EmitOptions {
   modelDir?: string;
   /** Put 'bytes' sources in one external blob with this location instead of inline. */
   bytesLocation?: string;
+  /** Weights stored in another dtype than they compute in (float16 on disk, float32 compute) get one
+   *  Cast per consuming node, emitted just before it, instead of one shared Cast. With constant
+   *  folding off (runtime `weightsAsStored`), each float32 copy then lives only while its consumer
+   *  runs, and a weight used again in the backward pass is upcast again there. */
+  castPerUse?: boolean;
 }
 
 /** A file the model's external data refers to: `path` (a file on disk) or `data` (a built blob). */
@@ -107,6 +112,17 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
   let blobSize = 0;
   const symDims = new Map<string, string>();
   const domains = new Set<string>();
+  /** Stored-dtype initializers waiting for a per-use Cast: value id → initializer name and compute dtype. */
+  const deferred = new Map<number, { init: string; to: DType }>();
+  let casts = 0;
+  /** The name a consumer reads value `x` by: per-use Casts are emitted here, right before the consumer. */
+  const use = (x: Value): string => {
+    const d = deferred.get(x.id);
+    if (!d) return names.get(x.id)!;
+    const out = `${d.init}/as_${d.to}/${casts++}`;
+    nodes.push(makeNode('Cast', [d.init], [out], { to: DATA_TYPE[d.to] }));
+    return out;
+  };
 
   const int64 = (name: string, vals: readonly number[], dims: number[] = [vals.length]) => {
     initializers.push(makeTensor(name, 'int64', dims, encodeValues(vals, 'int64')));
@@ -173,6 +189,10 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
     }
     initializers.push(t);
     if (dtype === p.dtype) return p.name;
+    if (opts.castPerUse) {
+      deferred.set(p.id, { init: p.name, to: p.dtype });
+      return p.name;
+    }
     // Stored dtype differs from the compute dtype (e.g. F16 on disk, float32 compute): cast once.
     const cast = `${p.name}/as_${p.dtype}`;
     nodes.push(makeNode('Cast', [p.name], [cast], { to: DATA_TYPE[p.dtype] }));
@@ -196,7 +216,7 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
         names.set(v.id, v.name);
         break;
       default:
-        const node = makeNode(v.op, [...v.inputs.map((x) => names.get(x.id)!), ...extraInputs(v)], [v.name], attributes(v));
+        const node = makeNode(v.op, [...v.inputs.map(use), ...extraInputs(v)], [v.name], attributes(v));
         const domain = CONTRIB_OPS[v.op];
         if (domain) (node.domain = domain), domains.add(domain);
         nodes.push(node);
@@ -206,7 +226,7 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
   const outputs: ValueInfoMsg[] = [];
   const ioOut: IOInfo[] = [];
   for (const { name, value } of graph.outputs) {
-    const src = names.get(value.id)!;
+    const src = use(value);
     if (src !== name) nodes.push(makeNode('Identity', [src], [name]));
     outputs.push(makeValueInfo(name, value.dtype, value.shape));
     ioOut.push({ name, dtype: value.dtype, shape: [...value.shape] });

@@ -57,8 +57,9 @@ export async function loadComponent(rt: Runtime, graph: Graph, weights: Componen
         return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
       },
       bytesLocation: 'overrides.bin',
+      castPerUse: true,
     });
-    return rt.load(await stageModel(bytes, externalFiles, cacheDir), { name: graph.name });
+    return rt.load(await stageModel(bytes, externalFiles, cacheDir), { name: graph.name, weightsAsStored: true });
   }
   const data = await readRanges(bound);
   const { bytes, externalFiles } = emitModel(graph, {
@@ -68,8 +69,9 @@ export async function loadComponent(rt: Runtime, graph: Graph, weights: Componen
       return { kind: 'bytes', data: data.get(name)!, dtype: bound.get(name)!.dtype as 'F32' | 'F16' | 'BF16' };
     },
     bytesLocation: 'weights.bin',
+    castPerUse: true,
   });
-  return rt.load({ bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) }, { name: graph.name });
+  return rt.load({ bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) }, { name: graph.name, weightsAsStored: true });
 }
 
 /** Each bound tensor's bytes, read with positioned reads (one open per file). */

@@ -14,7 +14,7 @@ export interface WorkerCalls {
     result: { chosen: ProviderName; report: ProviderReport[] };
   };
   load: {
-    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number> };
+    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean };
     result: { sessionId: number; inputNames: string[]; outputNames: string[] };
   };
   run: {

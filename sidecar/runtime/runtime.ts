@@ -131,7 +131,7 @@ class WorkerRuntime implements Runtime {
   async load(model: ModelSource, opts: LoadOptions = {}): Promise<Session> {
     const name = opts.name ?? `model${++this.models}`;
     const wire: WireModel = model.onnxPath !== undefined ? { onnxPath: model.onnxPath } : { bytes: model.bytes, externalData: model.externalData ?? [] };
-    const r = await this.client.call('load', { name, model: wire, freeDimensionOverrides: opts.freeDimensionOverrides });
+    const r = await this.client.call('load', { name, model: wire, freeDimensionOverrides: opts.freeDimensionOverrides, weightsAsStored: opts.weightsAsStored });
     return new WorkerSession(this.client, r.sessionId, name, r.inputNames, r.outputNames);
   }
 

@@ -34,6 +34,13 @@ export interface LoadOptions {
   /** Used in error messages and logs, e.g. 'unet'. */
   name?: string;
   freeDimensionOverrides?: Record<string, number>;
+  /**
+   * Keep initializers as the files store them (float16 stays float16, memory-mapped, one copy) and upcast
+   * per use inside the graph (emit with `castPerUse`): ORT's constant folding and float16-initializer
+   * fusion would otherwise materialise a float32 copy of every weight at load (2× the memory, and most
+   * of the load time for a UNet), and its CPU arena would keep every per-use copy it ever held.
+   */
+  weightsAsStored?: boolean;
 }
 
 export interface RunOptions {

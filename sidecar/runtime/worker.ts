@@ -40,6 +40,13 @@ function sessionOptions(extra: ort.InferenceSession.SessionOptions = {}): ort.In
   };
 }
 
+/** See LoadOptions.weightsAsStored (runtime/types.ts). CommonSubexpressionElimination would merge the
+ *  per-use Casts of a weight back into one long-lived copy. */
+const AS_STORED: ort.InferenceSession.SessionOptions = {
+  enableCpuMemArena: false,
+  extra: { optimization: { disable_specified_optimizers: 'ConstantFolding;FuseFp16InitializerToFp32NodeTransformer;CommonSubexpressionElimination' } },
+};
+
 /** A typed array that owns its whole buffer, so it can be transferred instead of copied. */
 function ownedCopy(data: HostData): HostData {
   const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
@@ -96,13 +103,14 @@ const handlers: { [K in keyof WorkerCalls]: (args: WorkerCalls[K]['args']) => Pr
     return r;
   },
 
-  async load({ name, model, freeDimensionOverrides }) {
+  async load({ name, model, freeDimensionOverrides, weightsAsStored }) {
     let session: ort.InferenceSession;
     try {
       session = await loadModel(
         model,
         sessionOptions({
           ...(freeDimensionOverrides ? { freeDimensionOverrides } : {}),
+          ...(weightsAsStored ? AS_STORED : {}),
           // On a device, outputs stay there; run() downloads the ones the caller did not ask to keep.
           ...(onDevice(state.provider) ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
         }),
