@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type * as vscode from 'vscode';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { Initialize, type InitializeParams, type InitializeResult } from '../protocol/sidecar';
+import { sidecarEnv } from '../protocol/sidecar-env';
 
 export interface SidecarExit {
   code: number | null;
@@ -41,7 +42,7 @@ export class Sidecar implements vscode.Disposable {
   /** Spawns the sidecar and completes the handshake; rejects with the process's own words if it dies first. */
   static async start(script: string, params: InitializeParams, log: vscode.LogOutputChannel): Promise<{ sidecar: Sidecar; info: InitializeResult }> {
     const child = spawn(process.execPath, [script], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: sidecarEnv({ ...process.env, ELECTRON_RUN_AS_NODE: '1' }),
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });

@@ -13,6 +13,13 @@ export function describeProgress(p: Omit<JobProgressParams, 'jobId'>): string {
   const parts = [`${p.phase} ${p.step}/${p.total}`];
   if (p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds)) parts.push(`ETA ${formatEta(p.etaSeconds)}`);
   if (p.loss !== undefined && Number.isFinite(p.loss)) parts.push(`loss ${p.loss.toPrecision(4)}`);
+  const t = p.train;
+  if (t) {
+    if (t.priorLoss) parts.push(`instance ${t.instanceLoss.toPrecision(4)} · prior ${t.priorLoss.toPrecision(4)}`);
+    parts.push(`lr ${t.lr.toExponential(2)}`);
+    if (t.gradNorm !== null) parts.push(`grad norm ${t.gradNorm.toPrecision(3)}`);
+    parts.push(`${t.stepSeconds.toFixed(1)} s/step`, `peak ${(t.peakRssMiB / 1024).toFixed(1)} GiB`);
+  }
   if (p.message) parts.push(p.message);
   return parts.join(' · ');
 }

@@ -71,6 +71,28 @@ export const StartJob = new RequestType<JobRequest, JobStarted, void>('dreamboot
 /** extension → sidecar: asks a job to stop at its next safe point (it still sends JobFinished). */
 export const CancelJob = new RequestType<{ jobId: string }, void, void>('dreambooth/job/cancel');
 
+/** One optimizer step, as the run's training log (`logs/train.jsonl`, one JSON object per line) records
+ *  it and as training progress reports it: the terminal, the editor and the dashboard read the same. */
+export interface TrainStepRecord {
+  /** Optimizer steps done, 1-based. */
+  step: number;
+  loss: number;
+  instanceLoss: number;
+  /** 0 without prior preservation. */
+  priorLoss: number;
+  /** Learning rate used for this step. */
+  lr: number;
+  /** Global gradient norm before clipping; null when clipping is off. */
+  gradNorm: number | null;
+  stepSeconds: number;
+  /** Peak resident memory of the sidecar process so far, MiB. */
+  peakRssMiB: number;
+  /** Peak device memory so far, MiB, where the provider reports it. */
+  peakDeviceMiB?: number;
+  /** ISO time the step ended. */
+  time: string;
+}
+
 export interface JobProgressParams {
   jobId: string;
   /** e.g. 'loading model', 'class images', 'training', 'denoising', 'decoding'. */
@@ -80,6 +102,8 @@ export interface JobProgressParams {
   message?: string;
   etaSeconds?: number;
   loss?: number;
+  /** Training steps carry their whole record. */
+  train?: TrainStepRecord;
   /** Absolute paths of images produced so far in this phase (samples, results). */
   images?: string[];
 }

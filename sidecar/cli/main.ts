@@ -1,5 +1,8 @@
 // `dreambooth <command> ...`: one table of commands, each in its own file, loaded on demand so that
 // `check` starts fast and never loads ONNX Runtime.
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { hasSidecarEnv, sidecarEnv } from '../../protocol/sidecar-env';
 import { UsageError } from './usage';
 
 interface Command {
@@ -44,7 +47,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+/** Commands that run models start again in a child with the allocator settings (protocol/sidecar-env.ts):
+ *  glibc reads them only at process start. The parent forwards nothing but the exit status; Ctrl-C
+ *  reaches the child directly (same process group), which saves and stops. */
+function relaunched(argv: string[]): Promise<number> | undefined {
+  if (hasSidecarEnv() || !['generate', 'train', 'prepare'].includes(argv[0] ?? '')) return undefined;
+  process.on('SIGINT', () => {}); // the child decides how to stop
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: sidecarEnv(process.env) });
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
+    child.once('error', () => resolve(70));
+  });
+}
+
+(relaunched(process.argv.slice(2)) ?? main(process.argv.slice(2))).then(
   (code) => {
     process.exitCode = code;
   },

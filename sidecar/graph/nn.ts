@@ -16,6 +16,11 @@ function scoped<T>(x: Value, name: string, fn: () => T): T {
 function param(x: Value, local: string, shape: number[]): Value {
   return graphOf(x).param(local, x.dtype, shape);
 }
+/** Elementwise composites are recomputed in the backward pass from their input (graph.checkpoint):
+ *  an exact GELU keeps four activation-sized intermediates for its gradient otherwise, a LayerNorm
+ *  three — together most of a transformer block's training memory — for the price of a few cheap
+ *  elementwise ops. No effect on inference graphs. */
+const recomputed = (fn: (x: Value) => Value) => (x: Value) => graphOf(x).checkpoint(() => fn(x));
 
 // ── linear layers ────────────────────────────────────────────────────────────────────────────────
 
@@ -55,8 +60,10 @@ export function conv2d(x: Value, name: string, outChannels: number, o: Conv2dOpt
  *  ReduceMean → Sub → Pow 2 → ReduceMean → Add → Sqrt → Div, the pattern ORT's LayerNorm fusion
  *  recognises, so inference graphs get the fused kernel while autodiff sees plain primitives. */
 export function standardize(x: Value, axes: number[], eps: number): Value {
-  const d = op.Sub(x, op.ReduceMean(x, axes));
-  return op.Div(d, op.Sqrt(op.Add(op.ReduceMean(op.Pow(d, 2), axes), eps)));
+  return recomputed((x) => {
+    const d = op.Sub(x, op.ReduceMean(x, axes));
+    return op.Div(d, op.Sqrt(op.Add(op.ReduceMean(op.Pow(d, 2), axes), eps)));
+  })(x);
 }
 
 export function layerNormWith(x: Value, w: Value | undefined, b: Value | undefined, eps = 1e-5): Value {
@@ -99,18 +106,23 @@ export function groupNorm(x: Value, name: string, groups: number, opts: { eps?: 
 
 export const silu = (x: Value) => op.Mul(x, op.Sigmoid(x));
 /** Exact GELU, in the Div → Erf → Add → Mul → Mul order ORT's Gelu fusion matches. */
-export const gelu = (x: Value) => op.Mul(op.Mul(x, op.Add(op.Erf(op.Div(x, SQRT2)), 1)), 0.5);
+export const gelu = recomputed((x) => op.Mul(op.Mul(x, op.Add(op.Erf(op.Div(x, SQRT2)), 1)), 0.5));
 /** GELU, tanh approximation (torch approximate='tanh'). */
 export const geluTanh = (x: Value) =>
   op.Mul(op.Mul(x, 0.5), op.Add(op.Tanh(op.Mul(op.Add(x, op.Mul(op.Pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
 /** CLIP's quick_gelu: x·σ(1.702x). */
-export const quickGelu = (x: Value) => op.Mul(x, op.Sigmoid(op.Mul(x, 1.702)));
+export const quickGelu = recomputed((x) => op.Mul(x, op.Sigmoid(op.Mul(x, 1.702))));
 export const softmax = (x: Value, axis = -1) => op.Softmax(x, axis);
 
 /** diffusers GEGLU: proj to 2·inner, split in (hidden, gate), hidden · gelu(gate). */
 export function geglu(x: Value, name: string, inner: number): Value {
   const [h, gate] = chunk(linear(x, name, 2 * inner), 2, -1);
-  return op.Mul(h, gelu(gate));
+  return gatedGelu(h, gate);
+}
+
+/** h · gelu(gate), recomputed in the backward pass: only h and gate are kept for the gradient. */
+export function gatedGelu(h: Value, gate: Value): Value {
+  return graphOf(h).checkpoint(() => op.Mul(h, gelu(gate)));
 }
 
 // ── layout helpers ───────────────────────────────────────────────────────────────────────────────

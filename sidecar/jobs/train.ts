@@ -4,12 +4,15 @@
 //      are skipped and reported
 //   3. top up each concept's class folder to num_class_images with the base model (generate)
 //   4. VAE-encode all images and encode the prompts once (UNet-only LoRA: the text encoder is frozen)
-//   5. train: one session run per step (forward, backward, AdamW), state on the device; progress with
-//      loss and ETA; every save_every steps and at the end a kohya LoRA + optimizer state (atomic)
-//      and a sample image; on cancel, a checkpoint first. --resume continues from the last checkpoint.
+//   5. estimate the step's memory and choose recomputation, or refuse with what would fit (before
+//      anything big is built: the OOM killer would lose the run)
+//   6. train: one session run per step (forward, backward, AdamW), state on the device; each step is
+//      a line of logs/train.jsonl and a progress report; every save_every steps and at the end a kohya
+//      LoRA + optimizer state (atomic) and a sample image, drawn with the training session released
+//      (never two UNets at once); on cancel, a checkpoint first. --resume continues from the last one.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { TrainParams } from '../../protocol/sidecar';
+import type { TrainParams, TrainStepRecord } from '../../protocol/sidecar';
 import { loadConcept } from '../../language/load';
 import { runName } from '../../language/resolve';
 import { generate, resolveModel } from '../pipeline/generate';
@@ -24,6 +27,9 @@ import { trainFiles } from '../training/layout';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
 import { readLoraState, writeKohyaLora, writeOptimizerState } from '../training/lora-file';
 import { LoraTrainer } from '../training/trainer';
+import { peakRssMiB, TrainLog } from '../training/log';
+import { planTrainMemory, type StepShape } from '../training/memory-plan';
+import { formatGiB, memoryBudget } from '../runtime/memory';
 import { JobCancelled, type JobContext } from './context';
 
 export class TrainError extends Error {
@@ -66,6 +72,16 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     const res = t.resolution;
     if (res % model.vaeScale) throw new TrainError(`resolution must be a multiple of ${model.vaeScale}, got ${res}`);
 
+    // Memory first: refusing after class images were generated would waste minutes. (Prior
+    // preservation as configured; if class images turn out missing, the batch only gets smaller.)
+    const lora: LoraSpec = { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS };
+    const side = res / model.vaeScale;
+    const prior = concept.concepts.every((c) => c.classPrompt !== null && c.numClassImages > 0);
+    const shape: StepShape = { instanceBatch: t.batchSize, classBatch: prior ? t.batchSize : 0, height: side, width: side, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: MAX_GRAD_NORM } };
+    const weightBytes = [...model.checkpoint.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
+    const plan = planTrainMemory(model.checkpoint.unet, shape, weightBytes, memoryBudget());
+    ctx.log('info', `memory: a step needs about ${formatGiB(plan.estimateBytes)} of ${formatGiB(plan.budget.bytes)} (${plan.budget.source}); recomputing ${plan.checkpointing === 'blocks' ? 'ResNet and transformer blocks' : plan.checkpointing === 'resnets' ? 'ResNet blocks' : 'no blocks'} in the backward pass`);
+
     // 2–3. images
     const sets: { block: (typeof concept.concepts)[number]; instance: PreparedImage[]; classes: PreparedImage[] }[] = [];
     for (const c of concept.concepts) {
@@ -92,14 +108,20 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     });
     if (!data.withPrior && concept.concepts.some((c) => c.classPrompt !== null && c.numClassImages > 0)) ctx.log('warn', 'prior preservation is off: not every concept has class images');
 
-    // 5. training
-    const lora: LoraSpec = { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS };
-    const [, h, w] = data.latentShape;
-    trainer = await LoraTrainer.open(
-      model,
-      { instanceBatch: t.batchSize, classBatch: data.withPrior ? t.batchSize : 0, height: h, width: w, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: MAX_GRAD_NORM } },
-      { cacheDir: extras.cacheDir },
-    );
+    await model.release('text_encoder'); // prompts and latents are encoded: only the UNet is needed now
+    await model.release('vae_encoder');
+    if (!data.withPrior) shape.classBatch = 0;
+
+    // 6. training
+    const openTrainer = async () => {
+      const tr = await LoraTrainer.open(model, { ...shape, checkpointing: plan.checkpointing }, { cacheDir: extras.cacheDir });
+      if (ctx.signal.aborted) {
+        await tr.close(); // cancelled while the session was being created: nothing new to save
+        throw new JobCancelled();
+      }
+      return tr;
+    };
+    trainer = await openTrainer();
     const modules = trainer.spec.modules;
     if (params.resume && existsSync(files.last)) {
       const s = await readLoraState(files.last, modules, files.lastOptimizer);
@@ -109,10 +131,10 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
       if (params.resume) ctx.log('warn', `nothing to resume in ${files.checkpoints}: starting from step 0`);
       await trainer.setState({ weights: freshLoraWeights(modules, t.seed), step: 0 });
     }
+    const log = TrainLog.open(files.log, trainer.step);
 
-    const tr = trainer;
     const save = async (final: boolean) => {
-      const s = await tr.state();
+      const s = await trainer!.state();
       await mkdir(files.checkpoints, { recursive: true });
       await writeOptimizerState(files.lastOptimizer, modules, s);
       await writeKohyaLora(files.last, modules, lora, s.weights, s.step);
@@ -120,37 +142,57 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
       if (final) await mkdir(files.exports, { recursive: true });
       await writeKohyaLora(out, modules, lora, s.weights, s.step);
       written.push(out);
-      return out;
+      return { file: out, state: s };
     };
-    const sample = async (loraFile: string, step: number) => {
+    /** Draws the sample with the training session released, then (unless it was the last) restores it. */
+    const sample = async (saved: Awaited<ReturnType<typeof save>>, last: boolean) => {
+      await trainer!.close();
+      trainer = undefined;
       const g = Object.values(concept.generate)[0];
       const imgs = await generate(
-        { model: modelPath, prompt: t.samplePrompt, negativePrompt: g?.negativePrompt ?? '', count: 1, steps: extras.sampleSteps ?? g?.steps ?? 20, guidance: g?.guidance ?? 7.5, sampler: g?.sampler ?? 'dpmpp_2m', seed: t.seed, width: res, height: res, outDir: files.samples, lora: loraFile },
+        { model: modelPath, prompt: t.samplePrompt, negativePrompt: g?.negativePrompt ?? '', count: 1, steps: extras.sampleSteps ?? g?.steps ?? 20, guidance: g?.guidance ?? 7.5, sampler: g?.sampler ?? 'dpmpp_2m', seed: t.seed, width: res, height: res, outDir: files.samples, lora: saved.file },
         { ...ctx, progress: () => {} },
         { runtime, cacheDir: extras.cacheDir },
       );
       samples.push(...imgs);
-      ctx.progress({ phase: 'training', step, total: steps, message: `sample image at step ${step}`, images: [...samples] });
+      ctx.progress({ phase: 'training', step: saved.state.step, total: steps, message: `sample image at step ${saved.state.step}`, images: [...samples] });
+      if (last) return;
+      trainer = await openTrainer();
+      await trainer.setState(saved.state);
     };
 
     const start = trainer.step;
     if (start >= steps) ctx.log('info', `already trained ${start} steps (of ${steps})`);
     const t0 = Date.now();
+    let trained = 0;
     for (let step = start; step < steps; step++) {
       if (ctx.signal.aborted) {
-        const f = await save(false);
-        ctx.log('info', `cancelled at step ${step}: checkpoint saved (${f}); continue with --resume`);
+        const { file } = await save(false);
+        ctx.log('info', `cancelled at step ${step}: checkpoint saved (${file}); continue with --resume`);
         throw new JobCancelled();
       }
-      const r = await trainer.run(data.batchAt(step), t.learningRate);
+      const s0 = Date.now();
+      const r = await trainer!.run(data.batchAt(step), t.learningRate);
       if (!Number.isFinite(r.loss)) throw new TrainError(`the loss became ${r.loss} at step ${step + 1}; try a lower learning_rate`);
       const done = step + 1;
-      const perStep = (Date.now() - t0) / 1000 / (done - start);
-      ctx.progress({ phase: 'training', step: done, total: steps, loss: r.loss, etaSeconds: Math.round(perStep * (steps - done)) });
-      if (done < steps && t.saveEvery > 0 && done % t.saveEvery === 0) await sample(await save(false), done);
+      trained++;
+      const record: TrainStepRecord = {
+        step: done,
+        loss: r.loss,
+        instanceLoss: r.instanceLoss,
+        priorLoss: r.priorLoss,
+        lr: t.learningRate,
+        gradNorm: r.gradNorm ?? null,
+        stepSeconds: (Date.now() - s0) / 1000,
+        peakRssMiB: peakRssMiB(),
+        time: new Date().toISOString(),
+      };
+      log.append(record);
+      const perStep = (Date.now() - t0) / 1000 / trained;
+      ctx.progress({ phase: 'training', step: done, total: steps, loss: r.loss, etaSeconds: Math.round(perStep * (steps - done)), train: record });
+      if (done < steps && t.saveEvery > 0 && done % t.saveEvery === 0) await sample(await save(false), false);
     }
-    const final = await save(true);
-    await sample(final, trainer.step);
+    await sample(await save(true), true);
     return { images: samples, files: [...written] };
   } finally {
     await trainer?.close();

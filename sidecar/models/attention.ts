@@ -2,7 +2,7 @@
 // FeedForward with GEGLU (ff.net.0.proj, ff.net.2), and BasicTransformerBlock (norm1/attn1,
 // norm2/attn2, norm3/ff).
 import * as op from '../graph/ops';
-import { attention, gelu, layerNorm, linear, linearWith } from '../graph/nn';
+import { attention, gatedGelu, layerNorm, linear, linearWith } from '../graph/nn';
 import type { Value } from '../graph/types';
 import { graphOf, module } from './scope';
 
@@ -55,7 +55,7 @@ function geglu(x: Value, name: string, inner: number): Value {
     const w = g.param('weight', x.dtype, [2 * inner, dim]);
     const b = g.param('bias', x.dtype, [2 * inner]);
     const half = (i: 0 | 1) => linearWith(x, op.Slice(w, [i * inner], [(i + 1) * inner], [0]), op.Slice(b, [i * inner], [(i + 1) * inner], [0]));
-    return op.Mul(half(0), gelu(half(1)));
+    return gatedGelu(half(0), half(1));
   });
 }
 

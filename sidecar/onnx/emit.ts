@@ -5,6 +5,7 @@
 import { relative, basename, isAbsolute, sep } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { numel } from '../graph/shape';
+import { reachable } from '../graph/reach';
 import type { Dim, DType, Value } from '../graph/types';
 import {
   type AttrValue,
@@ -114,15 +115,42 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
   const domains = new Set<string>();
   /** Stored-dtype initializers waiting for a per-use Cast: value id → initializer name and compute dtype. */
   const deferred = new Map<number, { init: string; to: DType }>();
-  let casts = 0;
-  /** The name a consumer reads value `x` by: per-use Casts are emitted here, right before the consumer. */
+  /** Nodes computed from such weights alone (a weight's Transpose, Reshape…): emitted per use too, so no
+   *  float32 derivative of a weight outlives its consumer (a Transpose(W) shared by the forward MatMul
+   *  and the backward one would otherwise keep every linear weight in float32 for the whole step). */
+  const perUse = new Map<number, Value>();
+  /** Per-use nodes go first in the model. ORT orders execution by a depth-first walk back from the
+   *  outputs that visits a node's inputs highest node index first: a weight's Cast with a low index is
+   *  reached after the consumer's activation input, i.e. just before the consumer runs. Emitted beside
+   *  the consumer instead, every Cast would be hoisted to the start and all float32 copies live at once. */
+  const weightNodes: NodeMsg[] = [];
+  let uses = 0;
+  /** The name a consumer reads value `x` by: per-use chains are emitted here, right before the consumer. */
   const use = (x: Value): string => {
     const d = deferred.get(x.id);
-    if (!d) return names.get(x.id)!;
-    const out = `${d.init}/as_${d.to}/${casts++}`;
-    nodes.push(makeNode('Cast', [d.init], [out], { to: DATA_TYPE[d.to] }));
+    if (d) {
+      const out = `${d.init}/as_${d.to}/${uses++}`;
+      weightNodes.push(makeNode('Cast', [d.init], [out], { to: DATA_TYPE[d.to] }));
+      return out;
+    }
+    const lazy = perUse.get(x.id);
+    if (lazy) return emitNode(lazy, lazy.inputs.map(use), `${lazy.name}/${uses++}`, weightNodes);
+    return names.get(x.id)!;
+  };
+  const extras = new Map<number, string[]>();
+  const emitNode = (v: Value, ins: string[], out: string, into = nodes): string => {
+    if (!extras.has(v.id)) extras.set(v.id, extraInputs(v));
+    const node = makeNode(v.op, [...ins, ...extras.get(v.id)!], [out], attributes(v));
+    const domain = CONTRIB_OPS[v.op];
+    if (domain) (node.domain = domain), domains.add(domain);
+    into.push(node);
     return out;
   };
+  /** A weight-derived node of the per-use kind: its inputs are per-use values, frozen params or constants. */
+  const isPerUse = (v: Value) =>
+    opts.castPerUse === true &&
+    v.inputs.some((x) => deferred.has(x.id) || perUse.has(x.id)) &&
+    v.inputs.every((x) => deferred.has(x.id) || perUse.has(x.id) || x.op === 'Constant' || (x.op === 'Param' && !(x as Value<'Param'>).attrs.trainable));
 
   const int64 = (name: string, vals: readonly number[], dims: number[] = [vals.length]) => {
     initializers.push(makeTensor(name, 'int64', dims, encodeValues(vals, 'int64')));
@@ -216,11 +244,8 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
         names.set(v.id, v.name);
         break;
       default:
-        const node = makeNode(v.op, [...v.inputs.map(use), ...extraInputs(v)], [v.name], attributes(v));
-        const domain = CONTRIB_OPS[v.op];
-        if (domain) (node.domain = domain), domains.add(domain);
-        nodes.push(node);
-        names.set(v.id, v.name);
+        if (isPerUse(v)) perUse.set(v.id, v);
+        else names.set(v.id, emitNode(v, v.inputs.map(use), v.name));
     }
   }
   const outputs: ValueInfoMsg[] = [];
@@ -237,21 +262,8 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
     for (const b of blob) data.set(b, (at += b.byteLength) - b.byteLength);
     files.set(opts.bytesLocation, { location: opts.bytesLocation, data });
   }
-  const bytes = encodeModel({ name: graph.name, node: nodes, initializer: initializers, input: inputs, output: outputs }, opset, opts.irVersion ?? IR_FOR_OPSET[opset], [...domains]);
+  const bytes = encodeModel({ name: graph.name, node: [...weightNodes, ...nodes], initializer: initializers, input: inputs, output: outputs }, opset, opts.irVersion ?? IR_FOR_OPSET[opset], [...domains]);
   return { bytes, externalFiles: [...files.values()], inputs: ioIn, outputs: ioOut };
-}
-
-/** Values the outputs depend on. */
-export function reachable(roots: readonly Value[]): Set<number> {
-  const seen = new Set<number>();
-  const stack = [...roots];
-  while (stack.length) {
-    const v = stack.pop()!;
-    if (seen.has(v.id)) continue;
-    seen.add(v.id);
-    stack.push(...v.inputs);
-  }
-  return seen;
 }
 
 function fileLocation(path: string, modelDir: string | undefined, param: string): string {

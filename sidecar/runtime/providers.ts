@@ -81,7 +81,24 @@ function softwareAdapterOnly(): boolean {
   return !gpuDeviceNode() || (libs.length > 0 && libs.every((l) => /lvp|swiftshader/i.test(l)));
 }
 
-async function probe(p: ProviderName): Promise<ProviderReport> {
+/** Where the Vulkan loader Dawn opens would be found (Linux); undefined when there is none. */
+function vulkanLoader(): string | undefined {
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/usr/local/lib'];
+  return dirs.map((d) => join(d, 'libvulkan.so.1')).find((f) => existsSync(f));
+}
+
+/**
+ * Reasons not to start WebGPU at all: starting Dawn prints native warnings on stderr that no log level
+ * can route ("Couldn't load Vulkan…", lavapipe's limits), so it is started only where it can be used.
+ */
+function webgpuSkipReason(explicit: boolean): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  if (!vulkanLoader()) return 'not started: no Vulkan loader (libvulkan.so.1) on this machine; install libvulkan1 and a Vulkan driver (the GPU vendor\'s, or Mesa ≥ 23)';
+  if (!explicit && softwareAdapterOnly()) return 'not started: no GPU device was found, so WebGPU could only run on a CPU emulation, slower than the CPU provider (ask for webgpu explicitly to use it)';
+  return undefined;
+}
+
+async function probe(p: ProviderName, explicit: boolean): Promise<ProviderReport> {
   switch (p) {
     case 'cpu':
       await tryProvider('cpu');
@@ -104,7 +121,9 @@ async function probe(p: ProviderName): Promise<ProviderReport> {
         return { name: p, available: false, reason: `the CUDA provider failed to start: ${message(e)}` };
       }
     }
-    case 'webgpu':
+    case 'webgpu': {
+      const skip = webgpuSkipReason(explicit);
+      if (skip) return { name: p, available: false, reason: skip };
       try {
         await tryProvider('webgpu');
       } catch (e) {
@@ -114,6 +133,7 @@ async function probe(p: ProviderName): Promise<ProviderReport> {
       return softwareAdapterOnly()
         ? { name: p, available: true, reason: 'works, but no GPU device was found, so the adapter is a CPU emulation (Mesa lavapipe or SwiftShader), slower than the CPU provider' }
         : { name: p, available: true, reason: 'WebGPU adapter found and ran a test' };
+    }
   }
 }
 
@@ -130,7 +150,7 @@ export async function chooseProvider(
   const report: ProviderReport[] = [];
   let chosen: ProviderName | undefined;
   for (const p of order) {
-    const r = await probe(p);
+    const r = await probe(p, explicit);
     if (r.available && !chosen) {
       if (!explicit && p === 'webgpu' && softwareAdapterOnly()) r.reason += '; not chosen automatically (ask for webgpu explicitly to use it)';
       else chosen = p;

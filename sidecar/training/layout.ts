@@ -3,6 +3,7 @@
 //   checkpoints/<name>-step-000200.safetensors                    every save_every steps (kohya LoRA)
 //   exports/<name>.safetensors                                     the final LoRA (kohya), for generate --lora / A1111 / ComfyUI
 //   samples/NNNNN-<seed>.png                                       sample images of sample_prompt (generate's naming)
+//   logs/train.jsonl                                               one line per step (training/log.ts)
 import { join } from 'node:path';
 import { runLayout } from '../../language/resolve';
 
@@ -17,5 +18,6 @@ export function trainFiles(output: string, name: string) {
     final: l.exportedLora(name),
     exports: l.exports,
     samples: l.samples,
+    log: join(l.logs, 'train.jsonl'),
   };
 }

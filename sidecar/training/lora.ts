@@ -47,10 +47,15 @@ function targetWeightPath(b: Value | undefined, targets: readonly string[]): str
   return isTarget(path, targets) ? path : undefined;
 }
 
+/** Which UNet blocks are recomputed in the backward pass instead of keeping their activations:
+ *  none; every ResNet block (`…resnets.N`); or every ResNet and transformer block (`…attentions.N`),
+ *  the least memory for about a third more compute. Elementwise composites (GELU, norms) and
+ *  attention's query chunks are recomputed in every mode (graph/nn.ts, autodiff). */
+export type Checkpointing = 'none' | 'resnets' | 'blocks';
+const CHECKPOINTED: Record<Checkpointing, RegExp | undefined> = { none: undefined, resnets: /^resnets\.\d+$/, blocks: /^(resnets|attentions)\.\d+$/ };
+
 export interface LoraGraphOptions {
-  /** Gradient checkpointing of every ResNet block (`…resnets.N`): their activations are recomputed
-   *  in the backward pass instead of kept (attention already recomputes per query chunk). */
-  checkpointResnets?: boolean;
+  checkpointing?: Checkpointing;
 }
 
 export class LoraGraph extends Graph {
@@ -71,7 +76,8 @@ export class LoraGraph extends Graph {
   }
 
   override scope<T>(name: string | number, fn: () => T): T {
-    if (this.opts.checkpointResnets && !this.finished && /^resnets\.\d+$/.test(String(name))) return super.scope(name, () => this.checkpoint(fn));
+    const blocks = CHECKPOINTED[this.opts.checkpointing ?? 'none'];
+    if (blocks && !this.finished && blocks.test(String(name))) return super.scope(name, () => this.checkpoint(fn));
     return super.scope(name, fn);
   }
 

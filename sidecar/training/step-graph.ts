@@ -17,7 +17,7 @@ import type { Value } from '../graph/types';
 import type { UNetConfig } from '../models/configs';
 import { buildUNet, UNET_INPUTS } from '../models/unet_2d_condition';
 import { type AdamWGraph, type AdamWOptions, adamw } from '../optim/adamw';
-import { LoraGraph, type LoraModuleParams, type LoraSpec } from './lora';
+import { type Checkpointing, LoraGraph, type LoraModuleParams, type LoraSpec } from './lora';
 
 export interface TrainStepOptions {
   /** Instance items first, then as many class items when prior preservation is on. */
@@ -30,8 +30,8 @@ export interface TrainStepOptions {
   lora: LoraSpec;
   priorLossWeight: number;
   adam: AdamWOptions;
-  /** Recompute ResNet blocks in the backward pass (less memory, more compute); see checkpointPolicy. */
-  checkpointResnets?: boolean;
+  /** Blocks recomputed in the backward pass (less memory, more compute); default: checkpointPolicy. */
+  checkpointing?: Checkpointing;
   /** Also output each adapter's gradient (before clipping) as `grad.<param name>` (conformance, debugging). */
   outputGrads?: boolean;
 }
@@ -60,7 +60,7 @@ function meanSquares(d: Value, from: number, to: number): Value {
 
 export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepGraph {
   const batch = o.instanceBatch + o.classBatch;
-  const graph = new LoraGraph(o.lora, { checkpointResnets: o.checkpointResnets ?? checkpointPolicy(o.height, o.width) });
+  const graph = new LoraGraph(o.lora, { checkpointing: o.checkpointing ?? checkpointPolicy(o.height, o.width) });
   buildUNet(cfg, { batch, height: o.height, width: o.width, contextLength: o.contextLength, dtype: 'float32', graph });
   const modules = graph.finish();
   const pred = graph.outputs.find((x) => x.name === STEP_IO.pred)!.value;
@@ -83,8 +83,8 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   return { graph, modules, adam, grads };
 }
 
-/** Checkpoint ResNet blocks from 32×32 latents (256 px) up, where their activations dominate memory;
+/** The default, before memory is considered (training/memory-plan.ts may ask for more): checkpoint ResNet blocks from 32×32 latents (256 px) up, where their activations dominate memory;
  *  below that the recomputation costs more than the memory is worth. */
-export function checkpointPolicy(height: number, width: number): boolean {
-  return height * width >= 32 * 32;
+export function checkpointPolicy(height: number, width: number): Checkpointing {
+  return height * width >= 32 * 32 ? 'resnets' : 'none';
 }

@@ -154,3 +154,30 @@ test('float16 compute and BF16-on-disk weights (Cast inserted) run in ORT', asyn
   const want = evaluate([g.outputs[0].value], { x: { shape: xv.shape, data: xv.data.map(half) }, ...Object.fromEntries(Object.entries(params).map(([k, a]) => [k, { shape: a.shape, data: a.data.map((v) => half(bf16(v))) }])) })[0];
   assertClose({ shape: [...got.dims], data: Float64Array.from(got.data as Uint16Array, halfToFloat) }, want, 2e-2, 2e-2, 'float16 graph');
 });
+
+test('castPerUse: a float16 weight read by two nodes gets one Cast (and Transpose) per use, all ahead of the activations, and computes as the shared form', async () => {
+  const g = new Graph('twice');
+  const x = g.input('x', 'float32', [2, 3]);
+  const w = g.scope('lin', () => g.param('weight', 'float32', [3, 3]));
+  const wt = op.Transpose(w, [1, 0]);
+  g.output(op.MatMul(op.Sigmoid(op.MatMul(x, wt)), wt), 'y'); // the same Transpose(W) used twice, like forward and backward
+  const r = rng(3);
+  const wv = randArr([3, 3], r);
+  const half = new Uint8Array(Uint16Array.from(wv.data, (v) => toHalfBits(v)).buffer);
+  const src = (): WeightSource => ({ kind: 'bytes', data: half, dtype: 'F16' });
+  const perUse = emitModel(g, { weights: src, castPerUse: true });
+  const shared = emitModel(g, { weights: src });
+  const nodes = decodeModel(perUse.bytes).graph.node;
+  const casts = nodes.filter((n) => n.op_type === 'Cast');
+  assert.equal(casts.length, 2, 'one Cast per consumer');
+  assert.equal(nodes.filter((n) => n.op_type === 'Transpose').length, 2, 'the weight-only Transpose is per use too');
+  const firstActivation = nodes.findIndex((n) => n.input.includes('x'));
+  assert.ok(nodes.slice(0, firstActivation).every((n) => n.op_type === 'Cast' || n.op_type === 'Transpose'), 'weight nodes come first (low node indices: ORT runs them just in time)');
+  assert.equal(decodeModel(shared.bytes).graph.node.filter((n) => n.op_type === 'Cast').length, 1);
+  const xv = randArr([2, 3], r);
+  const feeds = { x: new ort.Tensor('float32', Float32Array.from(xv.data), [2, 3]) };
+  const disabled = { extra: { optimization: { disable_specified_optimizers: 'ConstantFolding;CommonSubexpressionElimination' } } };
+  const a = (await (await ort.InferenceSession.create(perUse.bytes, disabled)).run(feeds)).y!.data as Float32Array;
+  const b = (await (await ort.InferenceSession.create(shared.bytes)).run(feeds)).y!.data as Float32Array;
+  assert.deepEqual([...a], [...b]);
+});
