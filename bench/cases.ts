@@ -3,6 +3,7 @@ import type { BenchCase } from './case';
 import { blockForward } from './block';
 import { BLOCK_BACKWARD_CASES } from './block-backward';
 import { SD_CASES } from './sd';
+import { TRAIN_CASES } from './train';
 
 export const CASES: BenchCase[] = [
   blockForward('conv'),
@@ -10,6 +11,7 @@ export const CASES: BenchCase[] = [
   blockForward('block'),
   ...BLOCK_BACKWARD_CASES,
   ...SD_CASES,
+  ...TRAIN_CASES,
 ];
 
 export function findCase(name: string): BenchCase {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sidecarEnv } from '../protocol/sidecar-env';
 import { PROVIDERS, type ProviderName } from '../protocol/vocabulary';
 import { RESULT_MARK, type CaseOptions, type CaseResult } from './case';
 import { CASES } from './cases';
@@ -50,6 +51,7 @@ const save = () => writeFileSync(a.out as string, JSON.stringify({ machine, opti
 for (const name of names) {
   process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${name} on ${opts.provider}…\n`);
   const child = spawnSync(process.execPath, [...childEntry(), name, JSON.stringify(opts)], {
+    env: sidecarEnv(process.env), // as the product's sidecar and CLI run
     encoding: 'utf8',
     maxBuffer: 64 * 2 ** 20,
     stdio: ['ignore', 'pipe', 'pipe'],

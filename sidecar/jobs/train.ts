@@ -114,6 +114,7 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
 
     // 6. training
     const openTrainer = async () => {
+      ctx.progress({ phase: 'building the training step', step: 0, total: 1 });
       const tr = await LoraTrainer.open(model, { ...shape, checkpointing: plan.checkpointing }, { cacheDir: extras.cacheDir });
       if (ctx.signal.aborted) {
         await tr.close(); // cancelled while the session was being created: nothing new to save

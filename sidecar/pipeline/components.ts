@@ -7,7 +7,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { emitModel } from '../onnx/emit';
-import type { Runtime, Session, HostTensor } from '../runtime/runtime';
+import type { ModelSource, Runtime, Session, HostTensor } from '../runtime/runtime';
 import { stageModel } from '../runtime/stage';
 import { bindWeights, type ParamSpec } from '../weights/bind';
 import type { ComponentWeights, TensorRef } from '../weights/checkpoint';
@@ -41,6 +41,14 @@ export interface LoadOptions {
 }
 
 export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<Session> {
+  return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name));
+}
+
+/** How every component session is loaded: weights resident as stored (see runtime LoadOptions). */
+export const COMPONENT_LOAD = (name: string) => ({ name, weightsAsStored: true });
+
+/** The component's ONNX with its weights bound, staged for the runtime (see loadComponent). */
+export async function componentSource(graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<ModelSource> {
   const params = paramSpecs(graph.params.filter((p) => !p.attrs.trainable));
   const bound = bindWeights(params, weights, opts.siblings);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
@@ -59,7 +67,7 @@ export async function loadComponent(rt: Runtime, graph: Graph, weights: Componen
       bytesLocation: 'overrides.bin',
       castPerUse: true,
     });
-    return rt.load(await stageModel(bytes, externalFiles, cacheDir), { name: graph.name, weightsAsStored: true });
+    return stageModel(bytes, externalFiles, cacheDir);
   }
   const data = await readRanges(bound);
   const { bytes, externalFiles } = emitModel(graph, {
@@ -71,7 +79,7 @@ export async function loadComponent(rt: Runtime, graph: Graph, weights: Componen
     bytesLocation: 'weights.bin',
     castPerUse: true,
   });
-  return rt.load({ bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) }, { name: graph.name, weightsAsStored: true });
+  return { bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) };
 }
 
 /** Each bound tensor's bytes, read with positioned reads (one open per file). */

@@ -44,6 +44,7 @@ function sessionOptions(extra: ort.InferenceSession.SessionOptions = {}): ort.In
  *  per-use Casts of a weight back into one long-lived copy. */
 const AS_STORED: ort.InferenceSession.SessionOptions = {
   enableCpuMemArena: false,
+  enableMemPattern: process.env.DBX_PATTERN === '1',
   extra: { optimization: { disable_specified_optimizers: 'ConstantFolding;FuseFp16InitializerToFp32NodeTransformer;CommonSubexpressionElimination' } },
 };
 

@@ -1,18 +1,21 @@
 // Before a training session is built: estimate the step's peak memory and choose how much to recompute,
 // or refuse with what would fit. The estimate is the process as it is now (base), plus the frozen
-// weights resident once as stored, plus the step graph's activation peak from a liveness walk of the
-// graph itself (graph/liveness.ts) scaled by what ONNX Runtime was measured to need beyond it
-// (bench/RESULTS.md: SD 1.5 at 512², CPU).
+// weights resident once as stored, plus what ONNX Runtime needs while it runs the step: the graph's
+// activation peak from a liveness walk of the graph itself (graph/liveness.ts) and transient memory
+// that scales with the network (per-use float32 upcasts, kernel workspaces), fitted to measurements
+// (SD 1.5 at 512² on CPU, both recompute modes: bench/RESULTS.md). ORT's own plan, read back from its
+// profiler, peaks within 25% of the liveness walk; the rest of the measured peak is inside ORT.
 import type { UNetConfig } from '../models/configs';
 import { liveness } from '../graph/liveness';
 import { formatGiB, type MemoryBudget } from '../runtime/memory';
 import type { Checkpointing } from './lora';
 import { buildTrainStep, checkpointPolicy, type TrainStepOptions } from './step-graph';
 
-/** ORT's peak over the liveness walk's (its own execution order, fused kernels' workspaces, per-use
- *  weight upcasts of the backward pass) and a fixed allowance for allocator slack: measured. */
-export const ACTIVATION_FACTOR = 1.8;
-export const FIXED_OVERHEAD = 256 * 2 ** 20;
+/** Fitted: transient ≈ 1.5 × weight bytes + 0.65 × liveness peak (+ a small fixed allowance); it
+ *  over-estimates the two measured points by 2–5%. */
+export const WEIGHT_FACTOR = 1.5;
+export const ACTIVATION_FACTOR = 0.65;
+export const FIXED_OVERHEAD = 64 * 2 ** 20;
 
 export interface TrainMemoryPlan {
   checkpointing: Checkpointing;
@@ -31,12 +34,12 @@ export type StepShape = Omit<TrainStepOptions, 'checkpointing' | 'outputGrads'>;
 export function estimateTrainStep(cfg: UNetConfig, o: StepShape, checkpointing: Checkpointing, weightBytes: number, baseBytes: number): number {
   const { graph } = buildTrainStep(cfg, { ...o, checkpointing });
   const { peakBytes } = liveness(graph.values, graph.outputs.map((x) => x.value), 0);
-  return baseBytes + weightBytes + ACTIVATION_FACTOR * peakBytes + FIXED_OVERHEAD;
+  return baseBytes + (1 + WEIGHT_FACTOR) * weightBytes + ACTIVATION_FACTOR * peakBytes + FIXED_OVERHEAD;
 }
 
 /**
- * The default checkpointing if it fits the budget, else full-block recomputation if that fits, else a
- * TrainMemoryError naming the estimate, the budget and the largest resolution that would fit.
+ * The default checkpointing (checkpointPolicy) if it fits the budget, else full-block recomputation if
+ * that fits, else a TrainMemoryError naming the estimate, the budget and the largest resolution that would fit.
  */
 export function planTrainMemory(cfg: UNetConfig, o: StepShape, weightBytes: number, budget: MemoryBudget, baseBytes = process.memoryUsage().rss): TrainMemoryPlan {
   const modes: Checkpointing[] = [...new Set<Checkpointing>([checkpointPolicy(o.height, o.width), 'blocks'])];

@@ -83,8 +83,10 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   return { graph, modules, adam, grads };
 }
 
-/** The default, before memory is considered (training/memory-plan.ts may ask for more): checkpoint ResNet blocks from 32×32 latents (256 px) up, where their activations dominate memory;
- *  below that the recomputation costs more than the memory is worth. */
+/** Recompute every ResNet and transformer block from 32×32 latents (256 px) up, where activations
+ *  dominate memory: at SD 1.5 and 512² it halves the step's memory (4.8 instead of 5.9 GiB with the
+ *  weights, bench/RESULTS.md) for about 10% more time; below that recomputation costs more than the
+ *  memory is worth. */
 export function checkpointPolicy(height: number, width: number): Checkpointing {
-  return height * width >= 32 * 32 ? 'resnets' : 'none';
+  return height * width >= 32 * 32 ? 'blocks' : 'none';
 }

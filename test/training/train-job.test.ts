@@ -17,6 +17,8 @@ import { listImages } from '../../sidecar/training/images';
 import { readTextChunks } from '../../sidecar/images/png-chunks';
 import { parsePythonJson } from '../../sidecar/cli/conformance/context';
 import { readSafetensorsIndex, readTensorF32 } from '../../sidecar/weights/safetensors';
+import { readTrainLog } from '../../sidecar/training/log';
+import { TrainMemoryError } from '../../sidecar/training/memory-plan';
 
 const cacheDir = join(tmpdir(), 'dreambooth-test-onnx');
 const root = mkdtempSync(join(tmpdir(), 'dreambooth-train-'));
@@ -93,6 +95,15 @@ test('train: cancel saves a checkpoint, --resume continues and matches an uninte
   }
   assert.deepEqual(r.losses().map((e) => e.loss!.toFixed(5)), b.losses().slice(1).map((e) => e.loss!.toFixed(5)));
 
+  // The training log: one record per step, continued on resume, the same records progress carried.
+  const log = readTrainLog(join(root, 'a', 'runs', 'logs', 'train.jsonl'));
+  assert.deepEqual(log.map((x) => x.step), [1, 2, 3]);
+  assert.deepEqual(log.slice(1), r.losses().map((e) => e.train));
+  for (const x of log) {
+    assert.ok(Math.abs(x.loss - (x.instanceLoss + x.priorLoss)) < 1e-5 * x.loss, 'loss = instance + prior (weight 1)');
+    assert.ok(x.priorLoss > 0 && x.lr === 1e-4 && x.gradNorm! > 0 && x.stepSeconds > 0 && x.peakRssMiB > 50 && !Number.isNaN(Date.parse(x.time)));
+  }
+
   // generate loads the LoRA (its keys are checked against the model) and records it in the PNG.
   const [img] = await generate(
     { model: resolve('fixtures/tiny-sd'), prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps: 2, guidance: 7.5, sampler: 'ddim', seed: 1, width: 64, height: 64, outDir: join(root, 'gen'), lora: final },
@@ -100,4 +111,30 @@ test('train: cancel saves a checkpoint, --resume continues and matches an uninte
     { runtime, cacheDir },
   );
   assert.match(readTextChunks(await readFile(img!)).parameters ?? '', /Lora: "?zwx:1"?/);
+});
+
+test('train: refuses before building anything when the job cannot fit the memory limit, naming both', async () => {
+  const file = await project('small');
+  process.env.DREAMBOOTH_MEMORY_LIMIT = '64M';
+  try {
+    const r = recorder();
+    await assert.rejects(train({ conceptFile: file, resume: false }, r.ctx, extras()), (e: Error) => {
+      assert.ok(e instanceof TrainMemoryError, String(e));
+      assert.match(e.message, /needs about \d+\.\d GiB, but 0\.1 GiB is available \(DREAMBOOTH_MEMORY_LIMIT=64M\)/);
+      assert.match(e.message, /raise DREAMBOOTH_MEMORY_LIMIT/);
+      return true;
+    });
+    assert.ok(!r.events.some((e) => e.phase === 'encoding images' || e.phase === 'training'), 'nothing was encoded or trained');
+  } finally {
+    delete process.env.DREAMBOOTH_MEMORY_LIMIT;
+  }
+  await assert.rejects(readFile(join(root, 'small', 'runs', 'checkpoints', 'last.safetensors')), /ENOENT/);
+});
+
+test('train: a cancel that arrives while the training session is being created stops the job', async () => {
+  const file = await project('cancel-build');
+  const r = recordingContext((p) => p.phase === 'building the training step');
+  await assert.rejects(train({ conceptFile: file, resume: false }, r.ctx, extras()), JobCancelled);
+  assert.ok(!r.events.some((e) => e.phase === 'training'), 'no step ran');
+  await assert.rejects(readFile(join(root, 'cancel-build', 'runs', 'logs', 'train.jsonl')), /ENOENT/);
 });
