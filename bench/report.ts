@@ -12,9 +12,12 @@ export interface PeerRun {
 
 const fmt = (x: number | undefined, digits = 3) => (x === undefined ? '–' : x.toFixed(digits).replace(/\.?0+$/, ''));
 
+/** Our cases whose peer counterpart has another name. */
+const PEER_CASE: Record<string, string> = { lora_train_sd15: 'lora_train64' };
+
 /** The peer's case for one of ours (our fp16 variants compare against the peer's fp32 run). */
 function peerFor(name: string, peer: PeerRun[]): PeerRun[] {
-  const base = name.replace(/_fp16$/, name.startsWith('unet') ? '_fp32' : '');
+  const base = PEER_CASE[name] ?? name.replace(/_fp16$/, name.startsWith('unet') ? '_fp32' : '');
   return peer.filter((p) => p.case === base && p.median_s !== undefined);
 }
 

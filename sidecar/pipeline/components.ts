@@ -2,23 +2,16 @@
 // name, every mismatch reported), emit ONNX whose initializers point into the user's .safetensors in
 // place, stage it beside hard links of those files (or, across file systems, read just its tensors),
 // and load it into the runtime.
-import { homedir, tmpdir } from 'node:os';
-import { mkdir, open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { emitModel } from '../onnx/emit';
 import type { ModelSource, Runtime, Session, HostTensor } from '../runtime/runtime';
 import { stageModel } from '../runtime/stage';
+import { stagedModelsDir } from '../runtime/cache';
 import { bindWeights, type ParamSpec } from '../weights/bind';
 import type { ComponentWeights, TensorRef } from '../weights/checkpoint';
 import { f32ArrayToF16, f16ArrayToF32 } from '../weights/safetensors';
-
-/** Where staged .onnx files live: $DREAMBOOTH_CACHE, else ~/.cache/dreambooth (or the temp dir). */
-export function defaultCacheDir(): string {
-  if (process.env.DREAMBOOTH_CACHE) return join(process.env.DREAMBOOTH_CACHE, 'onnx');
-  const home = homedir();
-  return home ? join(home, '.cache', 'dreambooth', 'onnx') : join(tmpdir(), 'dreambooth-onnx');
-}
 
 export function paramSpecs(params: Graph['params']): ParamSpec[] {
   return params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
@@ -41,7 +34,16 @@ export interface LoadOptions {
 }
 
 export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<Session> {
-  return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name));
+  const source = await componentSource(graph, weights, opts);
+  try {
+    return await rt.load(source, COMPONENT_LOAD(graph.name));
+  } catch (e) {
+    // A staged entry damaged on disk (a crash of another program mid-copy, a full disk, a hand edit)
+    // is rebuilt once; a model that fails to load afresh is a real error.
+    if (source.onnxPath === undefined) throw e;
+    await rm(dirname(source.onnxPath), { recursive: true, force: true });
+    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name));
+  }
 }
 
 /** How every component session is loaded: weights resident as stored (see runtime LoadOptions). */
@@ -51,7 +53,7 @@ export const COMPONENT_LOAD = (name: string) => ({ name, weightsAsStored: true }
 export async function componentSource(graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<ModelSource> {
   const params = paramSpecs(graph.params.filter((p) => !p.attrs.trainable));
   const bound = bindWeights(params, weights, opts.siblings);
-  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const cacheDir = opts.cacheDir ?? stagedModelsDir();
   await mkdir(cacheDir, { recursive: true });
   const cacheDevice = (await stat(cacheDir)).dev;
   const files = [...new Set([...bound.values()].map((t) => t.file))];

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { ExternalDataSource, ModelSource } from './types';
+import { cacheMaxBytes, pruneCache, touchEntry } from './cache';
 
 /** An external-data file as the ONNX emitter lists it (sidecar/onnx/emit.ts `ExternalFile`). */
 export interface ExternalFile {
@@ -75,7 +76,10 @@ export async function stageModel(bytes: Uint8Array, externals: ExternalFile[], c
     const externalData: ExternalDataSource[] = externals.map((e) => (e.data ? { path: e.location, data: e.data } : { path: e.location, file: e.path as string }));
     return { bytes, externalData };
   }
-  for (const e of externals) if (e.data && !(await exists(join(dir, e.location)))) await writeAtomic(join(dir, e.location), e.data);
-  if (!(await exists(onnxPath))) await writeAtomic(onnxPath, bytes);
+  let wrote = false;
+  for (const e of externals) if (e.data && !(await exists(join(dir, e.location)))) (await writeAtomic(join(dir, e.location), e.data), (wrote = true));
+  if (!(await exists(onnxPath))) (await writeAtomic(onnxPath, bytes), (wrote = true));
+  await touchEntry(dir);
+  if (wrote) await pruneCache(cacheDir, cacheMaxBytes(), dir);
   return { onnxPath };
 }
