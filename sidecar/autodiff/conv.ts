@@ -1,5 +1,5 @@
 // Convolution gradients in the forms ORT's CPU provider runs fastest (measured, feasibility.md):
-// dx as a Conv with flipped, transposed weights for stride 1 (ConvTranspose otherwise), and dW as
+// dx as a Conv with flipped, transposed weights for stride 1 on large maps (ConvTranspose otherwise), and dW as
 // pad + k² shifted strided slices + one batched MatMul (≈2.5× faster than a batch-transposed Conv).
 import * as op from '../graph/ops';
 import type { OpAttrs, Shape, Value } from '../graph/types';
@@ -11,7 +11,12 @@ export function convInputGrad(gy: Value, w: Value, xShape: Shape, a: ConvAttrs):
   const s = xShape.length - 2;
   const k = w.shape.slice(2) as number[];
   const flippedPads = [...k, ...k].map((kk, i) => a.dilations[i % s] * (kk - 1) - a.pads[i]);
-  if (a.strides.every((v) => v === 1) && flippedPads.every((p) => p >= 0)) {
+  // Conv with the kernel transposed and flipped is the faster kernel on large feature maps, but the flip is
+  // a strided copy of the whole weight at every step (weights are not folded: they stay as stored and
+  // are upcast per use); on small maps that copy costs more than ConvTranspose's col2im (SD 1.5 backward,
+  // 2 CPU threads: 64×64 flip 43 ms vs 59; 32×32 55 vs 46; 16×16 112 vs 51).
+  const positions = (gy.shape.slice(2) as number[]).reduce((p, d) => p * d, 1);
+  if (a.strides.every((v) => v === 1) && flippedPads.every((p) => p >= 0) && positions > 32 * 32) {
     // w [O, C/G, k…] → per group transpose to [C, O/G, k…], then flip every spatial axis.
     const [o, cg] = w.shape as number[];
     const g = a.group;

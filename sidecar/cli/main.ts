@@ -52,9 +52,9 @@ async function main(argv: string[]): Promise<number> {
  *  glibc reads them only at process start. The parent forwards nothing but the exit status; Ctrl-C
  *  reaches the child directly (same process group), which saves and stops. */
 function relaunched(argv: string[]): Promise<number> | undefined {
-  if (hasSidecarEnv() || !['generate', 'train', 'prepare'].includes(argv[0] ?? '')) return undefined;
+  if (hasSidecarEnv() || process.env.DREAMBOOTH_RELAUNCHED || !['generate', 'train', 'prepare'].includes(argv[0] ?? '')) return undefined;
   process.on('SIGINT', () => {}); // the child decides how to stop
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: sidecarEnv(process.env) });
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...sidecarEnv(process.env), DREAMBOOTH_RELAUNCHED: '1' } });
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
     child.once('error', () => resolve(70));

@@ -137,6 +137,7 @@ async function generateWith(runtime: Runtime, modelPath: string, params: Generat
         },
       });
       await extras.onLatents?.(i, latents, shape);
+      if (i === params.count - 1) await model.release('unet'); // done with it: its weights need not sit beside the VAE's decode
       ctx.progress({ phase: 'decoding', step: i + 1, total: params.count, images: [...images] });
       const decoded = await model.vaeDecode(latents, { batch: 1, height: shape[2]!, width: shape[3]! }, 1 / model.checkpoint.vae.scaling_factor);
       const info = formatParameters({
