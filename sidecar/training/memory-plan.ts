@@ -2,19 +2,21 @@
 // or refuse with what would fit. The estimate is the process as it is now (base), plus the frozen
 // weights resident once as stored, plus what ONNX Runtime needs while it runs the step: the graph's
 // activation peak from a liveness walk of the graph itself (graph/liveness.ts) and transient memory
-// that scales with the network (per-use float32 upcasts, kernel workspaces), fitted to measurements
-// (SD 1.5 at 512² on CPU, both recompute modes: bench/RESULTS.md). ORT's own plan, read back from its
-// profiler, peaks within 25% of the liveness walk; the rest of the measured peak is inside ORT.
+// beyond it (kernel workspaces, allocator slack), fitted to measurements (bench/RESULTS.md). ORT's own
+// plan, read back from its profiler, peaks within 25% of the liveness walk; the rest of the measured
+// peak is allocated inside ORT's kernels.
 import type { UNetConfig } from '../models/configs';
 import { liveness } from '../graph/liveness';
 import { formatGiB, type MemoryBudget } from '../runtime/memory';
 import type { Checkpointing } from './lora';
 import { buildTrainStep, checkpointPolicy, type TrainStepOptions } from './step-graph';
 
-/** Fitted: transient ≈ 1.5 × weight bytes + 0.65 × liveness peak (+ a small fixed allowance); it
- *  over-estimates the two measured points by 2–5%. */
-export const WEIGHT_FACTOR = 1.5;
-export const ACTIVATION_FACTOR = 0.65;
+/** Fitted to the measured peaks (SD 1.5, CPU; 32², 48², 64² latents with blocks recomputed, 64² with
+ *  ResNets only): ORT's transient memory ≈ 0.17 × weight bytes + factor × liveness peak, the factor
+ *  larger when transformer blocks are recomputed (their recomputed forward and backward overlap). The
+ *  fit is within 10% and errs high. */
+export const WEIGHT_FACTOR = 0.17;
+export const ACTIVATION_FACTOR: Record<Checkpointing, number> = { none: 1.6, resnets: 1.6, blocks: 3.2 };
 export const FIXED_OVERHEAD = 64 * 2 ** 20;
 
 export interface TrainMemoryPlan {
@@ -34,7 +36,7 @@ export type StepShape = Omit<TrainStepOptions, 'checkpointing' | 'outputGrads'>;
 export function estimateTrainStep(cfg: UNetConfig, o: StepShape, checkpointing: Checkpointing, weightBytes: number, baseBytes: number): number {
   const { graph } = buildTrainStep(cfg, { ...o, checkpointing });
   const { peakBytes } = liveness(graph.values, graph.outputs.map((x) => x.value), 0);
-  return baseBytes + (1 + WEIGHT_FACTOR) * weightBytes + ACTIVATION_FACTOR * peakBytes + FIXED_OVERHEAD;
+  return baseBytes + (1 + WEIGHT_FACTOR) * weightBytes + ACTIVATION_FACTOR[checkpointing] * peakBytes + FIXED_OVERHEAD;
 }
 
 /**
@@ -49,18 +51,34 @@ export function planTrainMemory(cfg: UNetConfig, o: StepShape, weightBytes: numb
     tried.push({ checkpointing, bytes });
     if (bytes <= budget.bytes) return { checkpointing, estimateBytes: bytes, budget, tried };
   }
-  const scale = 8; // latent pixels per image pixel, for the message
-  const fits = [];
-  for (let side = o.height - 8; side >= 16 && fits.length === 0; side -= 8) {
-    const bytes = estimateTrainStep(cfg, { ...o, height: side, width: side }, 'blocks', weightBytes, baseBytes);
-    if (bytes <= budget.bytes) fits.push(`resolution ${side * scale} (about ${formatGiB(bytes)})`);
+  throw new TrainMemoryError(refusal(cfg, o, tried.at(-1)!.bytes, weightBytes, budget, baseBytes));
+}
+
+/** The refusal: what the job needs, what is there, and what would fit (each option estimated). */
+function refusal(cfg: UNetConfig, o: StepShape, needs: number, weightBytes: number, budget: MemoryBudget, baseBytes: number): string {
+  const px = 8; // image pixels per latent pixel (SD 1.x)
+  const fits = (shape: StepShape) => {
+    const bytes = estimateTrainStep(cfg, shape, 'blocks', weightBytes, baseBytes);
+    return bytes <= budget.bytes ? bytes : undefined;
+  };
+  const options: string[] = [];
+  for (let side = o.height - 8; side >= 16; side -= 8) {
+    const bytes = fits({ ...o, height: side, width: side });
+    if (bytes !== undefined) {
+      options.push(`resolution ${side * px} (about ${formatGiB(bytes)})`);
+      break;
+    }
   }
-  const batch = o.instanceBatch + o.classBatch;
-  throw new TrainMemoryError(
-    `training at ${o.width * scale}×${o.height * scale} with ${batch} image(s) per step needs about ${formatGiB(tried.at(-1)!.bytes)}, ` +
-      `but ${formatGiB(budget.bytes)} is available (${budget.source}). ` +
-      (fits.length ? `What would fit: ${fits.join(', ')}` : 'No smaller resolution fits either') +
-      `${o.classBatch ? ', or prior preservation off (num_class_images 0), which halves the batch' : ''}; or close other programs` +
-      (budget.source.startsWith('DREAMBOOTH_MEMORY_LIMIT') ? ' or raise DREAMBOOTH_MEMORY_LIMIT.' : '.'),
+  if (o.classBatch > 0) {
+    const bytes = fits({ ...o, classBatch: 0 });
+    if (bytes !== undefined) options.push(`prior preservation off, num_class_images 0 (about ${formatGiB(bytes)})`);
+  }
+  options.push('closing other programs');
+  if (budget.source.startsWith('DREAMBOOTH_MEMORY_LIMIT')) options.push('a higher DREAMBOOTH_MEMORY_LIMIT');
+  const images = o.instanceBatch + o.classBatch;
+  return (
+    `training at ${o.width * px}×${o.height * px} with ${images} image${images === 1 ? '' : 's'} per step needs about ${formatGiB(needs)}, ` +
+    `but ${formatGiB(budget.bytes)} is available (${budget.source}); the model's weights alone take ${formatGiB(weightBytes)}. ` +
+    `What would fit: ${options.join('; ')}.`
   );
 }
