@@ -94,7 +94,7 @@ async function main(): Promise<number> {
         continue;
       }
       try {
-        const detail = await step.run(page, { workspace, extensionsDir });
+        const detail = await step.run(page, { workspace, extensionsDir, userDataDir: server.userDataDir });
         console.log(`✓ ${step.name}${detail ? `: ${detail}` : ''}`);
       } catch (e) {
         failures++;

@@ -17,12 +17,13 @@ export async function commandPalette(page: Page, text: string): Promise<void> {
   await input.fill(`>${text}`);
 }
 
-export async function runCommand(page: Page, title: string): Promise<void> {
+export async function runCommand(page: Page, title: string, o: { opensQuickPick?: boolean } = {}): Promise<void> {
   await commandPalette(page, title);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ timeout: TIMEOUT });
   await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
+  // A command that shows its own quick pick may replace the palette before it is ever hidden.
+  if (!o.opensQuickPick) await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
 }
 
 /** Quick Open (Ctrl+P) a file by name; resolves when its editor tab is active. */
