@@ -15,7 +15,7 @@ import { resolveModel } from '../pipeline/generate';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { openRuntime, type Runtime } from '../runtime/runtime';
 import { classImageOptions, missingClassImages, topUpClassImages } from '../training/class-images';
-import { listImages, prepareImage } from '../training/images';
+import { listImages, nonImageFiles, prepareImage } from '../training/images';
 import { checkCancelled, type JobContext } from './context';
 
 /** What the CLI and tests add to the protocol's parameters. */
@@ -54,6 +54,8 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
     await mkdir(folder, { recursive: true });
     folders.push(folder);
     const sources = await listImages(c.instanceImages);
+    const ignored = await nonImageFiles(c.instanceImages);
+    if (ignored.length) ctx.log('warn', `ignored ${ignored.length} file(s) in ${c.instanceImages} that are not images: ${ignored.join(', ')}`);
     const names = preparedNames(sources);
     const written = new Set<string>();
     ctx.progress({ phase: 'preparing images', step: 0, total: sources.length, message: c.name, images: [...images] });
@@ -61,7 +63,9 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
       checkCancelled(ctx);
       let pixels: Float32Array | undefined;
       try {
-        pixels = await prepareImage(file, res);
+        const prepared = await prepareImage(file, res);
+        pixels = prepared.pixels;
+        for (const w of prepared.warnings) ctx.log('warn', `photo ${file} ${w}`);
       } catch (e) {
         ctx.log('warn', `skipped ${file}: ${(e as Error).message.split('\n')[0]}`);
       }

@@ -21,7 +21,7 @@ import { openRuntime, type Runtime } from '../runtime/runtime';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { TrainingData } from '../training/data';
 import { classImageOptions, topUpClassImages } from '../training/class-images';
-import { prepareFolder, type PreparedImage } from '../training/images';
+import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
 import { freshLoraWeights } from '../training/init';
 import { trainFiles } from '../training/layout';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
@@ -87,13 +87,13 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     for (const c of concept.concepts) {
       ctx.progress({ phase: 'preparing images', step: 0, total: 1, message: c.name });
       const inst = await prepareFolder(c.instanceImages, res);
-      for (const s of inst.skipped) ctx.log('warn', `skipped ${s.file}: ${s.reason}`);
+      for (const line of folderReport(inst, c.instanceImages)) ctx.log('warn', line);
       if (!inst.images.length) throw new TrainError(`concept ${c.name}: no readable image in ${c.instanceImages}`);
       let classes: PreparedImage[] = [];
       if (c.classPrompt !== null && c.numClassImages > 0) {
         await topUpClassImages(c, modelPath, { ...classImageOptions(concept), runtime, cacheDir: extras.cacheDir }, ctx);
         const cls = await prepareFolder(c.classImages, res);
-        for (const s of cls.skipped) ctx.log('warn', `skipped class image ${s.file}: ${s.reason}`);
+        for (const line of folderReport(cls, c.classImages, 'class image')) ctx.log('warn', line);
         classes = cls.images.slice(0, c.numClassImages);
       }
       sets.push({ block: c, instance: inst.images, classes });

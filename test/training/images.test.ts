@@ -36,3 +36,26 @@ test('prepareFolder: EXIF rotation, square crop, [-1, 1] channel-major; broken f
   assert.ok(at(0, 0, 4) > 0.5 && at(2, 0, 4) < -0.5, `top row red: r=${at(0, 0, 4)} b=${at(2, 0, 4)}`);
   assert.ok(at(2, 7, 4) > 0.5 && at(0, 7, 4) < -0.5, `bottom row blue: r=${at(0, 7, 4)} b=${at(2, 7, 4)}`);
 });
+
+test('photos smaller than the resolution and animated ones are used with a warning naming them; other files are listed once', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'dreambooth-photo-warnings-'));
+  try {
+    await sharp(halves(120, 90), { raw: { width: 120, height: 90, channels: 3 } }).jpeg().toFile(join(d, 'small.jpg'));
+    // Displayed 90 wide after EXIF rotation: the shorter side counts as displayed.
+    await sharp(halves(300, 90), { raw: { width: 300, height: 90, channels: 3 } }).png().withMetadata({ orientation: 6 }).toFile(join(d, 'rotated.png'));
+    await sharp(halves(160, 160), { raw: { width: 160, height: 160, channels: 3 } }).png().toFile(join(d, 'big.png'));
+    const frame = (background: string) => sharp({ create: { width: 160, height: 160, channels: 3, background } }).png().toBuffer();
+    await sharp([await frame('red'), await frame('blue')], { join: { animated: true } }).gif().toFile(join(d, 'anim.gif'));
+    await writeFile(join(d, 'notes.txt'), 'not a photo');
+    await writeFile(join(d, 'shoot.pdf'), 'not a photo');
+    const r = await prepareFolder(d, 128);
+    const warn = (name: string) => r.images.find((i) => i.file === join(d, name))!.warnings;
+    assert.match(warn('small.jpg').join(), /is 120×90, smaller than the training resolution.*needs at least 128 px on its shorter side for resolution 128/);
+    assert.match(warn('rotated.png').join(), /is 90×300/);
+    assert.deepEqual(warn('big.png'), []);
+    assert.match(warn('anim.gif').join(), /is animated \(2 frames\): only the first frame is used/);
+    assert.deepEqual(r.ignored, ['notes.txt', 'shoot.pdf']);
+  } finally {
+    await rm(d, { recursive: true, force: true });
+  }
+});
