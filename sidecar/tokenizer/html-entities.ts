@@ -1,41 +1,39 @@
-// HTML character references, as ftfy unescapes them: numeric (&#233; &#xE9;) and the named
-// entities that appear in prompts copied from web pages. ftfy also accepts all-caps names (&AMP;).
+// HTML character references, decoded as ftfy's unescape_html does: every HTML5 named reference that
+// ends in ";" (data/html5-entities.json, the WHATWG table), all-caps forms of the lowercase names
+// (&EACUTE; → É, as ftfy allows when the uppercase name is not an entity of its own), and numeric
+// references (&#233; &#xE9;) as Python's html.unescape reads them. Anything else is left as written.
+import HTML5 from '../../data/html5-entities.json';
 
-const NAMED: Readonly<Record<string, string>> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', shy: '\u00ad',
-  copy: '©', reg: '®', trade: '™', deg: '°', plusmn: '±', times: '×', divide: '÷', micro: 'µ',
-  middot: '·', para: '¶', sect: '§', cent: '¢', pound: '£', euro: '€', yen: '¥', curren: '¤',
-  laquo: '«', raquo: '»', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', sbquo: '‚', bdquo: '„',
-  ndash: '–', mdash: '—', hellip: '…', bull: '•', prime: '′', Prime: '″', iexcl: '¡', iquest: '¿',
-  frac12: '½', frac14: '¼', frac34: '¾', sup1: '¹', sup2: '²', sup3: '³', ordf: 'ª', ordm: 'º',
-  larr: '←', rarr: '→', uarr: '↑', darr: '↓', harr: '↔', hearts: '♥', spades: '♠', clubs: '♣', diams: '♦',
-  star: '☆', check: '✓', infin: '∞', ne: '≠', le: '≤', ge: '≥', asymp: '≈', minus: '−',
-  szlig: 'ß', aelig: 'æ', AElig: 'Æ', oelig: 'œ', OElig: 'Œ', eth: 'ð', ETH: 'Ð', thorn: 'þ', THORN: 'Þ',
+const NAMED = HTML5 as Readonly<Record<string, string>>;
+const ENTITY = /&#?[0-9A-Za-z]{1,24};/g;
+
+/** The code points html.unescape maps numeric references in 0x80–0x9f and a few others to. */
+const NUMERIC_FIXUPS: Readonly<Record<number, string>> = {
+  0x00: '\ufffd', 0x0d: '\r', 0x80: '€', 0x81: '\x81', 0x82: '‚', 0x83: 'ƒ', 0x84: '„', 0x85: '…', 0x86: '†', 0x87: '‡',
+  0x88: 'ˆ', 0x89: '‰', 0x8a: 'Š', 0x8b: '‹', 0x8c: 'Œ', 0x8d: '\x8d', 0x8e: 'Ž', 0x8f: '\x8f', 0x90: '\x90', 0x91: '‘',
+  0x92: '’', 0x93: '“', 0x94: '”', 0x95: '•', 0x96: '–', 0x97: '—', 0x98: '˜', 0x99: '™', 0x9a: 'š', 0x9b: '›', 0x9c: 'œ',
+  0x9d: '\x9d', 0x9e: 'ž', 0x9f: 'Ÿ',
 };
 
-const ACCENTS: Readonly<Record<string, string>> = { acute: '\u0301', grave: '\u0300', circ: '\u0302', uml: '\u0308', tilde: '\u0303', ring: '\u030a', cedil: '\u0327', slash: '\u0338' };
-
-const ENTITY = /&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,23});/g;
+function numeric(body: string): string | undefined {
+  const m = /^#(?:[xX]([0-9a-fA-F]+)|([0-9]+))$/.exec(body);
+  if (!m) return undefined;
+  const code = m[1] !== undefined ? parseInt(m[1], 16) : parseInt(m[2]!, 10);
+  if (code in NUMERIC_FIXUPS) return NUMERIC_FIXUPS[code];
+  if ((code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return '\ufffd';
+  return String.fromCodePoint(code);
+}
 
 function named(name: string): string | undefined {
-  const direct = NAMED[name] ?? (name === name.toUpperCase() ? NAMED[name.toLowerCase()] : undefined);
-  if (direct !== undefined) return direct;
-  // letters with accents: &eacute; &Ouml; &ccedil; &oslash; ... (Latin-1 letters)
-  const m = /^([A-Za-z])(acute|grave|circ|uml|tilde|ring|cedil|slash)$/.exec(name);
-  if (m) {
-    if (m[2] === 'slash') return m[1] === 'o' ? 'ø' : m[1] === 'O' ? 'Ø' : undefined;
-    return (m[1]! + ACCENTS[m[2]!]!).normalize('NFC');
-  }
+  if (Object.hasOwn(NAMED, name)) return NAMED[name];
+  const lower = name.toLowerCase();
+  if (name === name.toUpperCase() && lower !== name && Object.hasOwn(NAMED, lower)) return NAMED[lower]!.toUpperCase();
   return undefined;
 }
 
 export function decodeHtmlEntities(text: string): string {
-  return text.replace(ENTITY, (whole, body: string) => {
-    if (body.startsWith('#')) {
-      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) || code === 0) return '\ufffd';
-      return String.fromCodePoint(code);
-    }
-    return named(body) ?? whole;
+  return text.replace(ENTITY, (whole) => {
+    const body = whole.slice(1, -1);
+    return (body.startsWith('#') ? numeric(body) : named(body)) ?? whole;
   });
 }
