@@ -41,7 +41,8 @@ async function main(): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), 'dreambooth-e2e-'));
   // The example names ../../fixtures/tiny-sd: keep that relation in the copy.
   const workspace = join(tmp, 'ws', 'examples', 'zwx');
-  cpSync(join(ROOT, 'examples/zwx'), workspace, { recursive: true });
+  // The example as a user gets it: without the runs/ folder that README's first command writes.
+  cpSync(join(ROOT, 'examples/zwx'), workspace, { recursive: true, filter: (src) => !/[\\/]examples[\\/]zwx[\\/]runs([\\/]|$)/.test(src) });
   symlinkSync(join(ROOT, 'fixtures'), join(tmp, 'ws', 'fixtures'), 'dir');
   const extensionsDir = join(tmp, 'extensions');
   if (process.env.E2E_STAGE === 'folder') {
