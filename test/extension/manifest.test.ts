@@ -43,3 +43,7 @@ test('every configuration key the extension reads is contributed', () => {
 test('the gallery panel can be revived after a reload', () => {
   assert.ok(pkg.activationEvents.includes('onWebviewPanel:dreambooth.gallery'));
 });
+
+test('the extension runs where the workspace is (VS Code Remote: the machine with the GPU), never in the UI host only', () => {
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+});
