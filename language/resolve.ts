@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { GenerateParams, GenerationSettings } from '../protocol/sidecar';
-import type { SamplerName, TrainMethod } from '../protocol/vocabulary';
+import type { LrSchedulerName, SamplerName, TrainMethod } from '../protocol/vocabulary';
 import type { Block, ConceptDoc, Property, Value } from './ast';
 import { KEYS, keySpec, type Scope, type ValueType } from './schema';
 
@@ -23,6 +23,8 @@ export interface TrainBlock {
   method: TrainMethod;
   steps: number;
   learningRate: number;
+  lrScheduler: LrSchedulerName;
+  lrWarmupSteps: number;
   batchSize: number;
   priorLossWeight: number;
   trainTextEncoder: boolean;
@@ -160,6 +162,8 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
     method,
     steps: t.num('steps'),
     learningRate: t.has('learning_rate') ? t.num('learning_rate') : method === 'full' ? 5e-6 : 1e-4,
+    lrScheduler: t.str('lr_scheduler') as LrSchedulerName,
+    lrWarmupSteps: t.num('lr_warmup_steps'),
     batchSize: t.num('batch_size'),
     priorLossWeight: t.num('prior_loss_weight'),
     trainTextEncoder: t.bool('train_text_encoder'),

@@ -1,6 +1,6 @@
 // Every key of the concept file: where it may appear, its type, default, range and meaning. The
 // validator, resolver, completions, hovers and docs all read this one table.
-import { SAMPLERS, TRAIN_METHODS } from '../protocol/vocabulary';
+import { LR_SCHEDULERS, SAMPLERS, TRAIN_METHODS } from '../protocol/vocabulary';
 import type { BlockKind } from './ast';
 
 export type ValueType =
@@ -100,6 +100,15 @@ export const BLOCKS: Record<BlockKind, BlockSpec> = {
   },
 };
 
+const LR_SCHEDULER_DOCS: Record<(typeof LR_SCHEDULERS)[number], string> = {
+  constant: 'The same rate for the whole run (the DreamBooth scripts’ default); warm-up is ignored.',
+  constant_with_warmup: 'Linear warm-up, then constant.',
+  linear: 'Linear warm-up, then a straight line down to 0 at the last step.',
+  cosine: 'Linear warm-up, then half a cosine down to 0 at the last step.',
+  cosine_with_restarts: 'Linear warm-up, then a cosine from the peak down to 0 (one cycle, as the diffusers scripts use it).',
+  polynomial: 'Linear warm-up, then a polynomial decay (power 1) to 1e-7.',
+};
+
 export const KEYS: Record<Scope, KeySpec[]> = {
   file: [
     key('model', { kind: 'model' }, 'runwayml/stable-diffusion-v1-5', 'The base Stable Diffusion 1.x model: a Hugging Face Hub repo id (`owner/name`), a local diffusers folder, or a single-file `.safetensors` checkpoint. Relative paths resolve against this file’s folder.', '"runwayml/stable-diffusion-v1-5"'),
@@ -116,6 +125,8 @@ export const KEYS: Record<Scope, KeySpec[]> = {
     key('method', { kind: 'enum', values: TRAIN_METHODS, docs: METHOD_DOCS }, 'lora', 'What to train: small LoRA adapters, or every UNet weight.', 'lora'),
     key('steps', int(1, 1_000_000), 800, 'Optimizer steps. About 100 per instance image is the usual starting point.', '800'),
     key('learning_rate', num(0, 1, true), 'computed', 'AdamW learning rate: too high burns the subject in, too low never learns it.', '1e-4', { defaultText: '1e-4 for lora, 5e-6 for full' }),
+    key('lr_scheduler', { kind: 'enum', values: LR_SCHEDULERS, docs: LR_SCHEDULER_DOCS }, 'constant', 'How the learning rate changes over the run (diffusers’ schedules, after `lr_warmup_steps` of linear warm-up from 0).', 'constant'),
+    key('lr_warmup_steps', int(0, 1_000_000), 0, 'Steps over which the learning rate rises linearly from 0 to `learning_rate` (ignored by `constant`). Must be fewer than `steps`.', '0'),
     key('batch_size', int(1, 64), 1, 'Instance images per step (each with a class image when prior preservation is on).', '1'),
     key('prior_loss_weight', num(0, 100), 1.0, 'Weight of the class-image loss relative to the instance loss.', '1.0'),
     key('train_text_encoder', { kind: 'boolean' }, false, 'Also train the CLIP text encoder (better identity, more memory).', 'false'),

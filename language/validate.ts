@@ -275,6 +275,15 @@ function checkTrain(seen: Map<string, Property>, emit: Emit): void {
       if (p) emit(p.keyRange, 'info', 'unused-key', `${k} has no effect with method full`);
     }
   }
+  const warmup = seen.get('lr_warmup_steps')?.value;
+  if (warmup?.kind === 'number' && warmup.value > 0) {
+    const steps = seen.get('steps')?.value;
+    const n = steps?.kind === 'number' ? steps.value : (keySpec('train', 'steps')!.default as number);
+    const scheduler = seen.get('lr_scheduler')?.value;
+    const name = scheduler?.kind === 'ident' ? scheduler.value : (keySpec('train', 'lr_scheduler')!.default as string);
+    if (warmup.value >= n) emit(warmup.range, 'error', 'lr-warmup', `lr_warmup_steps ${warmup.value} is not fewer than the run's ${n} steps: the learning rate would never reach learning_rate; use fewer warm-up steps (about 5–10% of steps)`);
+    else if (name === 'constant') emit(warmup.range, 'info', 'unused-key', 'lr_warmup_steps has no effect with lr_scheduler constant (use constant_with_warmup)');
+  }
 }
 
 /** Parse + validate: every diagnostic of a concept file's text, in document order. */

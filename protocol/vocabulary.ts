@@ -16,4 +16,7 @@ export const PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const TRAIN_METHODS = ['lora', 'full'] as const;
+/** Learning-rate schedules, with diffusers' names and definitions (diffusers.optimization). */
+export const LR_SCHEDULERS = ['constant', 'constant_with_warmup', 'linear', 'cosine', 'cosine_with_restarts', 'polynomial'] as const;
+export type LrSchedulerName = (typeof LR_SCHEDULERS)[number];
 export type TrainMethod = (typeof TRAIN_METHODS)[number];

@@ -27,6 +27,7 @@ import { trainFiles } from '../training/layout';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
 import { readLoraState, writeKohyaLora, writeOptimizerState } from '../training/lora-file';
 import { LoraTrainer } from '../training/trainer';
+import { lrAt, type LrSchedule } from '../training/lr-schedule';
 import { peakRssMiB, TrainLog } from '../training/log';
 import { planTrainMemory, type StepShape } from '../training/memory-plan';
 import { formatGiB, memoryBudget } from '../runtime/memory';
@@ -58,6 +59,8 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
   if (!concept.concepts.length) throw new TrainError(`${params.conceptFile}: no concept block to train`);
   const steps = extras.steps ?? t.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError(`steps must be a positive integer, got ${steps}`);
+  const schedule: LrSchedule = { scheduler: t.lrScheduler, lr: t.learningRate, warmup: t.lrWarmupSteps, steps };
+  if (t.lrWarmupSteps >= steps && t.lrScheduler !== 'constant') throw new TrainError(`lr_warmup_steps ${t.lrWarmupSteps} is not fewer than the run's ${steps} steps: the learning rate would never reach learning_rate; use fewer warm-up steps`);
   const name = runName(concept, params.conceptFile);
   const files = trainFiles(concept.output, name);
   const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
@@ -173,7 +176,8 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
         throw new JobCancelled();
       }
       const s0 = Date.now();
-      const r = await trainer!.run(data.batchAt(step), t.learningRate);
+      const lr = lrAt(schedule, step);
+      const r = await trainer!.run(data.batchAt(step), lr);
       if (!Number.isFinite(r.loss)) throw new TrainError(`the loss became ${r.loss} at step ${step + 1}; try a lower learning_rate`);
       const done = step + 1;
       trained++;
@@ -182,7 +186,7 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
         loss: r.loss,
         instanceLoss: r.instanceLoss,
         priorLoss: r.priorLoss,
-        lr: t.learningRate,
+        lr,
         gradNorm: r.gradNorm ?? null,
         stepSeconds: (Date.now() - s0) / 1000,
         peakRssMiB: peakRssMiB(),
