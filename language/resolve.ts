@@ -179,19 +179,7 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
   for (const b of blocks('generate')) {
     const name = b.name ?? DEFAULT_GENERATE_NAME;
     if (name in generate) continue; // duplicates are reported by the validator; the first wins
-    const g = new Reader('generate', b.properties);
-    const { width, height } = g.size('size');
-    generate[name] = {
-      prompt: g.str('prompt'),
-      negativePrompt: g.str('negative_prompt'),
-      count: g.num('count'),
-      steps: g.num('steps'),
-      guidance: g.num('guidance'),
-      sampler: g.str('sampler') as SamplerName,
-      seed: g.num('seed'),
-      width,
-      height,
-    };
+    generate[name] = generationSettings(b.properties);
   }
   return { model: modelIsPath ? absolutePath(model, fileDir) : model, modelIsPath, output, concepts, train, generate };
 }
@@ -200,6 +188,29 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
  * Where a run's files go inside `output`: one convention for the trainer, the generate job and the
  * extension, so that each finds what the others wrote.
  */
+/** A generate block's settings: its values, the schema's defaults for the rest. */
+function generationSettings(properties: Property[]): GenerationSettings {
+  const g = new Reader('generate', properties);
+  const { width, height } = g.size('size');
+  return {
+    prompt: g.str('prompt'),
+    negativePrompt: g.str('negative_prompt'),
+    count: g.num('count'),
+    steps: g.num('steps'),
+    guidance: g.num('guidance'),
+    sampler: g.str('sampler') as SamplerName,
+    seed: g.num('seed'),
+    width,
+    height,
+  };
+}
+
+/** The schema's generate defaults (what an empty generate block means): one source for the gallery,
+ *  sample images and class images. */
+export function generationDefaults(): GenerationSettings {
+  return generationSettings([]);
+}
+
 export function runLayout(output: string) {
   return {
     prepared: (concept: string) => join(output, 'prepared', concept),

@@ -110,6 +110,7 @@ export interface JobProgressParams {
 /** sidecar → extension. */
 export const JobProgress = new NotificationType<JobProgressParams>('dreambooth/job/progress');
 
+export type JobStatus = JobOutcome['status'];
 export type JobOutcome =
   | { status: 'done'; images: string[]; files: string[] }
   | { status: 'cancelled' }
@@ -119,4 +120,5 @@ export type JobFinishedParams = { jobId: string } & JobOutcome;
 export const JobFinished = new NotificationType<JobFinishedParams>('dreambooth/job/finished');
 
 /** sidecar → extension: a line for the output channel (never contains secrets). */
-export const Log = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('dreambooth/log');
+export type LogLevel = 'info' | 'warn' | 'error';
+export const Log = new NotificationType<{ level: LogLevel; message: string }>('dreambooth/log');

@@ -2,6 +2,7 @@
 // both ends (extension/panels/ and webview/gallery/). One discriminated union per direction; each
 // side handles them in an exhaustive `switch` whose default is a `never` check.
 import type { SamplerName } from './vocabulary';
+import type { JobStatus } from './sidecar';
 
 /** The form the gallery sends when the user presses Generate. */
 export interface GalleryForm {
@@ -36,7 +37,7 @@ export type ExtensionToWebview =
   | { type: 'started' }
   | { type: 'progress'; phase: string; step: number; total: number; etaSeconds?: number; message?: string }
   | { type: 'images'; images: GalleryImage[] }
-  | { type: 'finished'; status: 'done' | 'cancelled' | 'failed'; error?: string };
+  | { type: 'finished'; status: JobStatus; error?: string };
 
 /** The `never` check at the end of an exhaustive switch: a new message type fails the type check. */
 export function unreachable(x: never): never {

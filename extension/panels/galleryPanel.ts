@@ -7,13 +7,15 @@ import * as vscode from 'vscode';
 import type { GenerateParams } from '../../protocol/sidecar';
 import { SAMPLERS } from '../../protocol/vocabulary';
 import { unreachable, type ExtensionToWebview, type GalleryForm, type GalleryImage, type WebviewToExtension } from '../../protocol/webview';
+import { generationDefaults } from '../../language/resolve';
 import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
 import { getHfToken } from '../secrets';
 import { requireTrust } from '../trust';
 import { localRoots, panelHtml } from './webviewSetup';
 
-const DEFAULT_FORM: GalleryForm = { prompt: '', negativePrompt: '', seed: 42, steps: 25, sampler: 'dpmpp_2m', count: 1, width: 512, height: 512 };
+/** The schema's generate defaults, one image at a time (a gallery preview, not a batch). */
+const DEFAULT_FORM: GalleryForm = (({ prompt, negativePrompt, seed, steps, sampler, width, height }) => ({ prompt, negativePrompt, seed, steps, sampler, count: 1, width, height }))(generationDefaults());
 const MAX_IMAGES_LISTED = 60;
 
 /** Where gallery images go: the setting, else runs/gallery in the first workspace folder, else global storage. */

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LogLevel } from '../../protocol/sidecar';
 import { JobCancelled } from '../jobs/context';
 import { RepoCache, defaultCacheDir, isCommitHash } from './cache';
 import { downloadFile, type FileProgress } from './download';
@@ -24,7 +25,7 @@ export interface ResolveModelOptions {
   signal?: AbortSignal;
   onProgress?(p: FileProgress): void;
   /** Told when a cached copy stands in for the network. */
-  log?(level: 'info' | 'warn', message: string): void;
+  log?(level: Exclude<LogLevel, 'error'>, message: string): void;
   fetch?: typeof fetch;
   /** Default: $HF_ENDPOINT, else https://huggingface.co. */
   endpoint?: string;

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { TrainParams, TrainStepRecord } from '../../protocol/sidecar';
 import { loadConcept } from '../../language/load';
-import { runName } from '../../language/resolve';
+import { generationDefaults, runName } from '../../language/resolve';
 import { generate, resolveModel } from '../pipeline/generate';
 import { SdModel } from '../pipeline/sd-model';
 import { openRuntime, type Runtime } from '../runtime/runtime';
@@ -152,9 +152,9 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     const sample = async (saved: Awaited<ReturnType<typeof save>>, last: boolean) => {
       await trainer!.close();
       trainer = undefined;
-      const g = Object.values(concept.generate)[0];
+      const g = Object.values(concept.generate)[0] ?? generationDefaults();
       const imgs = await generate(
-        { model: modelPath, prompt: t.samplePrompt, negativePrompt: g?.negativePrompt ?? '', count: 1, steps: extras.sampleSteps ?? g?.steps ?? 20, guidance: g?.guidance ?? 7.5, sampler: g?.sampler ?? 'dpmpp_2m', seed: t.seed, width: res, height: res, outDir: files.samples, lora: saved.file },
+        { model: modelPath, prompt: t.samplePrompt, negativePrompt: g.negativePrompt, count: 1, steps: extras.sampleSteps ?? g.steps, guidance: g.guidance, sampler: g.sampler, seed: t.seed, width: res, height: res, outDir: files.samples, lora: saved.file },
         { ...ctx, progress: () => {} },
         { runtime, cacheDir: extras.cacheDir },
       );

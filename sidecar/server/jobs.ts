@@ -1,6 +1,6 @@
 // The job registry: starts jobs, owns their AbortControllers, and turns each job's end (result,
 // cancellation or error) into exactly one JobFinished.
-import type { JobFinishedParams, JobProgressParams, JobRequest, JobStarted } from '../../protocol/sidecar';
+import type { JobFinishedParams, JobProgressParams, JobRequest, JobStarted, LogLevel } from '../../protocol/sidecar';
 import { JobCancelled, type JobContext } from '../jobs/context';
 import { jobRunners, type JobRunner, type JobRunners } from './dispatch';
 import type { RuntimeChoice } from './providers';
@@ -8,7 +8,7 @@ import type { RuntimeChoice } from './providers';
 export interface JobEvents {
   progress(p: JobProgressParams): void;
   finished(p: JobFinishedParams): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
+  log(level: LogLevel, message: string): void;
 }
 
 /** A request the registry refuses; the server turns it into a JSON-RPC InvalidParams error. */

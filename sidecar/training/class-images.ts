@@ -1,7 +1,7 @@
 // Prior-preservation class images: a concept's class folder is topped up to num_class_images by
 // generating the missing ones from class_prompt with the base model. Shared by the train and prepare
 // jobs so both fill the folder the same way.
-import type { ConceptBlock, ResolvedConcept } from '../../language/resolve';
+import { generationDefaults, type ConceptBlock, type ResolvedConcept } from '../../language/resolve';
 import type { SamplerName } from '../../protocol/vocabulary';
 import { generate } from '../pipeline/generate';
 import type { Runtime } from '../runtime/runtime';
@@ -29,8 +29,8 @@ export interface ClassTopUp {
 
 /** Sampler settings of the concept file's first generate block (else defaults), seed and size of its train block. */
 export function classImageOptions(concept: ResolvedConcept): ClassImageOptions {
-  const g = Object.values(concept.generate)[0];
-  return { resolution: concept.train.resolution, seed: concept.train.seed, steps: g?.steps ?? 25, guidance: g?.guidance ?? 7.5, sampler: g?.sampler ?? 'dpmpp_2m' };
+  const d = Object.values(concept.generate)[0] ?? generationDefaults();
+  return { resolution: concept.train.resolution, seed: concept.train.seed, steps: d.steps, guidance: d.guidance, sampler: d.sampler };
 }
 
 /** How many class images the concept still lacks (0 without prior preservation). */
