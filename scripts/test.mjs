@@ -22,7 +22,7 @@ const suites = {
   build: [[node, 'scripts/build.mjs']],
   unit: [[node, '--import', 'tsx', '--test', '--test-reporter=spec', ...findTests('test', ['e2e', 'fixtures'])]],
   grammar: [[node, 'node_modules/vscode-tmgrammar-test/dist/unit.js', '-g', 'syntaxes/dreambooth.tmLanguage.json', 'test/grammar/*.dreambooth']],
-  conformance: [[node, '--import', 'tsx', 'sidecar/cli/conformance.ts', '--strict', 'fixtures/tiny-sd']],
+  conformance: [[node, '--import', 'tsx', 'test/conformance/run.ts', '--strict', 'fixtures/tiny-sd']],
   e2e: [[node, '--import', 'tsx', 'test/e2e/run.ts']],
 };
 

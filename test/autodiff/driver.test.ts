@@ -6,7 +6,7 @@ import { grad } from '../../sidecar/autodiff/grad';
 import { Graph } from '../../sidecar/graph/graph';
 import * as nn from '../../sidecar/graph/nn';
 import * as op from '../../sidecar/graph/ops';
-import { type Arr, evaluate } from '../../sidecar/graph/reference-eval';
+import { type Arr, evaluate } from '../graph/reference-eval';
 import type { Value } from '../../sidecar/graph/types';
 import { assertClose, randArr, rng, runOrt } from '../graph/helpers';
 

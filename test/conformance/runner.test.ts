@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, symlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../sidecar/cli/conformance';
-import { parsePythonJson } from '../../sidecar/cli/conformance/context';
-import { HINT_FACTOR, hintTolerance, maxAbsDiff } from '../../sidecar/cli/conformance/compare';
+import { main } from './run';
+import { parsePythonJson } from './cases/context';
+import { HINT_FACTOR, hintTolerance, maxAbsDiff } from './cases/compare';
 import { readSafetensorsIndex, readTensor, writeSafetensors, type StWriteTensor } from '../../sidecar/weights/safetensors';
 
 const TINY = join(__dirname, '../../fixtures/tiny-sd');

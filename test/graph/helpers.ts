@@ -1,7 +1,7 @@
 // Test helpers: a seeded RNG, running a Graph through onnxruntime-node, and comparisons.
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../sidecar/graph/graph';
-import type { Arr } from '../../sidecar/graph/reference-eval';
+import type { Arr } from './reference-eval';
 import type { DType } from '../../sidecar/graph/types';
 import { emitModel, type EmitOptions } from '../../sidecar/onnx/emit';
 import { encodeValues } from '../../sidecar/onnx/values';

@@ -6,7 +6,7 @@ import { grad } from '../../sidecar/autodiff/grad';
 import { Graph } from '../../sidecar/graph/graph';
 import * as op from '../../sidecar/graph/ops';
 import * as nn from '../../sidecar/graph/nn';
-import { type Arr, erf } from '../../sidecar/graph/reference-eval';
+import { type Arr, erf } from './reference-eval';
 import { assertClose, randArr, rng, runOrt } from './helpers';
 
 const arr = (shape: number[], f: (i: number) => number): Arr => ({ shape, data: Float64Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => f(i)) });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { Graph } from '../../sidecar/graph/graph';
 import * as op from '../../sidecar/graph/ops';
-import { type Arr, evaluate } from '../../sidecar/graph/reference-eval';
+import { type Arr, evaluate } from './reference-eval';
 import type { Value } from '../../sidecar/graph/types';
 import { assertClose, randArr, rng, runOrt } from './helpers';
 

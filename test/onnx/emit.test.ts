@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { Graph } from '../../sidecar/graph/graph';
 import * as nn from '../../sidecar/graph/nn';
 import * as op from '../../sidecar/graph/ops';
-import { evaluate } from '../../sidecar/graph/reference-eval';
+import { evaluate } from '../graph/reference-eval';
 import { decodeModel, makeTensor } from '../../sidecar/onnx/builder';
 import { emitModel, type WeightSource } from '../../sidecar/onnx/emit';
 import { encodeValues, toHalfBits } from '../../sidecar/onnx/values';

@@ -33,7 +33,7 @@ test('generate --latents reproduces the diffusers pipeline (DDIM, CFG 7.5) and w
     '--width', '64', '--height', '64', '--latents', latentsIn, '--save-latents', latentsOut, '--out', out, '--provider', 'cpu']);
   assert.equal(code, 0);
 
-  // Tolerance: 20x the case's float32-vs-float64 hint (see sidecar/cli/conformance/compare.ts).
+  // Tolerance: 20x the case's float32-vs-float64 hint (see test/conformance/cases/compare.ts).
   const final = (await readTensorF32(await readSafetensorsIndex(latentsOut), 'latents')).data;
   const want = await ref('latents_final');
   let err = 0;

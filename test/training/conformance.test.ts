@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parsePythonJson } from '../../sidecar/cli/conformance/context';
-import { type LoraTrainCase, runLoraTrainCase } from '../../sidecar/training/conformance';
+import { parsePythonJson } from '../conformance/cases/context';
+import { type LoraTrainCase, runLoraTrainCase } from '../conformance/cases/lora-train';
 
 const DIR = 'fixtures/tiny-sd';
 const cacheDir = join(tmpdir(), 'dreambooth-test-onnx');

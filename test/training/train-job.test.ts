@@ -15,7 +15,7 @@ import { generate } from '../../sidecar/pipeline/generate';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { listImages } from '../../sidecar/training/images';
 import { readTextChunks } from '../../sidecar/images/png-chunks';
-import { parsePythonJson } from '../../sidecar/cli/conformance/context';
+import { parsePythonJson } from '../conformance/cases/context';
 import { readSafetensorsIndex, readTensorF32 } from '../../sidecar/weights/safetensors';
 import { readTrainLog } from '../../sidecar/training/log';
 import { TrainMemoryError } from '../../sidecar/training/memory-plan';

@@ -1,9 +1,9 @@
 // What every conformance case handler gets: the fixture folder, its index.json, the reference tensors
 // and the model in that folder (opened once, networks compiled on first use).
 import { join } from 'node:path';
-import { readSafetensorsIndex, readTensorF32, type StIndex } from '../../weights/safetensors';
-import type { SdModel, SdModelOptions } from '../../pipeline/sd-model';
-import type { Runtime } from '../../runtime/runtime';
+import { readSafetensorsIndex, readTensorF32, type StIndex } from '../../../sidecar/weights/safetensors';
+import type { SdModel, SdModelOptions } from '../../../sidecar/pipeline/sd-model';
+import type { Runtime } from '../../../sidecar/runtime/runtime';
 import type { CaseResult } from './compare';
 
 export type CaseSpec = Record<string, unknown> & { name: string; kind: string; file?: string };

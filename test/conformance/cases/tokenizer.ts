@@ -1,7 +1,7 @@
 // Conformance of the CLIP tokenizer: ids for every reference prompt must match exactly.
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { ClipTokenizer } from '../../tokenizer/clip';
+import { ClipTokenizer } from '../../../sidecar/tokenizer/clip';
 import type { CaseHandler } from './context';
 import { verdict } from './compare';
 

@@ -1,9 +1,9 @@
 // The LoRA training case: the training run itself is checked by the trainer's own conformance runner
-// (sidecar/training/conformance.ts: predictions, losses, gradients, weights after two AdamW steps);
+// (test/conformance/cases/lora-train.ts: predictions, losses, gradients, weights after two AdamW steps);
 // added here, the inference half as generate uses it: the kohya LoRA files before and after the first
 // step merged into the UNet weights must give the reference predictions (model_pred_step1/step2).
 import { join } from 'node:path';
-import { type LoraTrainCase, runLoraTrainCase } from '../../training/conformance';
+import { type LoraTrainCase, runLoraTrainCase } from './lora-train';
 import type { CaseHandler } from './context';
 import { keyOf } from './context';
 import { type Check, hintTolerance, maxAbsDiff, verdict } from './compare';

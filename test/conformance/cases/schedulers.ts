@@ -1,7 +1,7 @@
 // Conformance of the samplers (one step at a time along the reference trajectory), DDPM's forward
 // process, and v-prediction (UNet output fed to DDIM and Euler steps configured for v_prediction).
 import type { SamplerName } from '../../../protocol/vocabulary';
-import { createScheduler, DdpmScheduler, type SchedulerConfig } from '../../schedulers';
+import { createScheduler, DdpmScheduler, type SchedulerConfig } from '../../../sidecar/schedulers';
 import { type CaseContext, type CaseHandler, type CaseSpec, keyOf } from './context';
 import { type Check, hintTolerance, maxAbsDiff, ulpTolerance, verdict } from './compare';
 

@@ -17,13 +17,13 @@
 //    whose gradient is at the noise level may flip.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Check, type CaseResult, hintTolerance, maxAbsDiff, verdict } from '../cli/conformance/compare';
-import { parsePythonJson } from '../cli/conformance/context';
-import { SdModel } from '../pipeline/sd-model';
-import { openRuntime, type Runtime } from '../runtime/runtime';
-import { readSafetensorsIndex, readTensorF32, type StIndex } from '../weights/safetensors';
-import { kohyaNameMap, readLoraState } from './lora-file';
-import { LoraTrainer, type StepBatch } from './trainer';
+import { type Check, type CaseResult, hintTolerance, maxAbsDiff, verdict } from './compare';
+import { parsePythonJson } from './context';
+import { SdModel } from '../../../sidecar/pipeline/sd-model';
+import { openRuntime, type Runtime } from '../../../sidecar/runtime/runtime';
+import { readSafetensorsIndex, readTensorF32, type StIndex } from '../../../sidecar/weights/safetensors';
+import { kohyaNameMap, readLoraState } from '../../../sidecar/training/lora-file';
+import { LoraTrainer, type StepBatch } from '../../../sidecar/training/trainer';
 
 /** The fields of a `lora_train` case this runner uses (see fixtures/tiny-sd/index.json). */
 export interface LoraTrainCase {

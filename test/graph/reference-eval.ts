@@ -2,8 +2,8 @@
 // definitions with plain loops. It is the independent side of the tests: emitted graphs run in
 // ONNX Runtime are compared with it, and gradients are checked against its finite differences.
 // Slow by design (clarity over speed): use it on small shapes only. Convolutions: 2-d only.
-import { sliceAxis } from './shape';
-import type { Dim, Value } from './types';
+import { sliceAxis } from '../../sidecar/graph/shape';
+import type { Dim, Value } from '../../sidecar/graph/types';
 
 export interface Arr { shape: number[]; data: Float64Array }
 

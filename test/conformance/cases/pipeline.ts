@@ -2,9 +2,9 @@
 // latents, the raw decoder output and the [0, 1] image, for the reference's scheduler, prompts, guidance
 // and initial latents. Tolerance: the case's fp64 hint for the latents; the decoded image is compared
 // with the same budget scaled by 1/scaling_factor (the decoder sees latents / scaling_factor).
-import { createScheduler, type SchedulerConfig } from '../../schedulers';
-import { denoise } from '../../pipeline/denoise';
-import { encodePrompts } from '../../pipeline/prompt';
+import { createScheduler, type SchedulerConfig } from '../../../sidecar/schedulers';
+import { denoise } from '../../../sidecar/pipeline/denoise';
+import { encodePrompts } from '../../../sidecar/pipeline/prompt';
 import type { CaseHandler } from './context';
 import { type Check, hintTolerance, maxAbsDiff, verdict, worst } from './compare';
 import { samplerOf } from './schedulers';

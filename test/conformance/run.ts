@@ -4,15 +4,15 @@
 // for how tolerances are chosen). Exits 1 on any fail, or on any skip with --strict.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openRuntime } from '../runtime/runtime';
-import { SdModel } from '../pipeline/sd-model';
-import { CaseContext, type CaseHandler, type FixtureIndex, parsePythonJson } from './conformance/context';
-import { type CaseResult, worst } from './conformance/compare';
-import { textEncoder, unet, vaeDecode, vaeEncode } from './conformance/networks';
-import { tokenizer } from './conformance/tokenizer';
-import { addNoise, scheduler, vPrediction } from './conformance/schedulers';
-import { pipeline } from './conformance/pipeline';
-import { loraTrain } from './conformance/lora';
+import { openRuntime } from '../../sidecar/runtime/runtime';
+import { SdModel } from '../../sidecar/pipeline/sd-model';
+import { CaseContext, type CaseHandler, type FixtureIndex, parsePythonJson } from './cases/context';
+import { type CaseResult, worst } from './cases/compare';
+import { textEncoder, unet, vaeDecode, vaeEncode } from './cases/networks';
+import { tokenizer } from './cases/tokenizer';
+import { addNoise, scheduler, vPrediction } from './cases/schedulers';
+import { pipeline } from './cases/pipeline';
+import { loraTrain } from './cases/lora';
 
 const HANDLERS: Record<string, CaseHandler> = {
   tokenizer,
