@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { GenerateParams } from '../../protocol/sidecar';
 import { PROVIDERS, SAMPLERS, type SamplerName } from '../../protocol/vocabulary';
 import { keySpec } from '../../language/schema';
-import { generate, type GenerateExtras } from '../pipeline/generate';
+import { generate, type GenerateExtras } from '../jobs/generate';
 import { readSafetensorsIndex, readTensorF32, writeSafetensors } from '../weights/safetensors';
 import { numberFlag, parseArgs, providerFlag, type ParsedArgs } from './args';
 import { runInTerminal } from './terminal';

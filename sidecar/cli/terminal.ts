@@ -1,7 +1,7 @@
 // Running a job in a terminal: progress and log lines on stderr, Ctrl-C cancels at the job's next
 // safe point (exit status 130). The same JobContext the JSON-RPC server gives jobs.
 import { describeProgress } from '../../protocol/progressText';
-import { JobCancelled, type JobContext } from '../jobs/context';
+import { JobCancelled, type JobContext } from '../context/job-context';
 
 export interface TerminalJob<T> {
   run(ctx: JobContext): Promise<T>;

@@ -6,7 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { JobCancelled } from '../jobs/context';
+import { JobCancelled } from '../context/job-context';
 import type { RepoCache } from './cache';
 import { HubError, redact } from './errors';
 import { HubNetworkError, checkStatus, request, type HubHttp } from './http';

@@ -1,7 +1,7 @@
 // HTTP to the Hub: the token goes only to the Hub's own origin (huggingface_hub drops Authorization when
 // a redirect leaves it, e.g. to the LFS/Xet CDN), redirects are followed by hand so that rule holds
 // whatever fetch implementation is injected, and failures become messages a user can act on.
-import { JobCancelled } from '../jobs/context';
+import { JobCancelled } from '../context/job-context';
 import { HubError, SET_TOKEN_HINT, redact } from './errors';
 
 export interface HubHttp {

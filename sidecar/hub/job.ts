@@ -1,7 +1,7 @@
 // resolveModel for a job: download progress goes to the job's progress in MiB (the UI shows step/total),
 // about once per percent rather than per network chunk; cache fallbacks go to its log, and the job's
 // cancel button stops the download.
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../context/job-context';
 import { resolveModel } from './resolve';
 
 export async function resolveModelForJob(spec: string, ctx: JobContext, token?: string): Promise<string> {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogLevel } from '../../protocol/sidecar';
-import { JobCancelled } from '../jobs/context';
+import { JobCancelled } from '../context/job-context';
 import { RepoCache, defaultCacheDir, isCommitHash } from './cache';
 import { downloadFile, type FileProgress } from './download';
 import { HubError, hubError } from './errors';

@@ -11,12 +11,12 @@ import type { PrepareParams } from '../../protocol/sidecar';
 import { loadConcept } from '../../language/load';
 import { runLayout } from '../../language/resolve';
 import { writePng } from '../images/png';
-import { resolveModel } from '../pipeline/generate';
+import { resolveModel } from './model';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { openRuntime, type Runtime } from '../runtime/runtime';
-import { classImageOptions, missingClassImages, topUpClassImages } from '../training/class-images';
+import { classImageOptions, missingClassImages, topUpClassImages } from './class-images';
 import { listImages, nonImageFiles, prepareImage } from '../training/images';
-import { checkCancelled, type JobContext } from './context';
+import { checkCancelled, type JobContext } from '../context/job-context';
 
 /** What the CLI and tests add to the protocol's parameters. */
 export interface PrepareExtras {

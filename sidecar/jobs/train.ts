@@ -15,12 +15,13 @@ import { mkdir } from 'node:fs/promises';
 import type { TrainParams, TrainStepRecord } from '../../protocol/sidecar';
 import { loadConcept } from '../../language/load';
 import { generationDefaults, runName } from '../../language/resolve';
-import { generate, resolveModel } from '../pipeline/generate';
+import { generate } from './generate';
+import { resolveModel } from './model';
 import { SdModel } from '../pipeline/sd-model';
 import { openRuntime, type Runtime } from '../runtime/runtime';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { TrainingData } from '../training/data';
-import { classImageOptions, topUpClassImages } from '../training/class-images';
+import { classImageOptions, topUpClassImages } from './class-images';
 import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
 import { freshLoraWeights } from '../training/init';
 import { trainFiles } from '../training/layout';
@@ -31,7 +32,7 @@ import { lrAt, type LrSchedule } from '../training/lr-schedule';
 import { peakRssMiB, TrainLog } from '../training/log';
 import { planTrainMemory, type StepShape } from '../training/memory-plan';
 import { formatGiB, memoryBudget } from '../runtime/memory';
-import { JobCancelled, type JobContext } from './context';
+import { JobCancelled, type JobContext } from '../context/job-context';
 
 export class TrainError extends Error {
   override name = 'TrainError';

@@ -2,7 +2,7 @@
 // when a job starts, so the server answers Initialize even if a job module (or a native library it
 // needs) fails to load; that failure then ends just that job, with its reason.
 import type { JobKind, JobRequest } from '../../protocol/sidecar';
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../context/job-context';
 import type { Runtime } from '../runtime/runtime';
 import type { RuntimeChoice } from './providers';
 
@@ -35,7 +35,7 @@ async function withRuntime<T>(choice: RuntimeChoice, work: (runtime: Runtime) =>
 
 export const jobRunners: JobRunners = {
   generate: async (params, ctx, choice) => {
-    const { generate } = await load('generate', () => import('../pipeline/generate'));
+    const { generate } = await load('generate', () => import('../jobs/generate'));
     const images = await withRuntime(choice, (runtime) => generate(params, ctx, { runtime }));
     return { images, files: images };
   },

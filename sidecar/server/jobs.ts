@@ -1,7 +1,7 @@
 // The job registry: starts jobs, owns their AbortControllers, and turns each job's end (result,
 // cancellation or error) into exactly one JobFinished.
 import type { JobFinishedParams, JobProgressParams, JobRequest, JobStarted, LogLevel } from '../../protocol/sidecar';
-import { JobCancelled, type JobContext } from '../jobs/context';
+import { JobCancelled, type JobContext } from '../context/job-context';
 import { jobRunners, type JobRunner, type JobRunners } from './dispatch';
 import type { RuntimeChoice } from './providers';
 

@@ -12,7 +12,7 @@ export const CONCEPT = 'zwx.dreambooth';
 export const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
 const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
 const hasGrammar = existsSync(join(ROOT, 'syntaxes/dreambooth.tmLanguage.json'));
-const hasGenerate = existsSync(join(ROOT, 'sidecar/pipeline/generate.ts'));
+const hasGenerate = existsSync(join(ROOT, 'sidecar/jobs/generate.ts'));
 
 export interface Step {
   name: string;
@@ -290,7 +290,7 @@ export const steps: Step[] = [
         await frame.locator('#grid img').first().waitFor({ timeout: TIMEOUT });
         return `${await frame.locator('#grid img').count()} image(s) shown`;
       }
-      if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/pipeline/generate.ts is missing, got: ${text}`);
+      if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/jobs/generate.ts is missing, got: ${text}`);
       return `failed as expected without the pipeline: ${text}`;
     },
   },

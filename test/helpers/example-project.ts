@@ -2,7 +2,7 @@
 // images, and a broken photo the job must report and skip. Plus a JobContext that records everything.
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { JobContext, Progress } from '../../sidecar/jobs/context';
+import type { JobContext, Progress } from '../../sidecar/context/job-context';
 
 export async function copyExample(root: string, name: string, o: { saveEvery?: number } = {}): Promise<{ file: string; dir: string }> {
   const dir = join(root, name);

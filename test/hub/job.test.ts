@@ -5,8 +5,8 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { JobContext, Progress } from '../../sidecar/jobs/context';
-import { resolveModel } from '../../sidecar/pipeline/generate';
+import type { JobContext, Progress } from '../../sidecar/context/job-context';
+import { resolveModel } from '../../sidecar/jobs/model';
 import { tinySdRepo } from './fake-repos';
 import { MockHub, commitOf } from './mock-hub';
 

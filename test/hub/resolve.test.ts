@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { JobCancelled } from '../../sidecar/jobs/context';
+import { JobCancelled } from '../../sidecar/context/job-context';
 import { HubError, HubNetworkError, resolveModel } from '../../sidecar/hub';
 import { openCheckpoint } from '../../sidecar/weights/checkpoint';
 import { TINY, pickleOnly, tinySdRepo } from './fake-repos';

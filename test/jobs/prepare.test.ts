@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { JobCancelled } from '../../sidecar/jobs/context';
+import { JobCancelled } from '../../sidecar/context/job-context';
 import { copyExample, recordingContext } from '../helpers/example-project';
 import { prepare } from '../../sidecar/jobs/prepare';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cacheRoot, cleanCache, listEntries, pruneCache } from '../../sidecar/runtime/cache';
-import { generate } from '../../sidecar/pipeline/generate';
+import { generate } from '../../sidecar/jobs/generate';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { recordingContext } from '../helpers/example-project';
 

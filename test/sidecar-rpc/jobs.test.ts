@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JobFinishedParams, JobProgressParams } from '../../protocol/sidecar';
-import { checkCancelled, JobCancelled } from '../../sidecar/jobs/context';
+import { checkCancelled, JobCancelled } from '../../sidecar/context/job-context';
 import type { JobRunners } from '../../sidecar/server/dispatch';
 import { JobRegistry, JobRequestError } from '../../sidecar/server/jobs';
 

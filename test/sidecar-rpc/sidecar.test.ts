@@ -76,7 +76,7 @@ test('a prepare job on a missing concept file fails through JobFinished, naming 
 
 test(
   'a generate job against a missing model fails with an error naming the model',
-  { skip: !existsSync('sidecar/pipeline/generate.ts') && 'sidecar/pipeline/generate.ts has not landed yet' },
+  { skip: !existsSync('sidecar/jobs/generate.ts') && 'sidecar/jobs/generate.ts has not landed yet' },
   async () => {
     const model = join(scratch, 'no-such-model');
     const done = await runJob({

@@ -3,22 +3,20 @@
 // as AUTOMATIC1111 numbers them, so each PNG's "Seed" reproduces it), denoise with classifier-free
 // guidance, decode, and write a PNG carrying its parameters. Progress per step, cancellable between steps.
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { resolveModel } from './model';
 import type { GenerateParams } from '../../protocol/sidecar';
 import { SAMPLERS, type ProviderName } from '../../protocol/vocabulary';
-import { checkCancelled, type JobContext } from '../jobs/context';
+import { checkCancelled, type JobContext } from '../context/job-context';
 import { formatParameters } from '../images/infotext';
 import { writePng } from '../images/png';
 import { TorchGenerator } from '../random/torch-generator';
 import { openRuntime, type Runtime } from '../runtime/runtime';
 import { createScheduler, type SchedulerConfig } from '../schedulers';
-import { bundledTinyModel } from '../weights/bundled';
-import { parseHubSpec, resolveModelForJob } from '../hub';
-import { denoise } from './denoise';
-import { encodePrompts } from './prompt';
-import { SdModel } from './sd-model';
+import { denoise } from '../pipeline/denoise';
+import { encodePrompts } from '../pipeline/prompt';
+import { SdModel } from '../pipeline/sd-model';
 
 export class GenerateError extends Error {
   override name = 'GenerateError';
@@ -53,22 +51,6 @@ export function checkParams(p: GenerateParams): void {
   for (const [k, v] of [['width', p.width], ['height', p.height]] as const)
     if (!Number.isInteger(v) || v < 8 || v % 8 !== 0 || v > 4096) bad(`${k} must be a multiple of 8 between 8 and 4096, got ${v}`);
   if (!p.outDir) bad('output folder is missing');
-}
-
-/**
- * The model to open: the given path, a Hugging Face Hub id downloaded into the shared HF cache
- * (sidecar/hub), or the bundled tiny model (random weights: its images are noise).
- */
-export async function resolveModel(model: string, ctx: JobContext, hfToken?: string): Promise<string> {
-  if (!model) {
-    const tiny = bundledTinyModel();
-    if (!existsSync(join(tiny, 'model_index.json'))) throw new GenerateError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or .safetensors file`);
-    ctx.log('warn', `no model configured: using the bundled tiny test model (${tiny}); it has random weights, so its images are noise`);
-    return tiny;
-  }
-  // Hub ids (owner/name[@revision], owner/name/file.safetensors) are fetched by the Hub resolver.
-  if (!existsSync(model) && parseHubSpec(model)) return resolveModelForJob(model, ctx, hfToken);
-  return resolve(model);
 }
 
 /** A1111's file names: NNNNN-SEED.png, numbered after the highest number already in the folder. */

@@ -3,10 +3,10 @@
 // jobs so both fill the folder the same way.
 import { generationDefaults, type ConceptBlock, type ResolvedConcept } from '../../language/resolve';
 import type { SamplerName } from '../../protocol/vocabulary';
-import { generate } from '../pipeline/generate';
+import { generate } from './generate';
 import type { Runtime } from '../runtime/runtime';
-import type { JobContext } from '../jobs/context';
-import { listImages } from './images';
+import type { JobContext } from '../context/job-context';
+import { listImages } from '../training/images';
 
 export interface ClassImageOptions {
   /** Square size of the generated images (the train block's resolution). */
