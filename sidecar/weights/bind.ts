@@ -1,6 +1,6 @@
 // Binding a graph's parameters to checkpoint tensors: a straight name → tensor map. Every missing,
 // unexpected and mis-shaped key is collected and reported at once, by name, with both shapes.
-import type { ComponentWeights, TensorRef } from './checkpoint';
+import type { ComponentWeights, TensorRef } from './checkpoint-types';
 import { ModelLoadError } from './load-errors';
 
 export interface ParamSpec {

@@ -2,7 +2,7 @@
 // (for convolutions, up is 1x1 and down carries the kernel: up [out, r] · down [r, in·k·k]). One matrix
 // product per module at load time instead of two extra MatMuls per module in every UNet step.
 import { open } from 'node:fs/promises';
-import type { ComponentWeights, TensorRef } from './checkpoint';
+import type { ComponentWeights, TensorRef } from './checkpoint-types';
 import type { LoraModule } from './kohya-lora';
 import { kohyaTargets } from './sd1-keymap';
 import { ModelLoadError } from './load-errors';

@@ -3,7 +3,7 @@
 import { realpath } from 'node:fs/promises';
 import { readSafetensorsIndex, type StIndex } from './safetensors';
 import { Sd1KeyMap, isIgnorableOriginalKey, isVaeAttentionProjection, keymapShapeOf, type Component } from './sd1-keymap';
-import type { ComponentWeights, SdCheckpoint } from './checkpoint';
+import type { ComponentWeights, SdCheckpoint } from './checkpoint-types';
 import { ModelLoadError } from './load-errors';
 import { SD1_SCHEDULER_CONFIG, SD1_TEXT_ENCODER_CONFIG, SD1_UNET_CONFIG, SD1_VAE_CONFIG } from './sd1-standard-configs';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from '../models/configs';
