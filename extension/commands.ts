@@ -1,8 +1,8 @@
-// Every command, one factory per name of the table in commandTable.ts (a missing one fails the type
+// Every command, one factory per name of the table in protocol/commands.ts (a missing one fails the type
 // check). Registration adds the `dreambooth.` prefix, the Workspace Trust gate and error reporting.
 import * as vscode from 'vscode';
 import type { JobFinishedParams } from '../protocol/sidecar';
-import { COMMANDS, commandId, type CommandName } from './commandTable';
+import { COMMANDS, commandId, type CommandName } from '../protocol/commands';
 import { conceptUri, generateJobs, saveIfDirty } from './concept';
 import type { Ctx } from './ctx';
 import { GalleryPanel } from './panels/galleryPanel';

@@ -1,6 +1,6 @@
 // The status bar item: one switch over SidecarHealth decides text, tooltip, colour and click action.
 import * as vscode from 'vscode';
-import { commandId } from './commandTable';
+import { commandId } from '../protocol/commands';
 import type { SidecarHealth } from './health';
 
 export class StatusBar implements vscode.Disposable {

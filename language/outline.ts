@@ -2,10 +2,11 @@
 // run the extension's commands. Command ids and arguments are the contract with extension/commands.ts:
 //   dreambooth.train [uri], dreambooth.prepareImages [uri], dreambooth.generate [uri, blockName].
 import { FoldingRangeKind, SymbolKind, type CodeLens, type DocumentSymbol, type FoldingRange } from 'vscode-languageserver';
+import { commandId } from '../protocol/commands';
 import type { Block, ConceptDoc, Property } from './ast';
 import { DEFAULT_GENERATE_NAME } from './resolve';
 
-export const LENS_COMMANDS = { train: 'dreambooth.train', generate: 'dreambooth.generate', prepareImages: 'dreambooth.prepareImages' } as const;
+export const LENS_COMMANDS = { train: commandId('train'), generate: commandId('generate'), prepareImages: commandId('prepareImages') } as const;
 
 function propertySymbol(p: Property): DocumentSymbol {
   return { name: p.key, detail: p.value?.raw ?? '', kind: SymbolKind.Property, range: p.range, selectionRange: p.keyRange };

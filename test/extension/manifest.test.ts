@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { COMMANDS, COMMAND_CATEGORY, commandId, type CommandName } from '../../extension/commandTable';
+import { COMMANDS, COMMAND_CATEGORY, commandId, type CommandName } from '../../protocol/commands';
 
 interface Contributed { command: string; title: string; category?: string }
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));

@@ -1,5 +1,6 @@
-// The extension's commands, by name: what the manifest contributes and what extension/commands.ts
-// implements. No `vscode` import here, so a unit test can check this table against package.json.
+// The extension's commands, by name: what the manifest contributes, what extension/commands.ts
+// implements and what the language server's code lenses invoke. No `vscode` import here, so the
+// language server can use it and a unit test can check it against package.json.
 
 export const COMMAND_PREFIX = 'dreambooth.';
 export const COMMAND_CATEGORY = 'DreamBooth';
