@@ -6,37 +6,31 @@
 //   4. VAE-encode all images and encode the prompts once (UNet-only LoRA: the text encoder is frozen)
 //   5. estimate the step's memory and choose recomputation, or refuse with what would fit (before
 //      anything big is built: the OOM killer would lose the run)
-//   6. train: one session run per step (forward, backward, AdamW), state on the device; each step is
-//      a line of logs/train.jsonl and a progress report; every save_every steps and at the end a kohya
-//      LoRA + optimizer state (atomic) and a sample image, drawn with the training session released
-//      (never two UNets at once); on cancel, a checkpoint first. --resume continues from the last one.
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import type { TrainParams, TrainStepRecord } from '../../protocol/sidecar';
-import { loadConcept } from '../../language/load';
-import { generationDefaults, runName } from '../../language/resolve';
-import { generate } from './generate';
-import { resolveModel } from './model';
-import { SdModel } from '../pipeline/sd-model';
-import { openRuntime, type Runtime } from '../runtime/runtime';
+//   6. train (train-session.ts): one session run per step (forward, backward, AdamW), state on the
+//      device; each step is a line of logs/train.jsonl and a progress report; every save_every steps and
+//      at the end a kohya LoRA + optimizer state (atomic) and a sample image, drawn with the training
+//      session released (never two UNets at once); on cancel, a checkpoint first. --resume continues
+//      from the last one.
+import type { TrainParams } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
-import { TrainingData } from '../training/data';
-import { classImageOptions, topUpClassImages } from './class-images';
-import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
-import { freshLoraWeights } from '../training/init';
-import { trainFiles } from '../training/layout';
-import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
-import { readLoraState, writeKohyaLora, writeOptimizerState } from '../training/lora-file';
-import { LoraTrainer } from '../training/trainer';
-import { lrAt, type LrSchedule } from '../training/lr-schedule';
-import { peakRssMiB, TrainLog } from '../training/log';
-import { planTrainMemory, type StepShape } from '../training/memory-plan';
-import { formatGiB, memoryBudget } from '../runtime/memory';
+import { loadConcept } from '../../language/load';
+import { runName, type ResolvedConcept } from '../../language/resolve';
 import { JobCancelled, type JobContext } from '../context/job-context';
+import { SdModel } from '../pipeline/sd-model';
+import { formatGiB, memoryBudget } from '../runtime/memory';
+import { openRuntime, type Runtime } from '../runtime/runtime';
+import { TrainingData } from '../training/data';
+import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
+import { trainFiles } from '../training/layout';
+import { TrainLog } from '../training/log';
+import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
+import { lrAt, type LrSchedule } from '../training/lr-schedule';
+import { planTrainMemory, type StepShape, type TrainMemoryPlan } from '../training/memory-plan';
+import { classImageOptions, topUpClassImages } from './class-images';
+import { resolveModel } from './model';
+import { TrainError, TrainSession } from './train-session';
 
-export class TrainError extends Error {
-  override name = 'TrainError';
-}
+export { TrainError } from './train-session';
 
 /** What the CLI and tests add to the protocol's parameters. */
 export interface TrainExtras {
@@ -45,7 +39,7 @@ export interface TrainExtras {
   runtime?: Runtime;
   providers?: ProviderName[];
   cacheDir?: string;
-  /** Steps of the sample images' sampler (default: the concept's first generate block, else 20). */
+  /** Steps of the sample images' sampler (default: the concept's first generate block's). */
   sampleSteps?: number;
 }
 
@@ -53,6 +47,39 @@ export interface TrainExtras {
 const MAX_GRAD_NORM = 1.0;
 
 export async function train(params: TrainParams, ctx: JobContext, extras: TrainExtras = {}): Promise<{ images: string[]; files: string[] }> {
+  const run = runSettings(params, extras, ctx);
+  const { concept, steps, files } = run;
+  const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
+  ctx.progress({ phase: 'loading model', step: 0, total: 1 });
+  const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
+  const model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
+  let session: TrainSession | undefined;
+  try {
+    const { shape, plan } = planStep(model, concept, ctx); // before anything big: the OOM killer would lose the run
+    const data = await trainingSet(model, modelPath, concept, ctx, extras);
+    if (!data.withPrior) shape.classBatch = 0;
+    session = new TrainSession({ model, modelPath, concept, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps }, ctx);
+    await session.open();
+    await session.restore(params.resume, concept.train.seed);
+    await trainSteps(session, data, run, ctx);
+    await session.sample(await session.save(true), steps, true);
+    return { images: session.samples, files: [...session.written] };
+  } finally {
+    await session?.close();
+    await model.close();
+    if (!extras.runtime) await runtime.close();
+  }
+}
+
+interface RunSettings {
+  concept: ResolvedConcept;
+  steps: number;
+  schedule: LrSchedule;
+  files: ReturnType<typeof trainFiles>;
+}
+
+/** The concept file's training settings, checked (every problem before any work). */
+function runSettings(params: TrainParams, extras: TrainExtras, ctx: JobContext): RunSettings {
   const { concept } = loadConcept(params.conceptFile); // throws ConceptFileError listing every error
   const t = concept.train;
   if (t.method !== 'lora') throw new TrainError(`${params.conceptFile}: train.method ${t.method} is not supported yet; use method lora`);
@@ -60,149 +87,77 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
   if (!concept.concepts.length) throw new TrainError(`${params.conceptFile}: no concept block to train`);
   const steps = extras.steps ?? t.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError(`steps must be a positive integer, got ${steps}`);
-  const schedule: LrSchedule = { scheduler: t.lrScheduler, lr: t.learningRate, warmup: t.lrWarmupSteps, steps };
   if (t.lrWarmupSteps >= steps && t.lrScheduler !== 'constant') throw new TrainError(`lr_warmup_steps ${t.lrWarmupSteps} is not fewer than the run's ${steps} steps: the learning rate would never reach learning_rate; use fewer warm-up steps`);
-  const name = runName(concept, params.conceptFile);
-  const files = trainFiles(concept.output, name);
-  const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
+  const schedule: LrSchedule = { scheduler: t.lrScheduler, lr: t.learningRate, warmup: t.lrWarmupSteps, steps };
+  return { concept, steps, schedule, files: trainFiles(concept.output, runName(concept, params.conceptFile)) };
+}
 
-  ctx.progress({ phase: 'loading model', step: 0, total: 1 });
-  const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
-  const model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
-  let trainer: LoraTrainer | undefined;
-  const written: string[] = [];
-  const samples: string[] = [];
-  try {
-    const res = t.resolution;
-    if (res % model.vaeScale) throw new TrainError(`resolution must be a multiple of ${model.vaeScale}, got ${res}`);
+/** The step's shape and memory plan, with prior preservation as configured (if class images turn out
+ *  missing the batch only gets smaller). Refuses (TrainMemoryError) when it cannot fit. */
+function planStep(model: SdModel, concept: ResolvedConcept, ctx: JobContext): { shape: StepShape; plan: TrainMemoryPlan } {
+  const t = concept.train;
+  if (t.resolution % model.vaeScale) throw new TrainError(`resolution must be a multiple of ${model.vaeScale}, got ${t.resolution}`);
+  const lora: LoraSpec = { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS };
+  const side = t.resolution / model.vaeScale;
+  const prior = concept.concepts.every((c) => c.classPrompt !== null && c.numClassImages > 0);
+  const shape: StepShape = { instanceBatch: t.batchSize, classBatch: prior ? t.batchSize : 0, height: side, width: side, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: MAX_GRAD_NORM } };
+  const weightBytes = [...model.checkpoint.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
+  const plan = planTrainMemory(model.checkpoint.unet, shape, weightBytes, memoryBudget());
+  const recomputed = { blocks: 'ResNet and transformer blocks', resnets: 'ResNet blocks', none: 'no blocks' }[plan.checkpointing];
+  ctx.log('info', `memory: a step needs about ${formatGiB(plan.estimateBytes)} of ${formatGiB(plan.budget.bytes)} (${plan.budget.source}); recomputing ${recomputed} in the backward pass`);
+  return { shape, plan };
+}
 
-    // Memory first: refusing after class images were generated would waste minutes. (Prior
-    // preservation as configured; if class images turn out missing, the batch only gets smaller.)
-    const lora: LoraSpec = { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS };
-    const side = res / model.vaeScale;
-    const prior = concept.concepts.every((c) => c.classPrompt !== null && c.numClassImages > 0);
-    const shape: StepShape = { instanceBatch: t.batchSize, classBatch: prior ? t.batchSize : 0, height: side, width: side, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: MAX_GRAD_NORM } };
-    const weightBytes = [...model.checkpoint.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
-    const plan = planTrainMemory(model.checkpoint.unet, shape, weightBytes, memoryBudget());
-    ctx.log('info', `memory: a step needs about ${formatGiB(plan.estimateBytes)} of ${formatGiB(plan.budget.bytes)} (${plan.budget.source}); recomputing ${plan.checkpointing === 'blocks' ? 'ResNet and transformer blocks' : plan.checkpointing === 'resnets' ? 'ResNet blocks' : 'no blocks'} in the backward pass`);
-
-    // 2–3. images
-    const sets: { block: (typeof concept.concepts)[number]; instance: PreparedImage[]; classes: PreparedImage[] }[] = [];
-    for (const c of concept.concepts) {
-      ctx.progress({ phase: 'preparing images', step: 0, total: 1, message: c.name });
-      const inst = await prepareFolder(c.instanceImages, res);
-      for (const line of folderReport(inst, c.instanceImages)) ctx.log('warn', line);
-      if (!inst.images.length) throw new TrainError(`concept ${c.name}: no readable image in ${c.instanceImages}`);
-      let classes: PreparedImage[] = [];
-      if (c.classPrompt !== null && c.numClassImages > 0) {
-        await topUpClassImages(c, modelPath, { ...classImageOptions(concept), runtime, cacheDir: extras.cacheDir }, ctx);
-        const cls = await prepareFolder(c.classImages, res);
-        for (const line of folderReport(cls, c.classImages, 'class image')) ctx.log('warn', line);
-        classes = cls.images.slice(0, c.numClassImages);
-      }
-      sets.push({ block: c, instance: inst.images, classes });
+/** Instance photos prepared, class folders topped up, everything VAE-encoded and the prompts encoded
+ *  once; then the text encoder and VAE encoder are released (only the UNet is needed from here). */
+async function trainingSet(model: SdModel, modelPath: string, concept: ResolvedConcept, ctx: JobContext, extras: TrainExtras): Promise<TrainingData> {
+  const res = concept.train.resolution;
+  const sets: { block: ResolvedConcept['concepts'][number]; instance: PreparedImage[]; classes: PreparedImage[] }[] = [];
+  for (const c of concept.concepts) {
+    ctx.progress({ phase: 'preparing images', step: 0, total: 1, message: c.name });
+    const inst = await prepareFolder(c.instanceImages, res);
+    for (const line of folderReport(inst, c.instanceImages)) ctx.log('warn', line);
+    if (!inst.images.length) throw new TrainError(`concept ${c.name}: no readable image in ${c.instanceImages}`);
+    let classes: PreparedImage[] = [];
+    if (c.classPrompt !== null && c.numClassImages > 0) {
+      await topUpClassImages(c, modelPath, { ...classImageOptions(concept), runtime: model.runtime, cacheDir: extras.cacheDir }, ctx);
+      const cls = await prepareFolder(c.classImages, res);
+      for (const line of folderReport(cls, c.classImages, 'class image')) ctx.log('warn', line);
+      classes = cls.images.slice(0, c.numClassImages);
     }
+    sets.push({ block: c, instance: inst.images, classes });
+  }
+  const data = await TrainingData.build(model, sets, {
+    resolution: res,
+    seed: concept.train.seed,
+    batchSize: concept.train.batchSize,
+    onImage: (done, total) => ctx.progress({ phase: 'encoding images', step: done, total }),
+  });
+  if (!data.withPrior && concept.concepts.some((c) => c.classPrompt !== null && c.numClassImages > 0)) ctx.log('warn', 'prior preservation is off: not every concept has class images');
+  await model.release('text_encoder');
+  await model.release('vae_encoder');
+  return data;
+}
 
-    // 4. latents and prompt embeddings
-    const data = await TrainingData.build(model, sets, {
-      resolution: res,
-      seed: t.seed,
-      batchSize: t.batchSize,
-      onImage: (done, total) => ctx.progress({ phase: 'encoding images', step: done, total }),
-    });
-    if (!data.withPrior && concept.concepts.some((c) => c.classPrompt !== null && c.numClassImages > 0)) ctx.log('warn', 'prior preservation is off: not every concept has class images');
-
-    await model.release('text_encoder'); // prompts and latents are encoded: only the UNet is needed now
-    await model.release('vae_encoder');
-    if (!data.withPrior) shape.classBatch = 0;
-
-    // 6. training
-    const openTrainer = async () => {
-      ctx.progress({ phase: 'building the training step', step: 0, total: 1 });
-      const tr = await LoraTrainer.open(model, { ...shape, checkpointing: plan.checkpointing }, { cacheDir: extras.cacheDir });
-      if (ctx.signal.aborted) {
-        await tr.close(); // cancelled while the session was being created: nothing new to save
-        throw new JobCancelled();
-      }
-      return tr;
-    };
-    trainer = await openTrainer();
-    const modules = trainer.spec.modules;
-    if (params.resume && existsSync(files.last)) {
-      const s = await readLoraState(files.last, modules, files.lastOptimizer);
-      await trainer.setState(s);
-      ctx.log('info', `resuming from step ${s.step} (${files.last})`);
-    } else {
-      if (params.resume) ctx.log('warn', `nothing to resume in ${files.checkpoints}: starting from step 0`);
-      await trainer.setState({ weights: freshLoraWeights(modules, t.seed), step: 0 });
+/** The steps from the session's step to the run's end: log, progress, periodic saves with a sample;
+ *  a cancel saves a checkpoint first. */
+async function trainSteps(session: TrainSession, data: TrainingData, run: RunSettings, ctx: JobContext): Promise<void> {
+  const { steps, schedule, files } = run;
+  const start = session.step;
+  if (start >= steps) ctx.log('info', `already trained ${start} steps (of ${steps})`);
+  const log = TrainLog.open(files.log, start);
+  const t0 = Date.now();
+  for (let step = start; step < steps; step++) {
+    if (ctx.signal.aborted) {
+      const { file } = await session.save(false);
+      ctx.log('info', `cancelled at step ${step}: checkpoint saved (${file}); continue with --resume`);
+      throw new JobCancelled();
     }
-    const log = TrainLog.open(files.log, trainer.step);
-
-    const save = async (final: boolean) => {
-      const s = await trainer!.state();
-      await mkdir(files.checkpoints, { recursive: true });
-      await writeOptimizerState(files.lastOptimizer, modules, s);
-      await writeKohyaLora(files.last, modules, lora, s.weights, s.step);
-      const out = final ? files.final : files.atStep(s.step);
-      if (final) await mkdir(files.exports, { recursive: true });
-      await writeKohyaLora(out, modules, lora, s.weights, s.step);
-      written.push(out);
-      return { file: out, state: s };
-    };
-    /** Draws the sample with the training session released, then (unless it was the last) restores it. */
-    const sample = async (saved: Awaited<ReturnType<typeof save>>, last: boolean) => {
-      await trainer!.close();
-      trainer = undefined;
-      const g = Object.values(concept.generate)[0] ?? generationDefaults();
-      const imgs = await generate(
-        { model: modelPath, prompt: t.samplePrompt, negativePrompt: g.negativePrompt, count: 1, steps: extras.sampleSteps ?? g.steps, guidance: g.guidance, sampler: g.sampler, seed: t.seed, width: res, height: res, outDir: files.samples, lora: saved.file },
-        { ...ctx, progress: () => {} },
-        { runtime, cacheDir: extras.cacheDir },
-      );
-      samples.push(...imgs);
-      ctx.progress({ phase: 'training', step: saved.state.step, total: steps, message: `sample image at step ${saved.state.step}`, images: [...samples] });
-      if (last) return;
-      trainer = await openTrainer();
-      await trainer.setState(saved.state);
-    };
-
-    const start = trainer.step;
-    if (start >= steps) ctx.log('info', `already trained ${start} steps (of ${steps})`);
-    const t0 = Date.now();
-    let trained = 0;
-    for (let step = start; step < steps; step++) {
-      if (ctx.signal.aborted) {
-        const { file } = await save(false);
-        ctx.log('info', `cancelled at step ${step}: checkpoint saved (${file}); continue with --resume`);
-        throw new JobCancelled();
-      }
-      const s0 = Date.now();
-      const lr = lrAt(schedule, step);
-      const r = await trainer!.run(data.batchAt(step), lr);
-      if (!Number.isFinite(r.loss)) throw new TrainError(`the loss became ${r.loss} at step ${step + 1}; try a lower learning_rate`);
-      const done = step + 1;
-      trained++;
-      const record: TrainStepRecord = {
-        step: done,
-        loss: r.loss,
-        instanceLoss: r.instanceLoss,
-        priorLoss: r.priorLoss,
-        lr,
-        gradNorm: r.gradNorm ?? null,
-        stepSeconds: (Date.now() - s0) / 1000,
-        peakRssMiB: peakRssMiB(),
-        time: new Date().toISOString(),
-      };
-      log.append(record);
-      const perStep = (Date.now() - t0) / 1000 / trained;
-      ctx.progress({ phase: 'training', step: done, total: steps, loss: r.loss, etaSeconds: Math.round(perStep * (steps - done)), train: record });
-      if (done < steps && t.saveEvery > 0 && done % t.saveEvery === 0) await sample(await save(false), false);
-    }
-    await sample(await save(true), true);
-    return { images: samples, files: [...written] };
-  } finally {
-    await trainer?.close();
-    await model.close();
-    if (!extras.runtime) await runtime.close();
+    const record = await session.run(data, lrAt(schedule, step));
+    log.append(record);
+    const perStep = (Date.now() - t0) / 1000 / (record.step - start);
+    ctx.progress({ phase: 'training', step: record.step, total: steps, loss: record.loss, etaSeconds: Math.round(perStep * (steps - record.step)), train: record });
+    const every = run.concept.train.saveEvery;
+    if (record.step < steps && every > 0 && record.step % every === 0) await session.sample(await session.save(false), steps, false);
   }
 }
