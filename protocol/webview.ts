@@ -2,19 +2,11 @@
 // both ends (extension/panels/ and webview/gallery/). One discriminated union per direction; each
 // side handles them in an exhaustive `switch` whose default is a `never` check.
 import type { SamplerName } from './vocabulary';
-import type { JobStatus } from './sidecar';
+import type { GenerationSettings, JobStatus } from './sidecar';
 
-/** The form the gallery sends when the user presses Generate. */
-export interface GalleryForm {
-  prompt: string;
-  negativePrompt: string;
-  seed: number;
-  steps: number;
-  sampler: SamplerName;
-  count: number;
-  width: number;
-  height: number;
-}
+/** The form the gallery sends when the user presses Generate: the generation settings themselves
+ *  (seed -1 asks for a random one, as in AUTOMATIC1111). */
+export type GalleryForm = GenerationSettings;
 
 /** One image, as the webview may show it: `src` is already a webview URI (asWebviewUri). */
 export interface GalleryImage {

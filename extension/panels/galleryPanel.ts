@@ -15,7 +15,7 @@ import { requireTrust } from '../trust';
 import { localRoots, panelHtml } from './webviewSetup';
 
 /** The schema's generate defaults, one image at a time (a gallery preview, not a batch). */
-const DEFAULT_FORM: GalleryForm = (({ prompt, negativePrompt, seed, steps, sampler, width, height }) => ({ prompt, negativePrompt, seed, steps, sampler, count: 1, width, height }))(generationDefaults());
+const DEFAULT_FORM: GalleryForm = { ...generationDefaults(), count: 1 };
 const MAX_IMAGES_LISTED = 60;
 
 /** Where gallery images go: the setting, else runs/gallery in the first workspace folder, else global storage. */
@@ -115,16 +115,8 @@ export class GalleryPanel {
     if (!(await requireTrust('Generating images'))) return this.post({ type: 'finished', status: 'failed', error: 'the workspace is not trusted' });
     const config = readConfig();
     const params: GenerateParams = {
+      ...form,
       model: config.defaultModel,
-      prompt: form.prompt,
-      negativePrompt: form.negativePrompt,
-      count: form.count,
-      steps: form.steps,
-      guidance: 7.5,
-      sampler: form.sampler,
-      seed: form.seed,
-      width: form.width,
-      height: form.height,
       outDir: this.outDir.fsPath,
       hfToken: await getHfToken(this.ctx.extension.secrets),
     };

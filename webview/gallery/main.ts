@@ -15,21 +15,26 @@ import { buildPage, type Page } from './page';
 const vscode = acquireVsCodeApi();
 const page: Page = buildPage(document.getElementById('app')!);
 
+/** The defaults the extension sent (the schema's), for fields left empty or invalid. */
+let defaults: GalleryForm | undefined;
+
 function readForm(): GalleryForm {
-  const int = (el: { value: string }, fallback: number, min: number, max: number) => {
-    const n = Number.parseInt(el.value, 10);
+  const d = defaults!;
+  const num = (el: { value: string }, fallback: number, min: number, max: number, integer = true) => {
+    const n = integer ? Number.parseInt(el.value, 10) : Number.parseFloat(el.value);
     return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
   };
   return {
     prompt: page.prompt.value.trim(),
     negativePrompt: page.negative.value.trim(),
-    seed: int(page.seed, 42, 0, 2 ** 32 - 1),
-    steps: int(page.steps, 25, 1, 200),
+    seed: num(page.seed, d.seed, -1, 2 ** 32 - 1),
+    steps: num(page.steps, d.steps, 1, 200),
+    guidance: num(page.guidance, d.guidance, 0, 50, false),
     sampler: page.sampler.value as SamplerName,
-    count: int(page.count, 1, 1, 16),
+    count: num(page.count, d.count, 1, 16),
     // SD works in multiples of 8 pixels (the VAE's downsampling factor).
-    width: Math.round(int(page.width, 512, 8, 2048) / 8) * 8,
-    height: Math.round(int(page.height, 512, 8, 2048) / 8) * 8,
+    width: Math.round(num(page.width, d.width, 8, 2048) / 8) * 8,
+    height: Math.round(num(page.height, d.height, 8, 2048) / 8) * 8,
   };
 }
 
@@ -38,6 +43,7 @@ function fillForm(form: GalleryForm, samplers: readonly SamplerName[]): void {
   page.negative.value = form.negativePrompt;
   page.seed.value = String(form.seed);
   page.steps.value = String(form.steps);
+  page.guidance.value = String(form.guidance);
   page.count.value = String(form.count);
   page.width.value = String(form.width);
   page.height.value = String(form.height);
@@ -79,7 +85,9 @@ function setBusy(busy: boolean): void {
 function onMessage(message: ExtensionToWebview): void {
   switch (message.type) {
     case 'init':
-      fillForm((vscode.getState() as GalleryForm | undefined) ?? message.form, message.samplers);
+      defaults = message.form;
+      // A saved form from before guidance existed lacks it: the defaults fill what is missing.
+      fillForm({ ...message.form, ...(vscode.getState() as Partial<GalleryForm> | undefined) }, message.samplers);
       page.model.textContent = `Model: ${message.model}`;
       page.grid.replaceChildren();
       addImages(message.images, false);

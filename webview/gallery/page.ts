@@ -7,6 +7,7 @@ export interface Page {
   negative: ValueElement;
   seed: ValueElement;
   steps: ValueElement;
+  guidance: ValueElement;
   count: ValueElement;
   width: ValueElement;
   height: ValueElement;
@@ -38,8 +39,9 @@ export function buildPage(root: HTMLElement): Page {
   const p: Page = {
     prompt: el('vscode-textarea', { id: 'prompt', rows: '3', placeholder: 'a photo of zwx dog on the beach', resize: 'vertical' }),
     negative: el('vscode-textarea', { id: 'negative', rows: '2', placeholder: 'blurry, low quality', resize: 'vertical' }),
-    seed: el('vscode-textfield', { id: 'seed', type: 'number', min: '0' }),
+    seed: el('vscode-textfield', { id: 'seed', type: 'number', min: '-1', title: '-1: a random seed' }),
     steps: el('vscode-textfield', { id: 'steps', type: 'number', min: '1', max: '200' }),
+    guidance: el('vscode-textfield', { id: 'guidance', type: 'number', min: '0', max: '50', step: '0.5', title: 'How strongly to follow the prompt (1 turns guidance off)' }),
     count: el('vscode-textfield', { id: 'count', type: 'number', min: '1', max: '16' }),
     width: el('vscode-textfield', { id: 'width', type: 'number', min: '64', max: '2048', step: '8' }),
     height: el('vscode-textfield', { id: 'height', type: 'number', min: '64', max: '2048', step: '8' }),
@@ -56,7 +58,7 @@ export function buildPage(root: HTMLElement): Page {
   p.progress.hidden = true;
   const form = el('section', { id: 'form', 'aria-label': 'Prompt' });
   const row = el('div', { class: 'row' });
-  row.append(field('Seed', p.seed), field('Steps', p.steps), field('Sampler', p.sampler), field('Count', p.count), field('Width', p.width), field('Height', p.height));
+  row.append(field('Seed', p.seed), field('Steps', p.steps), field('Guidance', p.guidance), field('Sampler', p.sampler), field('Count', p.count), field('Width', p.width), field('Height', p.height));
   const actions = el('div', { class: 'actions' });
   actions.append(p.generate, p.cancel);
   form.append(el('h1', {}, 'DreamBooth Gallery'), p.model, field('Prompt', p.prompt, true), field('Negative prompt', p.negative, true), row, actions, p.progress, p.status);
