@@ -25,6 +25,8 @@ export interface TrainBlock {
   learningRate: number;
   lrScheduler: LrSchedulerName;
   lrWarmupSteps: number;
+  /** 0: no clipping. */
+  maxGradNorm: number;
   batchSize: number;
   priorLossWeight: number;
   trainTextEncoder: boolean;
@@ -164,6 +166,7 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
     learningRate: t.has('learning_rate') ? t.num('learning_rate') : method === 'full' ? 5e-6 : 1e-4,
     lrScheduler: t.str('lr_scheduler') as LrSchedulerName,
     lrWarmupSteps: t.num('lr_warmup_steps'),
+    maxGradNorm: t.num('max_grad_norm'),
     batchSize: t.num('batch_size'),
     priorLossWeight: t.num('prior_loss_weight'),
     trainTextEncoder: t.bool('train_text_encoder'),

@@ -127,6 +127,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
     key('learning_rate', num(0, 1, true), 'computed', 'AdamW learning rate: too high burns the subject in, too low never learns it.', '1e-4', { defaultText: '1e-4 for lora, 5e-6 for full' }),
     key('lr_scheduler', { kind: 'enum', values: LR_SCHEDULERS, docs: LR_SCHEDULER_DOCS }, 'constant', 'How the learning rate changes over the run (diffusers’ schedules, after `lr_warmup_steps` of linear warm-up from 0).', 'constant'),
     key('lr_warmup_steps', int(0, 1_000_000), 0, 'Steps over which the learning rate rises linearly from 0 to `learning_rate` (ignored by `constant`). Must be fewer than `steps`.', '0'),
+    key('max_grad_norm', num(0, 1000), 1.0, 'Clip the gradient’s global norm to this before each update, as the diffusers scripts do (0: no clipping).', '1.0'),
     key('batch_size', int(1, 64), 1, 'Instance images per step (each with a class image when prior preservation is on).', '1'),
     key('prior_loss_weight', num(0, 100), 1.0, 'Weight of the class-image loss relative to the instance loss.', '1.0'),
     key('train_text_encoder', { kind: 'boolean' }, false, 'Also train the CLIP text encoder (better identity, more memory).', 'false'),

@@ -43,9 +43,6 @@ export interface TrainExtras {
   sampleSteps?: number;
 }
 
-/** torch.nn.utils.clip_grad_norm_(…, 1.0), as train_dreambooth_lora.py does by default. */
-const MAX_GRAD_NORM = 1.0;
-
 export async function train(params: TrainParams, ctx: JobContext, extras: TrainExtras = {}): Promise<{ images: string[]; files: string[] }> {
   const run = runSettings(params, extras, ctx);
   const { concept, steps, files } = run;
@@ -100,7 +97,7 @@ function planStep(model: SdModel, concept: ResolvedConcept, ctx: JobContext): { 
   const lora: LoraSpec = { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS };
   const side = t.resolution / model.vaeScale;
   const prior = concept.concepts.every((c) => c.classPrompt !== null && c.numClassImages > 0);
-  const shape: StepShape = { instanceBatch: t.batchSize, classBatch: prior ? t.batchSize : 0, height: side, width: side, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: MAX_GRAD_NORM } };
+  const shape: StepShape = { instanceBatch: t.batchSize, classBatch: prior ? t.batchSize : 0, height: side, width: side, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : undefined } };
   const weightBytes = [...model.checkpoint.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
   const plan = planTrainMemory(model.checkpoint.unet, shape, weightBytes, memoryBudget());
   const recomputed = { blocks: 'ResNet and transformer blocks', resnets: 'ResNet blocks', none: 'no blocks' }[plan.checkpointing];

@@ -3,7 +3,7 @@
 // cancellation that saves a checkpoint, --resume that continues from it and ends exactly where an
 // uninterrupted run ends, and a kohya LoRA that generate loads.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -137,4 +137,15 @@ test('train: a cancel that arrives while the training session is being created s
   await assert.rejects(train({ conceptFile: file, resume: false }, r.ctx, extras()), JobCancelled);
   assert.ok(!r.events.some((e) => e.phase === 'training'), 'no step ran');
   await assert.rejects(readFile(join(root, 'cancel-build', 'runs', 'logs', 'train.jsonl')), /ENOENT/);
+});
+
+test('train: max_grad_norm 0 trains without clipping (no norm in the log); a schedule sets each step\'s rate', async () => {
+  const file = await project('noclip');
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.replace(/train \{/, 'train {\n  max_grad_norm 0\n  lr_scheduler linear\n  lr_warmup_steps 1'));
+  await train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 3 });
+  const log = readTrainLog(join(root, 'noclip', 'runs', 'logs', 'train.jsonl'));
+  assert.deepEqual(log.map((x) => x.gradNorm), [null, null, null]);
+  // linear with 1 warm-up step of 3: 0, then (3 − 1)/2 and (3 − 2)/2 of the peak (diffusers' definition)
+  assert.deepEqual(log.map((x) => x.lr), [0, 1e-4, 0.5e-4]);
 });
