@@ -40,189 +40,208 @@ export function byPosition(a: Diagnostic, b: Diagnostic): number {
 }
 
 export function parseConcept(text: string): ParseResult {
-  const tokens = lex(text);
-  const diagnostics: Diagnostic[] = [];
-  const doc: ConceptDoc = { properties: [], blocks: [], comments: [], hasSyntaxErrors: false };
-  let errors = 0;
-  const error = (r: Range, message: string, fix?: Diagnostic['fix']): void => {
-    doc.hasSyntaxErrors = true;
-    errors++;
-    if (errors <= MAX_SYNTAX_ERRORS) diagnostics.push({ range: r, severity: 'error', message, code: 'syntax', ...(fix ? { fix } : {}) });
-    else if (errors === MAX_SYNTAX_ERRORS + 1) diagnostics.push({ range: r, severity: 'error', message: `more than ${MAX_SYNTAX_ERRORS} syntax errors; stopped reporting`, code: 'syntax' });
-  };
+  return new Parser(text).parse();
+}
 
-  // Significant tokens only; comments are kept aside for the formatter and folding.
-  const toks: Token[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'comment') doc.comments.push({ text: t.raw, range: t.range });
-    else toks.push(t);
-  }
-  // String-internal problems are reported where the string is, whatever the parser makes of it.
-  for (const t of toks) {
-    if (t.kind === 'string') {
-      if (t.error) error(t.range, t.error);
-      for (const [s, e, msg] of t.escapeErrors ?? []) error(range(t.range.start.line, s, t.range.start.line, e), msg);
+/** One pass over the tokens with error recovery; each construct has its method. */
+class Parser {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly doc: ConceptDoc = { properties: [], blocks: [], comments: [], hasSyntaxErrors: false };
+  /** Significant tokens only; comments are kept aside (doc.comments) for the formatter and folding. */
+  private readonly toks: Token[] = [];
+  private errors = 0;
+  private i = 0;
+  /** The block being read, until its `}`. */
+  private block: Block | undefined;
+
+  constructor(text: string) {
+    for (const t of lex(text)) {
+      if (t.kind === 'comment') this.doc.comments.push({ text: t.raw, range: t.range });
+      else this.toks.push(t);
     }
   }
 
-  let i = 0;
-  let block: Block | undefined;
-  const peek = (k = 0): Token | undefined => toks[i + k];
-  const atLineEnd = (t: Token | undefined): boolean => !t || t.kind === 'newline';
-  const skipLine = (): void => {
-    while (i < toks.length && toks[i].kind !== 'newline') i++;
-  };
-  const closeBlock = (b: Block, end: Range): void => {
-    b.range = span(b.keywordRange, end);
-  };
+  parse(): ParseResult {
+    this.stringErrors();
+    while (this.i < this.toks.length) this.statement(this.toks[this.i]);
+    if (this.block) this.error(this.block.keywordRange, `"${this.block.kind}" block is not closed: add "}" at the end`);
+    this.diagnostics.sort(byPosition);
+    return { doc: this.doc, diagnostics: this.diagnostics };
+  }
+
+  private error(r: Range, message: string, fix?: Diagnostic['fix']): void {
+    this.doc.hasSyntaxErrors = true;
+    this.errors++;
+    if (this.errors <= MAX_SYNTAX_ERRORS) this.diagnostics.push({ range: r, severity: 'error', message, code: 'syntax', ...(fix ? { fix } : {}) });
+    else if (this.errors === MAX_SYNTAX_ERRORS + 1) this.diagnostics.push({ range: r, severity: 'error', message: `more than ${MAX_SYNTAX_ERRORS} syntax errors; stopped reporting`, code: 'syntax' });
+  }
+
+  /** String-internal problems are reported where the string is, whatever the parser makes of it. */
+  private stringErrors(): void {
+    for (const t of this.toks) {
+      if (t.kind !== 'string') continue;
+      if (t.error) this.error(t.range, t.error);
+      for (const [s, e, msg] of t.escapeErrors ?? []) this.error(range(t.range.start.line, s, t.range.start.line, e), msg);
+    }
+  }
+
+  private peek(k = 0): Token | undefined {
+    return this.toks[this.i + k];
+  }
+
+  private atLineEnd(t: Token | undefined): boolean {
+    return !t || t.kind === 'newline';
+  }
+
+  private skipLine(): void {
+    while (this.i < this.toks.length && this.toks[this.i].kind !== 'newline') this.i++;
+  }
+
+  /** One line's worth at toks[i]: a blank line, a `}`, a block header, a property, or an error. */
+  private statement(t: Token): void {
+    switch (t.kind) {
+      case 'newline':
+        this.i++;
+        return;
+      case 'rbrace':
+        if (this.block) {
+          this.block.closeRange = t.range;
+          this.block.range = span(this.block.keywordRange, t.range);
+          this.block = undefined;
+        } else this.error(t.range, 'unmatched "}"');
+        this.i++;
+        return;
+      case 'lbrace':
+        this.error(t.range, this.block ? 'blocks cannot be nested: unexpected "{"' : 'unexpected "{": a block starts with concept NAME, train or generate NAME');
+        this.i++;
+        return;
+      case 'error':
+        this.error(t.range, t.error ?? 'unexpected input');
+        this.skipLine();
+        return;
+      case 'ident':
+        this.identStatement(t);
+        return;
+      default:
+        this.error(t.range, `expected a key at the start of the line, found ${t.kind === 'string' ? 'a string' : `"${t.raw}"`}`);
+        this.skipLine();
+    }
+  }
+
+  /** A line that starts with a word: a block (`concept NAME {`, `train {`, also with the `{` missing or
+   *  on the next line, or a misspelt keyword parsed as the block it most resembles) or a property. */
+  private identStatement(t: Token): void {
+    const next = this.peek(1);
+    const opensBlock = next?.kind === 'lbrace' || (next?.kind === 'ident' && this.peek(2)?.kind === 'lbrace');
+    let kind: BlockKind | undefined = isBlockKind(t.raw) && (next?.kind === 'lbrace' || next?.kind === 'ident' || this.atLineEnd(next)) ? t.raw : undefined;
+    if (!kind && opensBlock) {
+      const guess = didYouMean(t.raw, BLOCK_KINDS);
+      const msg = `unknown block "${t.raw}"${guess ? `; did you mean ${guess}?` : `: blocks are ${BLOCK_KINDS.join(', ')}`}`;
+      this.error(t.range, msg, guess ? replaceFix(t.range, guess) : undefined);
+      if (!guess) return this.skipUnknownBlock();
+      kind = guess as BlockKind;
+    }
+    if (kind) {
+      if (this.block) {
+        // A forgotten `}` is the usual cause: close the open block here and carry on.
+        this.error(this.block.keywordRange, `"${this.block.kind}" block is not closed: add "}" before line ${t.range.start.line + 1}`);
+        this.block = undefined;
+      }
+      const b = this.blockHeader(kind);
+      this.doc.blocks.push(b);
+      this.block = b;
+      return;
+    }
+    const prop = this.property();
+    if (this.block) {
+      this.block.properties.push(prop);
+      this.block.range = span(this.block.keywordRange, prop.range);
+    } else this.doc.properties.push(prop);
+  }
 
   /** Key at toks[i]; reads `key value` and what follows on the line. */
-  const parseProperty = (): Property => {
-    const keyTok = toks[i++];
+  private property(): Property {
+    const keyTok = this.toks[this.i++];
     const prop: Property = { key: keyTok.raw, keyRange: keyTok.range, range: keyTok.range };
-    const next = peek();
-    if (atLineEnd(next) || next?.kind === 'rbrace') {
-      error(keyTok.range, `"${keyTok.raw}" needs a value on the same line`);
+    const next = this.peek();
+    if (this.atLineEnd(next) || next?.kind === 'rbrace') {
+      this.error(keyTok.range, `"${keyTok.raw}" needs a value on the same line`);
       return prop;
     }
     const value = toValue(next!);
     if (!value) {
-      if (next!.kind === 'error') error(next!.range, next!.error ?? 'unexpected input');
-      else error(next!.range, `expected a value for "${keyTok.raw}", found "${next!.raw}"`);
+      if (next!.kind === 'error') this.error(next!.range, next!.error ?? 'unexpected input');
+      else this.error(next!.range, `expected a value for "${keyTok.raw}", found "${next!.raw}"`);
       // One error per line is enough: skip the rest quietly.
-      while (i < toks.length && toks[i].kind !== 'newline' && toks[i].kind !== 'rbrace') i++;
+      while (this.i < this.toks.length && this.toks[this.i].kind !== 'newline' && this.toks[this.i].kind !== 'rbrace') this.i++;
       return prop;
     }
-    i++;
+    this.i++;
     prop.value = value;
     prop.range = span(keyTok.range, value.range);
-    skipRestOfProperty();
+    this.restOfProperty();
     return prop;
-  };
+  }
+
   /** After a value only the end of the line or a `}` may follow. */
-  const skipRestOfProperty = (): void => {
-    const first = peek();
-    if (atLineEnd(first) || first?.kind === 'rbrace') return;
+  private restOfProperty(): void {
+    const first = this.peek();
+    if (this.atLineEnd(first) || first?.kind === 'rbrace') return;
     let last = first!;
-    while (i < toks.length && toks[i].kind !== 'newline' && toks[i].kind !== 'rbrace') last = toks[i++];
+    while (this.i < this.toks.length && this.toks[this.i].kind !== 'newline' && this.toks[this.i].kind !== 'rbrace') last = this.toks[this.i++];
     const msg =
       first!.kind === 'string' || first!.kind === 'ident'
         ? 'one value per line: unexpected text after the value (strings need "quotes" around spaces)'
         : 'one value per line: unexpected text after the value';
-    error(span(first!.range, last.range), msg);
-  };
+    this.error(span(first!.range, last.range), msg);
+  }
 
   /** Skips `name [name] { ... }` through its matching `}` (or to the end). */
-  const skipUnknownBlock = (): void => {
-    while (i < toks.length && toks[i].kind !== 'lbrace') i++;
+  private skipUnknownBlock(): void {
+    const toks = this.toks;
+    while (this.i < toks.length && toks[this.i].kind !== 'lbrace') this.i++;
     let depth = 0;
-    for (; i < toks.length; i++) {
-      if (toks[i].kind === 'lbrace') depth++;
-      else if (toks[i].kind === 'rbrace' && --depth === 0) {
-        i++;
+    for (; this.i < toks.length; this.i++) {
+      if (toks[this.i].kind === 'lbrace') depth++;
+      else if (toks[this.i].kind === 'rbrace' && --depth === 0) {
+        this.i++;
         return;
       }
     }
-  };
+  }
 
   /** `kind [name] {` at toks[i]; returns the opened block. */
-  const parseBlockHeader = (kind: BlockKind): Block => {
-    const kw = toks[i++];
+  private blockHeader(kind: BlockKind): Block {
+    const kw = this.toks[this.i++];
     const b: Block = { kind, keywordRange: kw.range, range: kw.range, properties: [] };
-    let t = peek();
+    let t = this.peek();
     if (t?.kind === 'ident') {
       b.name = t.raw;
       b.nameRange = t.range;
-      i++;
-      t = peek();
+      this.i++;
+      t = this.peek();
     } else if (t && t.kind !== 'lbrace' && t.kind !== 'newline') {
       // e.g. `generate "x" {`: report, keep going on the same line.
-      error(t.range, t.kind === 'error' ? (t.error ?? 'unexpected input') : `a block name is a bare identifier, e.g. ${kind} ohwx {`);
-      i++;
-      t = peek();
+      this.error(t.range, t.kind === 'error' ? (t.error ?? 'unexpected input') : `a block name is a bare identifier, e.g. ${kind} ohwx {`);
+      this.i++;
+      t = this.peek();
     }
     if (t?.kind === 'newline') {
       // Allow the brace on the following line (Allman style); the formatter moves it up.
-      let j = i;
-      while (toks[j]?.kind === 'newline') j++;
-      if (toks[j]?.kind === 'lbrace') {
-        i = j;
-        t = peek();
+      let j = this.i;
+      while (this.toks[j]?.kind === 'newline') j++;
+      if (this.toks[j]?.kind === 'lbrace') {
+        this.i = j;
+        t = this.peek();
       }
     }
     if (t?.kind === 'lbrace') {
       b.openRange = t.range;
       b.range = span(kw.range, t.range);
-      i++;
+      this.i++;
     } else {
-      error(b.nameRange ?? kw.range, `expected "{" after "${kind}${b.name ? ` ${b.name}` : ''}"`);
+      this.error(b.nameRange ?? kw.range, `expected "{" after "${kind}${b.name ? ` ${b.name}` : ''}"`);
     }
     return b;
-  };
-
-  while (i < toks.length) {
-    const t = toks[i];
-    switch (t.kind) {
-      case 'newline':
-        i++;
-        continue;
-      case 'rbrace':
-        if (block) {
-          block.closeRange = t.range;
-          closeBlock(block, t.range);
-          block = undefined;
-        } else error(t.range, 'unmatched "}"');
-        i++;
-        continue;
-      case 'lbrace':
-        error(t.range, block ? 'blocks cannot be nested: unexpected "{"' : 'unexpected "{": a block starts with concept NAME, train or generate NAME');
-        i++;
-        continue;
-      case 'error':
-        error(t.range, t.error ?? 'unexpected input');
-        skipLine();
-        continue;
-      case 'ident': {
-        const next = peek(1);
-        // `concept NAME {`, `train {`, also with the `{` missing or on the next line.
-        // `trian {` / `generat x {`: a misspelt block keyword, parsed as the block it most resembles.
-        const opensBlock = next?.kind === 'lbrace' || (next?.kind === 'ident' && peek(2)?.kind === 'lbrace');
-        let kind: BlockKind | undefined = isBlockKind(t.raw) && (next?.kind === 'lbrace' || next?.kind === 'ident' || atLineEnd(next)) ? t.raw : undefined;
-        if (!kind && opensBlock) {
-          const guess = didYouMean(t.raw, BLOCK_KINDS);
-          const msg = `unknown block "${t.raw}"${guess ? `; did you mean ${guess}?` : `: blocks are ${BLOCK_KINDS.join(', ')}`}`;
-          error(t.range, msg, guess ? replaceFix(t.range, guess) : undefined);
-          if (guess) kind = guess as BlockKind;
-          else {
-            skipUnknownBlock();
-            continue;
-          }
-        }
-        if (kind) {
-          if (block) {
-            // A forgotten `}` is the usual cause: close the open block here and carry on.
-            error(block.keywordRange, `"${block.kind}" block is not closed: add "}" before line ${t.range.start.line + 1}`);
-            block = undefined;
-          }
-          const b = parseBlockHeader(kind);
-          doc.blocks.push(b);
-          block = b;
-          continue;
-        }
-        const prop = parseProperty();
-        if (block) {
-          block.properties.push(prop);
-          block.range = span(block.keywordRange, prop.range);
-        } else doc.properties.push(prop);
-        continue;
-      }
-      default:
-        error(t.range, `expected a key at the start of the line, found ${t.kind === 'string' ? 'a string' : `"${t.raw}"`}`);
-        skipLine();
-        continue;
-    }
   }
-  if (block) error(block.keywordRange, `"${block.kind}" block is not closed: add "}" at the end`);
-  diagnostics.sort(byPosition);
-  return { doc, diagnostics };
 }
