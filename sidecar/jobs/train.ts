@@ -23,6 +23,7 @@ import { TrainingData } from '../training/data';
 import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
 import { trainFiles } from '../training/layout';
 import { TrainLog } from '../training/log';
+import { lockRun } from '../training/run-lock';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
 import { lrAt, type LrSchedule } from '../training/lr-schedule';
 import { planTrainMemory, type StepShape, type TrainMemoryPlan } from '../training/memory-plan';
@@ -46,12 +47,15 @@ export interface TrainExtras {
 export async function train(params: TrainParams, ctx: JobContext, extras: TrainExtras = {}): Promise<{ images: string[]; files: string[] }> {
   const run = runSettings(params, extras, ctx);
   const { concept, steps, files } = run;
-  const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
-  ctx.progress({ phase: 'loading model', step: 0, total: 1 });
-  const runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
-  const model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
+  const unlock = await lockRun(concept.output); // one run per output folder (RunLockedError otherwise)
+  let runtime: Runtime | undefined;
+  let model: SdModel | undefined;
   let session: TrainSession | undefined;
   try {
+    const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
+    ctx.progress({ phase: 'loading model', step: 0, total: 1 });
+    runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
+    model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
     const { shape, plan } = planStep(model, concept, ctx); // before anything big: the OOM killer would lose the run
     const data = await trainingSet(model, modelPath, concept, ctx, extras);
     if (!data.withPrior) shape.classBatch = 0;
@@ -63,8 +67,9 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     return { images: session.samples, files: [...session.written] };
   } finally {
     await session?.close();
-    await model.close();
-    if (!extras.runtime) await runtime.close();
+    await model?.close();
+    if (!extras.runtime) await runtime?.close();
+    await unlock();
   }
 }
 

@@ -3,9 +3,10 @@
 // cancellation that saves a checkpoint, --resume that continues from it and ends exactly where an
 // uninterrupted run ends, and a kohya LoRA that generate loads.
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { JobCancelled } from '../../sidecar/context/job-context';
@@ -148,4 +149,17 @@ test('train: max_grad_norm 0 trains without clipping (no norm in the log); a sch
   assert.deepEqual(log.map((x) => x.gradNorm), [null, null, null]);
   // linear with 1 warm-up step of 3: 0, then (3 − 1)/2 and (3 − 2)/2 of the peak (diffusers' definition)
   assert.deepEqual(log.map((x) => x.lr), [0, 1e-4, 0.5e-4]);
+});
+
+test('train: one run per output folder — a live lock refuses with who holds it, a stale one is taken over and released', async () => {
+  const file = await project('locked');
+  const runs = join(root, 'locked', 'runs');
+  await mkdir(runs, { recursive: true });
+  const lock = join(runs, 'train.lock');
+  await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-11-29T00:00:00.000Z' }));
+  await assert.rejects(train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 1 }), /another training run is using .*runs \(process \d+, since 2026-11-29/);
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid; // a process that has exited: its lock is stale
+  await writeFile(lock, JSON.stringify({ pid: gone, host: hostname(), since: '2026-11-29T00:00:00.000Z' }));
+  await train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 1 });
+  await assert.rejects(readFile(lock), /ENOENT/, 'released at the end');
 });
