@@ -13,6 +13,11 @@ Trains a LoRA of the concept file's model on its concepts (train block) and writ
   OUTPUT/exports/NAME.safetensors           the LoRA (kohya format: generate --lora, AUTOMATIC1111, ComfyUI)
   OUTPUT/checkpoints/                       every save_every steps, and the state --resume continues from
   OUTPUT/samples/                           sample images of sample_prompt
+  OUTPUT/logs/train.jsonl                   one line per step: losses, learning rate, grad norm, time, memory
+
+Before building anything it estimates the memory a step needs and stops with what would fit if
+the machine has less free (DREAMBOOTH_MEMORY_LIMIT=6G sets the budget by hand). One run per
+OUTPUT folder at a time.
 
   --steps N        train to step N instead of the file's train.steps
   --resume         continue from OUTPUT/checkpoints/last.safetensors
