@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundledTinyModel } from '../weights/bundled';
+import { ModelLoadError } from '../weights/load-errors';
 import { parseHubSpec, resolveModelForJob } from '../hub';
 import type { JobContext } from '../context/job-context';
-import { GenerateError } from './generate';
 
 /**
  * The model to open: the given path, a Hugging Face Hub id downloaded into the shared HF cache
@@ -14,7 +14,7 @@ import { GenerateError } from './generate';
 export async function resolveModel(model: string, ctx: JobContext, hfToken?: string): Promise<string> {
   if (!model) {
     const tiny = bundledTinyModel();
-    if (!existsSync(join(tiny, 'model_index.json'))) throw new GenerateError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or .safetensors file`);
+    if (!existsSync(join(tiny, 'model_index.json'))) throw new ModelLoadError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or .safetensors file`);
     ctx.log('warn', `no model configured: using the bundled tiny test model (${tiny}); it has random weights, so its images are noise`);
     return tiny;
   }
