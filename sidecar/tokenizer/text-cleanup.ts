@@ -1,7 +1,7 @@
 // Text clean-up applied before CLIP tokenisation. The reference (transformers' CLIPTokenizer with
 // ftfy installed, as diffusers loads it) runs `ftfy.fix_text`, collapses whitespace and lowercases.
 // ftfy 6's default fixes, in its order, repeated until the text stops changing (so "&amp;amp;" ends
-// as "&"; tests/tokenizer/parity.test.ts holds the reference ids):
+// as "&"; test/tokenizer/parity.test.ts holds the reference ids):
 //   1. HTML entities (only when the text has no "<", ftfy's "auto" rule)
 //   2. mojibake: UTF-8 read as windows-1252 / Latin-1 ("cafÃ©" → "café", "â€œ" → "“")
 //   3. C1 control characters read as windows-1252
@@ -15,11 +15,10 @@
 // ftfy's mojibake repair also knows other single-byte encodings (Cyrillic, Greek, Mac, cp437) and
 // weighs a "badness" score; only the windows-1252 case, by far the common one, is repaired here.
 
+import { CP1252_C1 } from './cp1252';
 import { decodeHtmlEntities } from './html-entities';
 
 const TERMINAL_ESCAPE = /\x1b\[((?:\d|;)*)([a-zA-Z])/g;
-// windows-1252 for bytes 0x80..0x9f; ftfy's "sloppy" codec keeps the five undefined ones as-is
-const CP1252_C1 = '€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ';
 const LIGATURES = /[\u0132\u0133\u0149\u01c4-\u01cc\u01f1-\u01f3\ufb00-\ufb06]/g;
 const WIDTH_FORMS = /[\uff01-\uffef]/g;
 const SINGLE_QUOTES = /[\u02bc\u2018-\u201b]/g;
