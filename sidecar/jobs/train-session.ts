@@ -14,7 +14,7 @@ import type { trainFiles } from '../training/layout';
 import type { LoraSpec } from '../training/lora';
 import { readLoraState, writeKohyaLora, writeOptimizerState } from '../training/lora-file';
 import { peakRssMiB } from '../training/log';
-import type { TrainStepOptions } from '../training/step-graph';
+import type { TrainStepGraph, TrainStepOptions } from '../training/step-graph';
 import { LoraTrainer, type LoraState } from '../training/trainer';
 import { generate } from './generate';
 
@@ -37,6 +37,8 @@ export interface Saved {
 
 export class TrainSession {
   private trainer: LoraTrainer | undefined;
+  /** The step graph, built at the first open and reused when the session is re-created after a sample. */
+  private spec: TrainStepGraph | undefined;
   /** Every LoRA file written, and every sample image drawn. */
   readonly written: string[] = [];
   readonly samples: string[] = [];
@@ -53,7 +55,8 @@ export class TrainSession {
   /** Builds the step's session; a cancel that arrived meanwhile stops here (nothing new to save). */
   async open(): Promise<void> {
     this.ctx.progress({ phase: 'building the training step', step: 0, total: 1 });
-    const tr = await LoraTrainer.open(this.s.model, this.s.step, { cacheDir: this.s.cacheDir });
+    const tr = await LoraTrainer.open(this.s.model, this.s.step, { cacheDir: this.s.cacheDir, spec: this.spec });
+    this.spec = tr.spec;
     if (this.ctx.signal.aborted) {
       await tr.close();
       throw new JobCancelled();

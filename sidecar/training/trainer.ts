@@ -51,8 +51,9 @@ export class LoraTrainer {
     private readonly o: TrainStepOptions,
   ) {}
 
-  static async open(model: SdModel, o: TrainStepOptions, opts: { cacheDir?: string } = {}): Promise<LoraTrainer> {
-    const spec = buildTrainStep(model.checkpoint.unet, o);
+  /** `opts.spec`: the step graph already built from `o` (a session re-opened after a sample reuses it). */
+  static async open(model: SdModel, o: TrainStepOptions, opts: { cacheDir?: string; spec?: TrainStepGraph } = {}): Promise<LoraTrainer> {
+    const spec = opts.spec ?? buildTrainStep(model.checkpoint.unet, o);
     const session = await loadComponent(model.runtime, spec.graph, model.checkpoint.weights.unet, { cacheDir: opts.cacheDir });
     return new LoraTrainer(model, spec, session, o);
   }
