@@ -5,7 +5,7 @@
 // machine. The peer's counterpart is bench_peer.py's lora_train64.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { componentSource } from '../sidecar/pipeline/components';
+import { COMPONENT_LOAD, componentSource } from '../sidecar/pipeline/components';
 import { memoryBudget, formatGiB } from '../sidecar/runtime/memory';
 import type { HostTensor } from '../sidecar/runtime/runtime';
 import { freshLoraWeights } from '../sidecar/training/init';
@@ -50,7 +50,7 @@ async function loraTrainSd15(opts: CaseOptions): Promise<Timed> {
     feeds[slot.v] = { dtype: 'float32', dims, data: new Float32Array(init.get(m.name)!.length) };
   }
   const note = `checkpointing ${plan.checkpointing}; estimated ${formatGiB(plan.estimateBytes)} of ${formatGiB(plan.budget.bytes)} (${plan.budget.source})`;
-  return { source, load: { weightsAsStored: true }, feeds, buildS: (performance.now() - t0) / 1000, note };
+  return { source, load: COMPONENT_LOAD(spec.graph.name), feeds, buildS: (performance.now() - t0) / 1000, note };
 }
 
 export const TRAIN_CASES: BenchCase[] = [

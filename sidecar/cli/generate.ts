@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { GenerateParams } from '../../protocol/sidecar';
 import { PROVIDERS, SAMPLERS, type SamplerName } from '../../protocol/vocabulary';
-import { keySpec } from '../../language/schema';
+import { generateRequest, generationDefaults } from '../../language/resolve';
 import { generate, type GenerateExtras } from '../jobs/generate';
 import { readSafetensorsIndex, readTensorF32, writeSafetensors } from '../weights/safetensors';
 import { numberFlag, parseArgs, providerFlag, type ParsedArgs } from './args';
@@ -51,14 +51,8 @@ type Flags = Args['flags'];
 const int = (flags: Flags, name: keyof Flags, fallback: number) => numberFlag(flags[name], name, fallback, { integer: true });
 const real = (flags: Flags, name: keyof Flags, fallback: number) => numberFlag(flags[name], name, fallback, { integer: false });
 
-/** Defaults of the concept file's generate block: one source for the CLI and the language. */
-function schemaDefault<T>(key: string): T {
-  return keySpec('generate', key)!.default as T;
-}
-
 async function paramsFromConceptFile(file: string, { flags, on }: Args): Promise<GenerateParams> {
   const { loadConcept } = await import('../../language/load');
-  const { generateRequest } = await import('../../language/resolve');
   const { concept } = loadConcept(file);
   const names = Object.keys(concept.generate);
   if (names.length === 0) throw new UsageError(`${file} has no generate block`);
@@ -76,20 +70,20 @@ async function paramsFromConceptFile(file: string, { flags, on }: Args): Promise
 function paramsFromFlags(flags: Flags): GenerateParams {
   if (flags.prompt === undefined) throw new UsageError(`--prompt is required (or give a concept file)\n\n${HELP}`);
   if (!flags.out) throw new UsageError('--out DIR is required');
-  const sampler = (flags.sampler ?? schemaDefault<SamplerName>('sampler')) as SamplerName;
+  const d = generationDefaults(); // the concept file's generate defaults: one source for the CLI and the language
+  const sampler = (flags.sampler ?? d.sampler) as SamplerName;
   if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}, got "${sampler}"`);
-  const size = schemaDefault<{ width: number; height: number }>('size');
   return {
     model: flags.model ?? '',
     prompt: flags.prompt,
     negativePrompt: flags['negative-prompt'] ?? '',
     count: int(flags, 'count', 1),
-    steps: int(flags, 'steps', schemaDefault<number>('steps')),
-    guidance: real(flags, 'guidance', schemaDefault<number>('guidance')),
+    steps: int(flags, 'steps', d.steps),
+    guidance: real(flags, 'guidance', d.guidance),
     sampler,
-    seed: int(flags, 'seed', schemaDefault<number>('seed')),
-    width: int(flags, 'width', size.width),
-    height: int(flags, 'height', size.height),
+    seed: int(flags, 'seed', d.seed),
+    width: int(flags, 'width', d.width),
+    height: int(flags, 'height', d.height),
     outDir: resolve(flags.out),
   };
 }
