@@ -130,7 +130,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
     key('max_grad_norm', num(0, 1000), 1.0, 'Clip the gradient’s global norm to this before each update, as the diffusers scripts do (0: no clipping).', '1.0'),
     key('batch_size', int(1, 64), 1, 'Instance images per step (each with a class image when prior preservation is on).', '1'),
     key('prior_loss_weight', num(0, 100), 1.0, 'Weight of the class-image loss relative to the instance loss.', '1.0'),
-    key('train_text_encoder', { kind: 'boolean' }, false, 'Also train the CLIP text encoder (better identity, more memory).', 'false'),
+    key('train_text_encoder', { kind: 'boolean' }, false, 'Also train the CLIP text encoder (better identity, more memory): LoRA on its attention projections with method lora, every weight with method full.', 'false'),
     key('resolution', int(64, 2048, 8), 512, 'Square training resolution in pixels; a multiple of 8. Stable Diffusion 1.x was trained at 512.', '512'),
     key('seed', int(0, 2 ** 32 - 1), 42, 'Seed for noise, timesteps and data order, so a run can be repeated.', '42'),
     key('save_every', int(0, 1_000_000), 200, 'Save a resumable checkpoint and a sample image every this many steps (0: only at the end).', '200'),

@@ -281,8 +281,8 @@ function checkTrain(seen: Map<string, Property>, emit: Emit): void {
     const n = steps?.kind === 'number' ? steps.value : (keySpec('train', 'steps')!.default as number);
     const scheduler = seen.get('lr_scheduler')?.value;
     const name = scheduler?.kind === 'ident' ? scheduler.value : (keySpec('train', 'lr_scheduler')!.default as string);
-    if (warmup.value >= n) emit(warmup.range, 'error', 'lr-warmup', `lr_warmup_steps ${warmup.value} is not fewer than the run's ${n} steps: the learning rate would never reach learning_rate; use fewer warm-up steps (about 5–10% of steps)`);
-    else if (name === 'constant') emit(warmup.range, 'info', 'unused-key', 'lr_warmup_steps has no effect with lr_scheduler constant (use constant_with_warmup)');
+    if (name === 'constant') emit(warmup.range, 'info', 'unused-key', 'lr_warmup_steps has no effect with lr_scheduler constant (use constant_with_warmup)');
+    else if (warmup.value >= n) emit(warmup.range, 'error', 'lr-warmup', `lr_warmup_steps ${warmup.value} is not fewer than the run's ${n} steps: the learning rate would never reach learning_rate; use fewer warm-up steps (about 5–10% of steps)`);
   }
 }
 

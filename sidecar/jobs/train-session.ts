@@ -1,7 +1,7 @@
 // The training session of a run: the step graph's session and its state, and what happens around the
-// steps — restoring a checkpoint, one step with its log record, saving (kohya LoRA + optimizer state,
-// atomic), and sample images drawn with the session released (two UNets are never resident at once;
-// re-creating the session afterwards takes seconds).
+// steps — restoring a checkpoint, one step with its log record, saving (the weights file — kohya LoRA
+// or full weights — and the optimizer state, atomic), and sample images drawn with the session
+// released (two UNets are never resident at once; re-creating the session afterwards takes seconds).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { TrainStepRecord } from '../../protocol/sidecar';
@@ -10,12 +10,13 @@ import { JobCancelled, type JobContext } from '../context/job-context';
 import type { SdModel } from '../pipeline/sd-model';
 import type { TrainingData } from '../training/data';
 import { freshLoraWeights } from '../training/init';
+import { baseValues } from '../training/step-weights';
 import type { trainFiles } from '../training/layout';
 import type { LoraSpec } from '../training/lora';
-import { readLoraState, writeKohyaLora, writeOptimizerState } from '../training/lora-file';
+import { readTrainState, writeOptimizerState, writeTrainedWeights } from '../training/state-file';
 import { peakRssMiB } from '../training/log';
 import type { TrainStepGraph, TrainStepOptions } from '../training/step-graph';
-import { LoraTrainer, type LoraState } from '../training/trainer';
+import { Trainer, type TrainState } from '../training/trainer';
 import { generate } from './generate';
 
 export interface SessionSetup {
@@ -23,7 +24,8 @@ export interface SessionSetup {
   modelPath: string;
   concept: ResolvedConcept;
   step: TrainStepOptions;
-  lora: LoraSpec;
+  /** Rank and alpha when adapters are trained. */
+  lora?: LoraSpec;
   files: ReturnType<typeof trainFiles>;
   cacheDir?: string;
   /** Steps of the sample images (default: the concept's first generate block's). */
@@ -32,14 +34,14 @@ export interface SessionSetup {
 
 export interface Saved {
   file: string;
-  state: LoraState;
+  state: TrainState;
 }
 
 export class TrainSession {
-  private trainer: LoraTrainer | undefined;
+  private trainer: Trainer | undefined;
   /** The step graph, built at the first open and reused when the session is re-created after a sample. */
   private spec: TrainStepGraph | undefined;
-  /** Every LoRA file written, and every sample image drawn. */
+  /** Every weights file written, and every sample image drawn. */
   readonly written: string[] = [];
   readonly samples: string[] = [];
 
@@ -55,7 +57,7 @@ export class TrainSession {
   /** Builds the step's session; a cancel that arrived meanwhile stops here (nothing new to save). */
   async open(): Promise<void> {
     this.ctx.progress({ phase: 'building the training step', step: 0, total: 1 });
-    const tr = await LoraTrainer.open(this.s.model, this.s.step, { cacheDir: this.s.cacheDir, spec: this.spec });
+    const tr = await Trainer.open(this.s.model, this.s.step, { cacheDir: this.s.cacheDir, spec: this.spec });
     this.spec = tr.spec;
     if (this.ctx.signal.aborted) {
       await tr.close();
@@ -64,18 +66,20 @@ export class TrainSession {
     this.trainer = tr;
   }
 
-  /** The last checkpoint's state with `resume` (when there is one), else fresh adapters. */
+  /** The last checkpoint's state with `resume` (when there is one), else fresh adapters and the base
+   *  model's weights for what is trained in full. */
   async restore(resume: boolean, seed: number): Promise<void> {
     const tr = this.live();
     const { files } = this.s;
     if (resume && existsSync(files.last)) {
-      const state = await readLoraState(files.last, tr.spec.modules, files.lastOptimizer);
+      const state = await readTrainState(files.last, tr.spec, files.lastOptimizer);
       await tr.setState(state);
       this.ctx.log('info', `resuming from step ${state.step} (${files.last})`);
       return;
     }
     if (resume) this.ctx.log('warn', `nothing to resume in ${files.checkpoints}: starting from step 0`);
-    await tr.setState({ weights: freshLoraWeights(tr.spec.modules, seed), step: 0 });
+    const weights = new Map([...freshLoraWeights(tr.spec.modules, seed), ...(await baseValues(this.s.model.checkpoint, tr.spec))]);
+    await tr.setState({ weights, step: 0 });
   }
 
   /** One optimizer step at learning rate `lr`; the record the log and progress carry. */
@@ -97,18 +101,20 @@ export class TrainSession {
     };
   }
 
-  /** Writes the resumable checkpoint and a LoRA at this step (the export when `final`). */
+  /** Writes the resumable checkpoint and the weights at this step (for a LoRA run, the export when `final`;
+   *  a full run's weights are turned into a checkpoint by the export). */
   async save(final: boolean): Promise<Saved> {
     const tr = this.live();
     const { files, lora } = this.s;
     const state = await tr.state();
-    const modules = tr.spec.modules;
+    const spec = tr.spec;
     await mkdir(files.checkpoints, { recursive: true });
-    await writeOptimizerState(files.lastOptimizer, modules, state);
-    await writeKohyaLora(files.last, modules, lora, state.weights, state.step);
-    const file = final ? files.final : files.atStep(state.step);
-    if (final) await mkdir(files.exports, { recursive: true });
-    await writeKohyaLora(file, modules, lora, state.weights, state.step);
+    await writeOptimizerState(files.lastOptimizer, spec, state);
+    await writeTrainedWeights(files.last, spec, lora, state.weights, state.step);
+    const exported = final && spec.modules.length > 0;
+    const file = exported ? files.final : files.atStep(state.step);
+    if (exported) await mkdir(files.exports, { recursive: true });
+    await writeTrainedWeights(file, spec, lora, state.weights, state.step);
     this.written.push(file);
     return { file, state };
   }
@@ -137,7 +143,7 @@ export class TrainSession {
     await tr?.close();
   }
 
-  private live(): LoraTrainer {
+  private live(): Trainer {
     if (!this.trainer) throw new Error('TrainSession: the training session is not open');
     return this.trainer;
   }

@@ -1,14 +1,15 @@
-// The DreamBooth LoRA training job (`dreambooth train` and the sidecar's train request):
+// The DreamBooth training job (`dreambooth train` and the sidecar's train request), LoRA or full
+// fine-tuning of the UNet, optionally with the text encoder:
 //   1. read the concept file; open the base model
 //   2. prepare instance images (EXIF rotation, square crop on the subject, [-1, 1]); unreadable files
 //      are skipped and reported
 //   3. top up each concept's class folder to num_class_images with the base model (generate)
-//   4. VAE-encode all images and encode the prompts once (UNet-only LoRA: the text encoder is frozen)
+//   4. VAE-encode all images; encode the prompts once (frozen text encoder) or tokenise them (trained)
 //   5. estimate the step's memory and choose recomputation, or refuse with what would fit (before
 //      anything big is built: the OOM killer would lose the run)
 //   6. train (train-session.ts): one session run per step (forward, backward, AdamW), state on the
 //      device; each step is a line of logs/train.jsonl and a progress report; every save_every steps and
-//      at the end a kohya LoRA + optimizer state (atomic) and a sample image, drawn with the training
+//      at the end the weights (kohya LoRA or full) + optimizer state (atomic) and a sample image, drawn with the training
 //      session released (never two UNets at once); on cancel, a checkpoint first. --resume continues
 //      from the last one.
 import type { TrainParams } from '../../protocol/sidecar';
@@ -45,7 +46,7 @@ export interface TrainExtras {
 }
 
 export async function train(params: TrainParams, ctx: JobContext, extras: TrainExtras = {}): Promise<{ images: string[]; files: string[] }> {
-  const run = runSettings(params, extras, ctx);
+  const run = runSettings(params, extras);
   const { concept, steps, files } = run;
   const unlock = await lockRun(concept.output); // one run per output folder (RunLockedError otherwise)
   let runtime: Runtime | undefined;
@@ -81,11 +82,9 @@ interface RunSettings {
 }
 
 /** The concept file's training settings, checked (every problem before any work). */
-function runSettings(params: TrainParams, extras: TrainExtras, ctx: JobContext): RunSettings {
+function runSettings(params: TrainParams, extras: TrainExtras): RunSettings {
   const { concept } = loadConcept(params.conceptFile); // throws ConceptFileError listing every error
   const t = concept.train;
-  if (t.method !== 'lora') throw new TrainError(`${params.conceptFile}: train.method ${t.method} is not supported yet; use method lora`);
-  if (t.trainTextEncoder) ctx.log('warn', 'train_text_encoder is not supported yet: only the UNet gets a LoRA');
   if (!concept.concepts.length) throw new TrainError(`${params.conceptFile}: no concept block to train`);
   const steps = extras.steps ?? t.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError(`steps must be a positive integer, got ${steps}`);
@@ -99,19 +98,33 @@ function runSettings(params: TrainParams, extras: TrainExtras, ctx: JobContext):
 function planStep(model: SdModel, concept: ResolvedConcept, ctx: JobContext): { shape: StepShape; plan: TrainMemoryPlan } {
   const t = concept.train;
   if (t.resolution % model.vaeScale) throw new TrainError(`resolution must be a multiple of ${model.vaeScale}, got ${t.resolution}`);
-  const lora: LoraSpec = { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS };
+  const lora: LoraSpec | undefined = t.method === 'lora' ? { rank: t.loraRank, alpha: t.loraAlpha, targets: ATTENTION_TARGETS } : undefined;
   const side = t.resolution / model.vaeScale;
   const prior = concept.concepts.every((c) => c.classPrompt !== null && c.numClassImages > 0);
-  const shape: StepShape = { instanceBatch: t.batchSize, classBatch: prior ? t.batchSize : 0, height: side, width: side, lora, priorLossWeight: t.priorLossWeight, adam: { maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : undefined } };
-  const weightBytes = [...model.checkpoint.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
-  const plan = planTrainMemory(model.checkpoint.unet, shape, weightBytes, memoryBudget());
+  const ck = model.checkpoint;
+  const shape: StepShape = {
+    instanceBatch: t.batchSize,
+    classBatch: prior ? t.batchSize : 0,
+    height: side,
+    width: side,
+    unet: t.method,
+    lora,
+    textEncoder: t.trainTextEncoder ? { config: ck.textEncoder, mode: t.method } : undefined,
+    priorLossWeight: t.priorLossWeight,
+    adam: { maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : undefined },
+  };
+  // The frozen weights of the step, resident as stored (what is trained in full is fed as float32 instead).
+  const stored = (c: 'unet' | 'text_encoder') => [...ck.weights[c].tensors.values()].reduce((n, r) => n + r.length, 0);
+  const weightBytes = (t.method === 'full' ? 0 : stored('unet')) + (t.trainTextEncoder && t.method === 'lora' ? stored('text_encoder') : 0);
+  const plan = planTrainMemory(ck.unet, shape, weightBytes, memoryBudget());
   const recomputed = { blocks: 'ResNet and transformer blocks', resnets: 'ResNet blocks', none: 'no blocks' }[plan.checkpointing];
   ctx.log('info', `memory: a step needs about ${formatGiB(plan.estimateBytes)} of ${formatGiB(plan.budget.bytes)} (${plan.budget.source}); recomputing ${recomputed} in the backward pass`);
   return { shape, plan };
 }
 
 /** Instance photos prepared, class folders topped up, everything VAE-encoded and the prompts encoded
- *  once; then the text encoder and VAE encoder are released (only the UNet is needed from here). */
+ *  once (or tokenised, when the text encoder is trained); then the inference text encoder and the VAE
+ *  encoder are released (only the training step is needed from here). */
 async function trainingSet(model: SdModel, modelPath: string, concept: ResolvedConcept, ctx: JobContext, extras: TrainExtras): Promise<TrainingData> {
   const res = concept.train.resolution;
   const sets: { block: ResolvedConcept['concepts'][number]; instance: PreparedImage[]; classes: PreparedImage[] }[] = [];
@@ -133,6 +146,7 @@ async function trainingSet(model: SdModel, modelPath: string, concept: ResolvedC
     resolution: res,
     seed: concept.train.seed,
     batchSize: concept.train.batchSize,
+    conditioning: concept.train.trainTextEncoder ? 'input_ids' : 'context',
     onImage: (done, total) => ctx.progress({ phase: 'encoding images', step: done, total }),
   });
   if (!data.withPrior && concept.concepts.some((c) => c.classPrompt !== null && c.numClassImages > 0)) ctx.log('warn', 'prior preservation is off: not every concept has class images');

@@ -40,14 +40,27 @@ function selfAttention(x: Value, mask: Value, heads: number): Value {
 }
 
 export function buildTextEncoder(cfg: ClipTextConfig, o: TextEncoderBuildOptions): Graph {
-  const dtype = o.dtype ?? 'float32';
-  const length = o.length ?? cfg.max_position_embeddings;
   const g = new Graph('text_encoder');
+  const length = o.length ?? cfg.max_position_embeddings;
   const ids = g.input('input_ids', 'int64', [o.batch, length]);
+  const { last, hidden, clipSkip1 } = textEncoderForward(g, cfg, ids, o);
+  g.output(last, 'last_hidden_state');
+  if (o.hiddenStates) {
+    g.output(clipSkip1(), 'clip_skip_1');
+    g.output(op.Concat(hidden.map((v) => op.Reshape(v, [1, o.batch, length, cfg.hidden_size])), 0), 'hidden_states');
+  }
+  return g;
+}
+
+/** The text encoder built into `g` (in its current scope) on `ids` [B, L]: last_hidden_state, every
+ *  layer's hidden state (embeddings first) and the clip-skip-1 variant (final norm of the penultimate). */
+export function textEncoderForward(g: Graph, cfg: ClipTextConfig, ids: Value, o: { dtype?: DType } = {}): { last: Value; hidden: Value[]; clipSkip1: () => Value } {
+  const dtype = o.dtype ?? 'float32';
+  const length = ids.shape[1] as number;
   const act = cfg.hidden_act === 'quick_gelu' ? quickGelu : gelu;
   const H = cfg.hidden_size;
   const hidden: Value[] = [];
-  const last = g.scope('text_model', () => {
+  return g.scope('text_model', () => {
     let h = g.scope('embeddings', () => {
       const tok = g.scope('token_embedding', () => op.Gather(g.param('weight', dtype, [cfg.vocab_size, H]), ids, 0));
       const pos = g.scope('position_embedding', () => g.param('weight', dtype, [cfg.max_position_embeddings, H]));
@@ -66,10 +79,9 @@ export function buildTextEncoder(cfg: ClipTextConfig, o: TextEncoderBuildOptions
       hidden.push(h);
     }
     const [w, b] = g.scope('final_layer_norm', () => [g.param('weight', dtype, [H]), g.param('bias', dtype, [H])]);
-    if (o.hiddenStates) g.output(layerNormWith(hidden[hidden.length - 2], w, b, cfg.layer_norm_eps), 'clip_skip_1');
-    return layerNormWith(h, w, b, cfg.layer_norm_eps);
+    const last = layerNormWith(h, w!, b!, cfg.layer_norm_eps);
+    // Built on request only, in the same scope: an unused value would still be emitted.
+    const clipSkip1 = () => g.scope('text_model', () => layerNormWith(hidden[hidden.length - 2]!, w!, b!, cfg.layer_norm_eps));
+    return { last, hidden, clipSkip1 };
   });
-  g.output(last, 'last_hidden_state');
-  if (o.hiddenStates) g.output(op.Concat(hidden.map((v) => op.Reshape(v, [1, o.batch, length, H])), 0), 'hidden_states');
-  return g;
 }

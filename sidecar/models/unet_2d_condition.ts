@@ -19,8 +19,10 @@ export interface UNetBuildOptions {
   contextLength?: number;
   /** Also output the intermediates diffusers' hooks see (time_proj, time_embedding, conv_in, down_blocks.i, mid_block, up_blocks.i). */
   intermediates?: boolean;
-  /** Build into this graph instead of a new one (LoRA training passes a graph that adds adapters). */
+  /** Build into this graph instead of a new one (training passes a graph that decides what is trained). */
   graph?: Graph;
+  /** encoder_hidden_states computed in the same graph (a text encoder trained with the UNet) instead of an input. */
+  context?: Value;
 }
 
 export const UNET_INPUTS = { sample: 'sample', timestep: 'timestep', context: 'encoder_hidden_states' } as const;
@@ -31,7 +33,7 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   const n = cfg.block_out_channels.length;
   let sample: Value = g.input(UNET_INPUTS.sample, dtype, [o.batch, cfg.in_channels, o.height, o.width]);
   const timestep = g.input(UNET_INPUTS.timestep, 'float32', [o.batch]);
-  const context = g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, cfg.cross_attention_dim[0]]);
+  const context = o.context ?? g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, cfg.cross_attention_dim[0]]);
   const debug = (v: Value, name: string) => {
     if (o.intermediates) g.output(v, `intermediate.${name}`);
   };

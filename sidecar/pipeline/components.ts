@@ -52,7 +52,9 @@ export const COMPONENT_LOAD = (name: string) => ({ name, weightsAsStored: true }
 /** The component's ONNX with its weights bound, staged for the runtime (see loadComponent). */
 export async function componentSource(graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<ModelSource> {
   const params = paramSpecs(graph.params.filter((p) => !p.attrs.trainable));
-  const bound = bindWeights(params, weights, opts.siblings);
+  // A weight trained in full is a graph input fed its master copy: expected in the checkpoint, not bound.
+  const trained = paramSpecs(graph.params.filter((p) => p.attrs.trainable && weights.tensors.has(p.name)));
+  const bound = bindWeights(params, weights, [...(opts.siblings ?? []), ...trained]);
   const cacheDir = opts.cacheDir ?? stagedModelsDir();
   await mkdir(cacheDir, { recursive: true });
   const cacheDevice = (await stat(cacheDir)).dev;

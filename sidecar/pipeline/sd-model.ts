@@ -10,6 +10,9 @@ import { openCheckpoint, type SdCheckpoint } from '../weights/checkpoint';
 import { asF32, floatTensor, loadComponent, paramSpecs } from './components';
 import { readKohyaLora, type LoraModule } from '../weights/kohya-lora';
 import { mergeLora } from '../weights/lora-merge';
+import { isFullWeights, readFullWeights } from '../weights/full-weights';
+import { ModelLoadError } from '../weights/load-errors';
+import { readSafetensorsIndex, type StIndex } from '../weights/safetensors';
 import type { Component } from '../weights/sd1-keymap';
 
 export interface SdModelOptions {
@@ -18,7 +21,8 @@ export interface SdModelOptions {
   cacheDir?: string;
   /** For a single-file checkpoint of a non-standard size: a diffusers folder whose configs describe it. */
   configsFrom?: string;
-  /** A kohya LoRA merged into the UNet and text encoder weights at load (multiplier default 1). */
+  /** A kohya LoRA merged into the UNet and text encoder weights at load (multiplier default 1), or a
+   *  fully fine-tuned run's weights file (weights/full-weights.ts), whose tensors replace the base's. */
   lora?: { path: string; multiplier?: number };
 }
 
@@ -43,17 +47,24 @@ export class SdModel {
     return 2 ** (this.checkpoint.vae.block_out_channels.length - 1);
   }
 
-  private loraModules?: Promise<LoraModule[]>;
+  private trained?: Promise<{ full: StIndex } | { modules: LoraModule[] }>;
   private readonly merged = new Map<Component, Promise<Map<string, Float32Array>>>();
 
-  /** The LoRA-merged weights of a component (empty without a LoRA), computed once. */
+  /** The LoRA-merged or fine-tuned weights of a component (none without them), computed once. */
   private overrides(component: Component): Promise<Map<string, Float32Array>> | undefined {
     const lora = this.opts.lora;
     if (!lora) return undefined;
     let m = this.merged.get(component);
     if (!m) {
-      this.loraModules ??= readKohyaLora(lora.path);
-      m = this.loraModules.then((mods) => mergeLora(this.checkpoint.weights[component], mods, lora.multiplier ?? 1, lora.path));
+      this.trained ??= (async () => {
+        const index = await readSafetensorsIndex(lora.path).catch((e: Error) => {
+          throw new ModelLoadError(`LoRA ${e.message}`);
+        });
+        return isFullWeights(index) ? { full: index } : { modules: await readKohyaLora(lora.path) };
+      })();
+      m = this.trained.then((t) =>
+        'full' in t ? readFullWeights(t.full, this.checkpoint.weights[component], lora.path) : mergeLora(this.checkpoint.weights[component], t.modules, lora.multiplier ?? 1, lora.path),
+      );
       this.merged.set(component, m);
     }
     return m;

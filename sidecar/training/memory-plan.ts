@@ -6,9 +6,9 @@
 // plan, read back from its profiler, peaks within 25% of the liveness walk; the rest of the measured
 // peak is allocated inside ORT's kernels.
 import type { UNetConfig } from '../models/configs';
-import { liveness } from '../graph/liveness';
+import { liveness, valueBytes } from '../graph/liveness';
 import { formatGiB, type MemoryBudget } from '../runtime/memory';
-import type { Checkpointing } from './lora';
+import type { Checkpointing } from './train-graph';
 import { buildTrainStep, checkpointPolicy, type TrainStepOptions } from './step-graph';
 
 /** Fitted to the measured peaks (SD 1.5, CPU; 32², 48², 64² latents with blocks recomputed, 64² with
@@ -33,10 +33,13 @@ export class TrainMemoryError extends Error {
 
 export type StepShape = Omit<TrainStepOptions, 'checkpointing' | 'outputGrads'>;
 
+/** `weightBytes`: the frozen weights of the step as stored (what is trained in full is not among them). */
 export function estimateTrainStep(cfg: UNetConfig, o: StepShape, checkpointing: Checkpointing, weightBytes: number, baseBytes: number): number {
-  const { graph } = buildTrainStep(cfg, { ...o, checkpointing });
+  const { graph, params } = buildTrainStep(cfg, { ...o, checkpointing });
   const { peakBytes } = liveness(graph.values, graph.outputs.map((x) => x.value), 0);
-  return baseBytes + (1 + WEIGHT_FACTOR) * weightBytes + ACTIVATION_FACTOR[checkpointing] * peakBytes + FIXED_OVERHEAD;
+  // Trained weights and their two moments are fed once and stay: not part of ORT's transient need.
+  const fed = 3 * params.reduce((n, p) => n + valueBytes(p), 0);
+  return baseBytes + (1 + WEIGHT_FACTOR) * weightBytes + fed + ACTIVATION_FACTOR[checkpointing] * Math.max(0, peakBytes - fed) + FIXED_OVERHEAD;
 }
 
 /**

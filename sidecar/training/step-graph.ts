@@ -1,23 +1,28 @@
-// The DreamBooth LoRA training step as one graph, so one session run does forward, backward and
-// the optimizer update (train_dreambooth_lora.py's inner loop):
+// The DreamBooth training step as one graph, so one session run does forward, backward and the
+// optimizer update (train_dreambooth.py's / train_dreambooth_lora.py's inner loop):
 //
-//   pred  = unet(noisy_latents, timesteps, encoder_hidden_states)       LoRA on the attention projections
+//   ctx   = text_encoder(input_ids)   when the text encoder is trained, else an input (encoded once)
+//   pred  = unet(noisy_latents, timesteps, ctx)     LoRA on the attention projections, or every weight
 //   loss  = mean((pred − target)²) over the instance half
 //         + prior_loss_weight · mean((pred − target)²) over the class half (prior preservation)
-//   grads = ∂loss/∂(lora weights)                                        (base weights frozen)
+//   grads = ∂loss/∂(trained weights)                          (the rest frozen, resident as stored)
 //   clip_grad_norm_(grads, max_grad_norm) then AdamW                       (optim/adamw.ts)
 //
 // The batch is [instance items…, class items…]; target is the noise (epsilon) or the velocity
-// (v_prediction), computed by the caller. Adapter weights and moments are graph inputs whose updated
+// (v_prediction), computed by the caller. Trained weights and moments are graph inputs whose updated
 // values are graph outputs: the trainer feeds each step's outputs back, kept on the device.
 import { grad } from '../autodiff/grad';
-import type { Graph } from '../graph/graph';
 import * as op from '../graph/ops';
 import type { Value } from '../graph/types';
-import type { UNetConfig } from '../models/configs';
+import type { ClipTextConfig, UNetConfig } from '../models/configs';
+import { textEncoderForward } from '../models/clip_text_model';
 import { buildUNet, UNET_INPUTS } from '../models/unet_2d_condition';
 import { type AdamWGraph, type AdamWOptions, adamw } from '../optim/adamw';
-import { type Checkpointing, LoraGraph, type LoraModuleParams, type LoraSpec } from './lora';
+import { ATTENTION_TARGETS, TEXT_ENCODER_SCOPE, TEXT_ENCODER_TARGETS, type LoraModuleParams, type LoraSpec } from './lora';
+import { type Checkpointing, TrainGraph } from './train-graph';
+
+/** How a network is trained: adapters on its attention projections, or every weight. */
+export type TrainMode = 'lora' | 'full';
 
 export interface TrainStepOptions {
   /** Instance items first, then as many class items when prior preservation is on. */
@@ -27,17 +32,24 @@ export interface TrainStepOptions {
   height: number;
   width: number;
   contextLength?: number;
-  lora: LoraSpec;
+  /** The UNet's training (default lora). */
+  unet?: TrainMode;
+  /** Rank and alpha of the adapters (when anything is trained with LoRA); `targets` are the UNet's. */
+  lora?: LoraSpec;
+  /** The text encoder trained in the same step (its tokens are then the step's input instead of the
+   *  context): with LoRA on q/k/v/out_proj, or in full. Absent: frozen, the context is an input. */
+  textEncoder?: { config: ClipTextConfig; mode: TrainMode };
   priorLossWeight: number;
   adam: AdamWOptions;
   /** Blocks recomputed in the backward pass (less memory, more compute); default: checkpointPolicy. */
   checkpointing?: Checkpointing;
-  /** Also output each adapter's gradient (before clipping) as `grad.<param name>` (conformance, debugging). */
+  /** Also output each trained parameter's gradient (before clipping) as `grad.<param name>` (conformance, debugging). */
   outputGrads?: boolean;
 }
 
 export const STEP_IO = {
   ...UNET_INPUTS,
+  inputIds: 'input_ids',
   target: 'target',
   pred: 'noise_pred',
   loss: 'loss',
@@ -46,11 +58,16 @@ export const STEP_IO = {
 } as const;
 
 export interface TrainStepGraph {
-  graph: Graph;
+  graph: TrainGraph;
+  /** Every trained parameter, in graph order (the AdamW slots' order). */
+  params: Value<'Param'>[];
+  /** The LoRA adapters among them (empty when everything is trained in full). */
   modules: LoraModuleParams[];
   adam: AdamWGraph;
-  /** Output name of each adapter parameter's gradient, when `outputGrads`. */
+  /** Output name of each trained parameter's gradient, when `outputGrads`. */
   grads: Map<string, string>;
+  /** What conditions the UNet: the context (frozen text encoder) or the tokens (text encoder trained). */
+  conditioning: 'context' | 'input_ids';
 }
 
 function meanSquares(d: Value, from: number, to: number): Value {
@@ -58,11 +75,32 @@ function meanSquares(d: Value, from: number, to: number): Value {
   return op.ReduceMean(op.Mul(part, part), part.shape.map((_, i) => i), false);
 }
 
+/** The adapters' spec for the step: the UNet's targets and/or the text encoder's. */
+function loraFor(o: TrainStepOptions): LoraSpec | undefined {
+  const targets = [...((o.unet ?? 'lora') === 'lora' ? (o.lora?.targets ?? ATTENTION_TARGETS) : []), ...(o.textEncoder?.mode === 'lora' ? TEXT_ENCODER_TARGETS : [])];
+  if (!targets.length) return undefined;
+  if (!o.lora) throw new Error('training step: LoRA training needs a rank and alpha');
+  return { ...o.lora, targets };
+}
+
 export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepGraph {
   const batch = o.instanceBatch + o.classBatch;
-  const graph = new LoraGraph(o.lora, { checkpointing: o.checkpointing ?? checkpointPolicy(o.height, o.width) });
-  buildUNet(cfg, { batch, height: o.height, width: o.width, contextLength: o.contextLength, dtype: 'float32', graph });
-  const modules = graph.finish();
+  const te = `${TEXT_ENCODER_SCOPE}.`;
+  const fullUnet = (o.unet ?? 'lora') === 'full';
+  const fullTe = o.textEncoder?.mode === 'full';
+  const graph = new TrainGraph({
+    lora: loraFor(o),
+    full: fullUnet || fullTe ? (name) => (name.startsWith(te) ? fullTe : fullUnet) : undefined,
+    checkpointing: o.checkpointing ?? checkpointPolicy(o.height, o.width),
+  });
+  let context: Value | undefined;
+  if (o.textEncoder) {
+    const tc = o.textEncoder.config;
+    const ids = graph.input(STEP_IO.inputIds, 'int64', [batch, o.contextLength ?? tc.max_position_embeddings]);
+    context = graph.scope(TEXT_ENCODER_SCOPE, () => textEncoderForward(graph, tc, ids).last);
+  }
+  buildUNet(cfg, { batch, height: o.height, width: o.width, contextLength: o.contextLength, dtype: 'float32', graph, context });
+  const params = graph.finish();
   const pred = graph.outputs.find((x) => x.name === STEP_IO.pred)!.value;
   const target = graph.input(STEP_IO.target, 'float32', pred.shape);
   const { loss, instance, prior } = graph.scope('loss', () => {
@@ -75,12 +113,11 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   graph.output(loss, STEP_IO.loss);
   graph.output(instance, STEP_IO.instanceLoss);
   graph.output(prior, STEP_IO.priorLoss);
-  const params = modules.flatMap((m) => [m.down, m.up]);
   const gs = grad(loss, params);
   const grads = new Map<string, string>();
   if (o.outputGrads) params.forEach((p, i) => (graph.output(gs[i]!, `grad.${p.name}`), grads.set(p.name, `grad.${p.name}`)));
   const adam = adamw(graph, params, gs, o.adam);
-  return { graph, modules, adam, grads };
+  return { graph, params, modules: graph.modules, adam, grads, conditioning: o.textEncoder ? 'input_ids' : 'context' };
 }
 
 /** Recompute every ResNet and transformer block from 32×32 latents (256 px) up, where activations

@@ -1,4 +1,4 @@
-// Runs the training-step graph: one session, adapter weights and AdamW moments kept on the device
+// Runs the training-step graph: one session, trained weights and AdamW moments kept on the device
 // (worker memory on CPU, GPU buffers with WebGPU/CUDA) between steps; only the batch goes in and
 // the losses come out each step. `state()` downloads weights and moments for checkpoints.
 import { loadComponent } from '../pipeline/components';
@@ -6,9 +6,11 @@ import type { SdModel } from '../pipeline/sd-model';
 import type { DeviceTensor, HostTensor, Session } from '../runtime/runtime';
 import { isDeviceTensor } from '../runtime/runtime';
 import { buildTrainStep, STEP_IO, type TrainStepGraph, type TrainStepOptions } from './step-graph';
+import { stepWeights } from './step-weights';
 
-/** Adapter weights and optimizer moments by graph parameter name (`<module path>.lora_down.weight`). */
-export interface LoraState {
+/** Trained weights and optimizer moments by graph parameter name (`<module path>.lora_down.weight`,
+ *  `conv_in.weight`, `text_encoder.text_model.…`). */
+export interface TrainState {
   weights: Map<string, Float32Array>;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
@@ -20,8 +22,10 @@ export interface StepBatch {
   /** [B, C, h, w], instance items first. */
   noisyLatents: Float32Array;
   timesteps: number[];
-  /** [B, L, D] */
-  context: Float32Array;
+  /** [B, L, D]: the frozen text encoder's output (when the step's conditioning is the context). */
+  context?: Float32Array;
+  /** [B][L] token ids (when the text encoder is trained in the step). */
+  inputIds?: number[][];
   /** Noise (epsilon prediction) or velocity (v_prediction), [B, C, h, w]. */
   target: Float32Array;
 }
@@ -40,7 +44,7 @@ export interface StepResult {
 
 const f32 = (data: Float32Array, dims: readonly number[]): HostTensor => ({ dtype: 'float32', dims, data });
 
-export class LoraTrainer {
+export class Trainer {
   private current: Record<string, HostTensor | DeviceTensor> = {};
   private stepCount = 0;
 
@@ -52,15 +56,15 @@ export class LoraTrainer {
   ) {}
 
   /** `opts.spec`: the step graph already built from `o` (a session re-opened after a sample reuses it). */
-  static async open(model: SdModel, o: TrainStepOptions, opts: { cacheDir?: string; spec?: TrainStepGraph } = {}): Promise<LoraTrainer> {
+  static async open(model: SdModel, o: TrainStepOptions, opts: { cacheDir?: string; spec?: TrainStepGraph } = {}): Promise<Trainer> {
     const spec = opts.spec ?? buildTrainStep(model.checkpoint.unet, o);
-    const session = await loadComponent(model.runtime, spec.graph, model.checkpoint.weights.unet, { cacheDir: opts.cacheDir });
-    return new LoraTrainer(model, spec, session, o);
+    const session = await loadComponent(model.runtime, spec.graph, stepWeights(model.checkpoint, spec), { cacheDir: opts.cacheDir });
+    return new Trainer(model, spec, session, o);
   }
 
-  /** Parameter names and shapes, in graph order. */
+  /** Trained parameters' names and shapes, in graph order. */
   get params(): { name: string; shape: number[] }[] {
-    return this.spec.modules.flatMap((m) => [m.down, m.up]).map((p) => ({ name: p.name, shape: p.shape as number[] }));
+    return this.spec.params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
   }
 
   get step(): number {
@@ -68,7 +72,7 @@ export class LoraTrainer {
   }
 
   /** Sets weights (and moments, zero when absent) and the step count; replaces any device state. */
-  async setState(s: Pick<LoraState, 'weights' | 'step'> & Partial<LoraState>): Promise<void> {
+  async setState(s: Pick<TrainState, 'weights' | 'step'> & Partial<TrainState>): Promise<void> {
     await this.releaseCurrent();
     const next: Record<string, HostTensor> = {};
     for (const [i, p] of this.params.entries()) {
@@ -78,9 +82,9 @@ export class LoraTrainer {
         const a = map?.get(p.name);
         if (!a) {
           if (zero) return new Float32Array(n);
-          throw new Error(`LoRA state: no ${what} for "${p.name}"`);
+          throw new Error(`training state: no ${what} for "${p.name}"`);
         }
-        if (a.length !== n) throw new Error(`LoRA state: ${what} of "${p.name}" has ${a.length} values, the model needs [${p.shape.join(', ')}]`);
+        if (a.length !== n) throw new Error(`training state: ${what} of "${p.name}" has ${a.length} values, the model needs [${p.shape.join(', ')}]`);
         return a;
       };
       next[slot.param] = f32(take(s.weights, 'weights', false), p.shape);
@@ -93,18 +97,17 @@ export class LoraTrainer {
 
   /** One forward + backward + AdamW update; the updated state stays on the device. */
   async run(batch: StepBatch, lr: number): Promise<StepResult> {
-    if (Object.keys(this.current).length === 0) throw new Error('LoraTrainer: setState() before run()');
+    if (Object.keys(this.current).length === 0) throw new Error('Trainer: setState() before run()');
     const cfg = this.model.checkpoint.unet;
     const b = this.o.instanceBatch + this.o.classBatch;
     const latent = [b, cfg.in_channels, this.o.height, this.o.width];
-    const length = batch.context.length / (b * cfg.cross_attention_dim[0]);
     const keep = this.spec.adam.slots.flatMap((s) => [s.paramOut, s.mOut, s.vOut]);
     const out = await this.session.run(
       {
         ...this.current,
+        ...this.conditioning(batch, b),
         [STEP_IO.sample]: f32(batch.noisyLatents, latent),
         [STEP_IO.timestep]: f32(Float32Array.from(batch.timesteps), [b]),
-        [STEP_IO.context]: f32(batch.context, [b, length, cfg.cross_attention_dim[0]]),
         [STEP_IO.target]: f32(batch.target, latent),
         [this.spec.adam.lr]: f32(Float32Array.of(lr), []),
         [this.spec.adam.step]: f32(Float32Array.of(this.stepCount + 1), []),
@@ -136,14 +139,26 @@ export class LoraTrainer {
     };
   }
 
+  /** The batch's context, or its tokens when the text encoder is trained in the step. */
+  private conditioning(batch: StepBatch, b: number): Record<string, HostTensor> {
+    if (this.spec.conditioning === 'input_ids') {
+      const ids = batch.inputIds;
+      if (!ids || ids.length !== b) throw new Error(`training step: the text encoder is trained, so the batch needs the token ids of its ${b} prompts`);
+      return { [STEP_IO.inputIds]: { dtype: 'int64', dims: [b, ids[0]!.length], data: BigInt64Array.from(ids.flat(), (v) => BigInt(v)) } };
+    }
+    if (!batch.context) throw new Error('training step: the batch needs the encoded prompts (context)');
+    const d = this.model.checkpoint.unet.cross_attention_dim[0];
+    return { [STEP_IO.context]: f32(batch.context, [b, batch.context.length / (b * d), d]) };
+  }
+
   /** Downloads weights and moments (the device copies stay). */
-  async state(): Promise<LoraState> {
+  async state(): Promise<TrainState> {
     const get = async (name: string) => {
       const t = this.current[name]!;
       const h = isDeviceTensor(t) ? await this.model.runtime.download(t) : t;
       return Float32Array.from(h.data as Float32Array);
     };
-    const s: LoraState = { weights: new Map(), m: new Map(), v: new Map(), step: this.stepCount };
+    const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: this.stepCount };
     for (const slot of this.spec.adam.slots) {
       s.weights.set(slot.param, await get(slot.param));
       s.m.set(slot.param, await get(slot.m));

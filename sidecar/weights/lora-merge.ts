@@ -1,25 +1,11 @@
 // Applying a LoRA by merging it into the base weights once at load: W' = W + multiplier · scale · up·down
 // (for convolutions, up is 1x1 and down carries the kernel: up [out, r] · down [r, in·k·k]). One matrix
 // product per module at load time instead of two extra MatMuls per module in every UNet step.
-import { open } from 'node:fs/promises';
-import type { ComponentWeights, TensorRef } from './checkpoint-types';
+import type { ComponentWeights } from './checkpoint-types';
 import type { LoraModule } from './kohya-lora';
 import { kohyaTargets } from './sd1-keymap';
 import { ModelLoadError } from './load-errors';
-import { toF32 } from './safetensors';
-import { DTYPES } from './safetensors-dtypes';
-
-async function readF32(t: TensorRef): Promise<Float32Array> {
-  const fh = await open(t.file, 'r');
-  try {
-    const buf = new Uint8Array(t.length);
-    await fh.read(buf, 0, t.length, t.offset);
-    const info = DTYPES[t.dtype];
-    return toF32({ dtype: t.dtype, data: info.view(buf.buffer as ArrayBuffer, 0, t.length / info.itemSize) }).slice();
-  } finally {
-    await fh.close();
-  }
-}
+import { readRefF32 } from './read-ref';
 
 /** The merged weights of `component` (by diffusers key), for the modules of `lora` that target it. */
 export async function mergeLora(weights: ComponentWeights, lora: LoraModule[], multiplier: number, source: string): Promise<Map<string, Float32Array>> {
@@ -40,7 +26,7 @@ export async function mergeLora(weights: ComponentWeights, lora: LoraModule[], m
     const downOk = m.down.data.length === rank * inner;
     if (!upOk || !downOk)
       throw new ModelLoadError(`${source}: LoRA module ${m.kohya} (down [${m.down.shape.join(', ')}], up [${m.up.shape.join(', ')}]) does not fit ${key} [${ref.shape.join(', ')}]`);
-    const w = merged.get(key) ?? (await readF32(ref));
+    const w = merged.get(key) ?? (await readRefF32(ref));
     const s = multiplier * m.scale;
     for (let o = 0; o < out!; o++)
       for (let r = 0; r < rank; r++) {

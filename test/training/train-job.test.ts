@@ -163,3 +163,62 @@ test('train: one run per output folder — a live lock refuses with who holds it
   await train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 1 });
   await assert.rejects(readFile(lock), /ENOENT/, 'released at the end');
 });
+
+/** The concept file of a fresh copy with `lines` added to its train block. */
+async function projectWith(name: string, lines: string): Promise<string> {
+  const file = await project(name);
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/train \{/, `train {\n${lines}`));
+  return file;
+}
+
+test('train: method lora with train_text_encoder exports UNet and text-encoder adapters (kohya lora_te_) that generate applies', async () => {
+  const file = await projectWith('te-lora', '  train_text_encoder true');
+  const out = await train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 2 });
+  const final = out.files.find((f) => f.endsWith(join('exports', 'zwx.safetensors')))!;
+  const lora = await loraTensors(final);
+  const te = [...lora.keys()].filter((k) => k.startsWith('lora_te_text_model_encoder_layers_'));
+  // 5 layers × q/k/v/out_proj × (down, up, alpha), beside the UNet's 48 modules.
+  assert.equal(te.length, 5 * 4 * 3);
+  assert.equal([...lora.keys()].filter((k) => k.startsWith('lora_unet_')).length, 48 * 3);
+  assert.ok(lora.has('lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight'));
+  assert.ok(te.filter((k) => k.endsWith('lora_up.weight')).some((k) => lora.get(k)!.some((x) => x !== 0)), 'text-encoder lora_up trained');
+  const gen = (lora?: string) =>
+    generate({ model: resolve('fixtures/tiny-sd'), prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps: 2, guidance: 7.5, sampler: 'ddim', seed: 1, width: 64, height: 64, outDir: join(root, 'te-gen', lora ? 'lora' : 'base'), lora }, recorder().ctx, { runtime, cacheDir });
+  const [withLora] = await gen(final);
+  const [base] = await gen();
+  assert.notDeepEqual(await readFile(withLora!), await readFile(base!));
+});
+
+test('train: method full with train_text_encoder trains every UNet and text-encoder weight; resume continues; generate applies the weights', async () => {
+  const file = await projectWith('full', '  train_text_encoder true');
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/method\s+lora/, 'method full'));
+  const a = recorder(1);
+  await assert.rejects(train({ conceptFile: file, resume: false }, a.ctx, { ...extras(), steps: 2 }), JobCancelled);
+  const r = recorder();
+  const out = await train({ conceptFile: file, resume: true }, r.ctx, { ...extras(), steps: 2 });
+  assert.deepEqual(r.losses().map((e) => e.step), [2]);
+  const weightsFile = join(root, 'full', 'runs', 'checkpoints', 'last.safetensors');
+  const idx = await readSafetensorsIndex(weightsFile);
+  assert.equal(idx.metadata.dreambooth_method, 'full');
+  assert.equal(idx.metadata.dreambooth_step, '2');
+  const base = await readSafetensorsIndex('fixtures/tiny-sd/unet/diffusion_pytorch_model.safetensors');
+  const baseTe = await readSafetensorsIndex('fixtures/tiny-sd/text_encoder/model.safetensors');
+  const keys = [...idx.tensors.keys()];
+  assert.equal(keys.filter((k) => k.startsWith('unet.')).length, base.tensors.size, 'every UNet weight');
+  assert.equal(keys.filter((k) => k.startsWith('text_encoder.')).length, [...baseTe.tensors.keys()].filter((k) => !k.endsWith('position_ids')).length, 'every text-encoder weight');
+  const moved = async (key: string, from: typeof base, name: string) => {
+    const [w, w0] = [(await readTensorF32(idx, key)).data, (await readTensorF32(from, name)).data];
+    return w.some((x, i) => x !== w0[i]);
+  };
+  assert.ok(await moved('unet.conv_in.weight', base, 'conv_in.weight'), 'UNet trained');
+  assert.ok(await moved('text_encoder.text_model.encoder.layers.0.self_attn.q_proj.weight', baseTe, 'text_model.encoder.layers.0.self_attn.q_proj.weight'), 'text encoder trained');
+  assert.ok(out.files.some((f) => f.endsWith('zwx-step-000002.safetensors')), `the step's weights among ${out.files.join(', ')}`);
+  assert.ok(out.images.length >= 1, 'a sample drawn through the trained weights');
+  const gen = (lora?: string) =>
+    generate({ model: resolve('fixtures/tiny-sd'), prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps: 2, guidance: 7.5, sampler: 'ddim', seed: 1, width: 64, height: 64, outDir: join(root, 'full-gen', lora ? 'tuned' : 'base'), lora }, recorder().ctx, { runtime, cacheDir });
+  assert.notDeepEqual(await readFile((await gen(weightsFile))[0]!), await readFile((await gen())[0]!));
+  // Resuming with LoRA settings cannot continue full weights: refused, nothing overwritten.
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/method full/, 'method lora'));
+  await assert.rejects(train({ conceptFile: file, resume: true }, recorder().ctx, { ...extras(), steps: 3 }), /does not match|was trained with/);
+  assert.equal((await readSafetensorsIndex(weightsFile)).metadata.dreambooth_method, 'full');
+});

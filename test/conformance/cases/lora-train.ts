@@ -22,8 +22,8 @@ import { parsePythonJson } from './context';
 import { SdModel } from '../../../sidecar/pipeline/sd-model';
 import { openRuntime, type Runtime } from '../../../sidecar/runtime/runtime';
 import { readSafetensorsIndex, readTensorF32, type StIndex } from '../../../sidecar/weights/safetensors';
-import { kohyaNameMap, readLoraState } from '../../../sidecar/training/lora-file';
-import { LoraTrainer, type StepBatch } from '../../../sidecar/training/trainer';
+import { kohyaNameMap, readTrainState } from '../../../sidecar/training/state-file';
+import { Trainer, type StepBatch } from '../../../sidecar/training/trainer';
 
 /** The fields of a `lora_train` case this runner uses (see fixtures/tiny-sd/index.json). */
 export interface LoraTrainCase {
@@ -104,7 +104,7 @@ export async function runLoraTrainCase(dir: string, c: LoraTrainCase, opts: { ru
   const runtime = opts.runtime ?? (await openRuntime({ providers: ['cpu'] }));
   const model = await SdModel.open(join(dir, index.pipeline_dir ?? '.'), runtime, { cacheDir: opts.cacheDir });
   const checks: Check[] = [];
-  const trainers: LoraTrainer[] = [];
+  const trainers: Trainer[] = [];
   try {
     const predCheck = (what: string, got: Float32Array, ref: Float32Array) => checks.push({ what, err: maxAbsDiff(got, ref, what), tol: tolPred });
     const lossChecks = (what: string, got: { loss: number; instanceLoss: number; priorLoss: number }, ref: LoraTrainCase['loss_step1']) => {
@@ -118,10 +118,10 @@ export async function runLoraTrainCase(dir: string, c: LoraTrainCase, opts: { ru
     predCheck('model_pred_base', (await model.unet(noisy.data, timesteps, context.data, { batch, height, width })).noise_pred!, base.data);
     const predScale = maxAbs([base.data]);
 
-    const trainer = await LoraTrainer.open(model, { instanceBatch: 1, classBatch: 1, height, width, contextLength: context.shape[1], lora, priorLossWeight: c.prior_loss_weight, adam, outputGrads: true }, { cacheDir: opts.cacheDir });
+    const trainer = await Trainer.open(model, { instanceBatch: 1, classBatch: 1, height, width, contextLength: context.shape[1], lora, priorLossWeight: c.prior_loss_weight, adam, outputGrads: true }, { cacheDir: opts.cacheDir });
     trainers.push(trainer);
     const names = kohyaNameMap(trainer.spec.modules);
-    const init = await readLoraState(join(dir, first(c.inputs.lora_weights!)), trainer.spec.modules);
+    const init = await readTrainState(join(dir, first(c.inputs.lora_weights!)), trainer.spec);
     await trainer.setState({ weights: init.weights, step: 0 });
 
     const [g1, g2] = [await readAll(out('grads_step1')), await readAll(out('grads_step2'))];
@@ -161,7 +161,7 @@ export async function runLoraTrainCase(dir: string, c: LoraTrainCase, opts: { ru
 
     if (c.clipped_variant) {
       const cv = c.clipped_variant;
-      const clipped = await LoraTrainer.open(model, { instanceBatch: 1, classBatch: 1, height, width, contextLength: context.shape[1], lora, priorLossWeight: c.prior_loss_weight, adam: { ...adam, maxGradNorm: cv.max_grad_norm } }, { cacheDir: opts.cacheDir });
+      const clipped = await Trainer.open(model, { instanceBatch: 1, classBatch: 1, height, width, contextLength: context.shape[1], lora, priorLossWeight: c.prior_loss_weight, adam: { ...adam, maxGradNorm: cv.max_grad_norm } }, { cacheDir: opts.cacheDir });
       trainers.push(clipped);
       await clipped.setState({ weights: init.weights, step: 0 });
       const r = await clipped.run(step, lr);
