@@ -29,7 +29,15 @@ export interface TrainBlock {
   maxGradNorm: number;
   batchSize: number;
   priorLossWeight: number;
+  gradientAccumulationSteps: number;
+  /** 0: off. */
+  minSnrGamma: number;
+  /** 0: off. */
+  noiseOffset: number;
+  randomFlip: boolean;
   trainTextEncoder: boolean;
+  /** 0: the whole run. */
+  trainTextEncoderSteps: number;
   resolution: number;
   seed: number;
   saveEvery: number;
@@ -169,7 +177,12 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
     maxGradNorm: t.num('max_grad_norm'),
     batchSize: t.num('batch_size'),
     priorLossWeight: t.num('prior_loss_weight'),
+    gradientAccumulationSteps: t.num('gradient_accumulation_steps'),
+    minSnrGamma: t.num('min_snr_gamma'),
+    noiseOffset: t.num('noise_offset'),
+    randomFlip: t.bool('random_flip'),
     trainTextEncoder: t.bool('train_text_encoder'),
+    trainTextEncoderSteps: t.num('train_text_encoder_steps'),
     resolution: t.num('resolution'),
     seed: t.num('seed'),
     saveEvery: t.num('save_every'),

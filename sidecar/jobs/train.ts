@@ -147,6 +147,7 @@ async function trainingSet(model: SdModel, modelPath: string, concept: ResolvedC
     seed: concept.train.seed,
     batchSize: concept.train.batchSize,
     conditioning: concept.train.trainTextEncoder ? 'input_ids' : 'context',
+    augment: { noiseOffset: concept.train.noiseOffset, randomFlip: concept.train.randomFlip, minSnrGamma: concept.train.minSnrGamma },
     onImage: (done, total) => ctx.progress({ phase: 'encoding images', step: done, total }),
   });
   if (!data.withPrior && concept.concepts.some((c) => c.classPrompt !== null && c.numClassImages > 0)) ctx.log('warn', 'prior preservation is off: not every concept has class images');

@@ -3,7 +3,7 @@
 //
 //   ctx   = text_encoder(input_ids)   when the text encoder is trained, else an input (encoded once)
 //   pred  = unet(noisy_latents, timesteps, ctx)     LoRA on the attention projections, or every weight
-//   loss  = mean((pred − target)²) over the instance half
+//   loss  = mean_i(w_i · mean((pred_i − target_i)²)) over the instance half (w: min-SNR weights, or 1)
 //         + prior_loss_weight · mean((pred − target)²) over the class half (prior preservation)
 //   grads = ∂loss/∂(trained weights)                          (the rest frozen, resident as stored)
 //   clip_grad_norm_(grads, max_grad_norm) then AdamW                       (optim/adamw.ts)
@@ -51,6 +51,7 @@ export const STEP_IO = {
   ...UNET_INPUTS,
   inputIds: 'input_ids',
   target: 'target',
+  lossWeights: 'loss_weights',
   pred: 'noise_pred',
   loss: 'loss',
   instanceLoss: 'loss_instance',
@@ -70,9 +71,13 @@ export interface TrainStepGraph {
   conditioning: 'context' | 'input_ids';
 }
 
-function meanSquares(d: Value, from: number, to: number): Value {
+/** Mean of squares of items [from, to) of d, each item's mean scaled by `weights` when given. */
+function meanSquares(d: Value, from: number, to: number, weights?: Value): Value {
   const part = op.Slice(d, [from], [to], [0]);
-  return op.ReduceMean(op.Mul(part, part), part.shape.map((_, i) => i), false);
+  const sq = op.Mul(part, part);
+  if (!weights) return op.ReduceMean(sq, part.shape.map((_, i) => i), false);
+  const perItem = op.ReduceMean(sq, part.shape.slice(1).map((_, i) => i + 1), false);
+  return op.ReduceMean(op.Mul(perItem, weights), [0], false);
 }
 
 /** The adapters' spec for the step: the UNet's targets and/or the text encoder's. */
@@ -103,9 +108,10 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   const params = graph.finish();
   const pred = graph.outputs.find((x) => x.name === STEP_IO.pred)!.value;
   const target = graph.input(STEP_IO.target, 'float32', pred.shape);
+  const weights = graph.input(STEP_IO.lossWeights, 'float32', [o.instanceBatch]);
   const { loss, instance, prior } = graph.scope('loss', () => {
     const d = op.Sub(pred, target);
-    const instance = meanSquares(d, 0, o.instanceBatch);
+    const instance = meanSquares(d, 0, o.instanceBatch, weights);
     if (o.classBatch === 0) return { loss: instance, instance, prior: graph.scalar(0, 'float32') };
     const prior = meanSquares(d, o.instanceBatch, batch);
     return { loss: op.Add(instance, op.Mul(prior, o.priorLossWeight)), instance, prior };

@@ -28,6 +28,8 @@ export interface StepBatch {
   inputIds?: number[][];
   /** Noise (epsilon prediction) or velocity (v_prediction), [B, C, h, w]. */
   target: Float32Array;
+  /** Loss weight of each instance item (min-SNR); absent: 1. */
+  lossWeights?: Float32Array;
 }
 
 export interface StepResult {
@@ -109,6 +111,7 @@ export class Trainer {
         [STEP_IO.sample]: f32(batch.noisyLatents, latent),
         [STEP_IO.timestep]: f32(Float32Array.from(batch.timesteps), [b]),
         [STEP_IO.target]: f32(batch.target, latent),
+        [STEP_IO.lossWeights]: f32(batch.lossWeights ?? new Float32Array(this.o.instanceBatch).fill(1), [this.o.instanceBatch]),
         [this.spec.adam.lr]: f32(Float32Array.of(lr), []),
         [this.spec.adam.step]: f32(Float32Array.of(this.stepCount + 1), []),
       },

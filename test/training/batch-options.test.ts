@@ -1,0 +1,102 @@
+// The train options that change how a step's batch is drawn or weighted: min_snr_gamma (weights against
+// diffusers' compute_snr, fixtures/train-steps), noise_offset (diffusers' noise + offset·randn(b, c, 1, 1)),
+// random_flip (the mirror image's latents), each leaving the rest of the batch as it was.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import type { ConceptBlock } from '../../language/resolve';
+import { SdModel } from '../../sidecar/pipeline/sd-model';
+import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
+import { DdpmScheduler } from '../../sidecar/schedulers/ddpm';
+import type { SchedulerConfig } from '../../sidecar/schedulers/config';
+import { mirror, TrainingData, type Augment } from '../../sidecar/training/data';
+import { minSnrWeights } from '../../sidecar/training/min-snr';
+import { Trainer } from '../../sidecar/training/trainer';
+
+let runtime: Runtime;
+let model: SdModel;
+before(async () => {
+  runtime = await openRuntime({ providers: ['cpu'] });
+  model = await SdModel.open('fixtures/tiny-sd', runtime);
+});
+after(async () => {
+  await model?.close();
+  await runtime?.close();
+});
+
+test('min-SNR weights match diffusers compute_snr: min(snr, γ)/snr for epsilon, min(snr, γ)/(snr + 1) for v', async () => {
+  const ref = JSON.parse(await readFile('fixtures/train-steps/train-steps.json', 'utf8')).snr as { timesteps: number[]; gamma: number; weight_epsilon: number[]; weight_v_prediction: number[] };
+  const ddpm = new DdpmScheduler(model.checkpoint.scheduler as SchedulerConfig);
+  for (const [kind, want] of [['epsilon', ref.weight_epsilon], ['v_prediction', ref.weight_v_prediction]] as const) {
+    const got = minSnrWeights(ddpm.alphasCumprod, ref.timesteps, ref.gamma, kind);
+    got.forEach((w, i) => assert.ok(Math.abs(w - want[i]!) <= 1e-5 * Math.max(1, want[i]!), `${kind} t=${ref.timesteps[i]}: ${w} vs ${want[i]}`));
+  }
+  assert.ok(ref.weight_epsilon[0]! < 1 && ref.weight_epsilon.at(-1) === 1, 'the fixture covers both sides of γ');
+});
+
+const pixels = (seed: number) => Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37 + seed) * 0.8);
+const block = { name: 'zwx', instancePrompt: 'photo of zwx person', classPrompt: 'photo of a person' } as ConceptBlock;
+const images = { block, instance: [0, 1].map((s) => ({ file: `i${s}.png`, pixels: pixels(s), warnings: [] })), classes: [2, 3].map((s) => ({ file: `c${s}.png`, pixels: pixels(s), warnings: [] })) };
+const data = (augment: Augment) => TrainingData.build(model, [images], { resolution: 64, seed: 7, batchSize: 1, augment });
+const OFF: Augment = { noiseOffset: 0, randomFlip: false, minSnrGamma: 0 };
+
+test('mirror reverses every row of every channel', () => {
+  const p = Float32Array.from({ length: 2 * 2 * 3 }, (_, i) => i);
+  assert.deepEqual([...mirror(p, 3)], [2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9]);
+});
+
+test('noise_offset shifts each (image, channel) plane of the noise by one constant; the batch is otherwise the same', async () => {
+  const [plain, shifted] = [await data(OFF), await data({ ...OFF, noiseOffset: 0.1 })];
+  const side = 64 / model.vaeScale;
+  const plane = side * side;
+  for (let step = 0; step < 3; step++) {
+    const a = plain.batchAt(step);
+    const b = shifted.batchAt(step);
+    assert.deepEqual(b.timesteps, a.timesteps);
+    const shifts = new Set<string>();
+    for (let p = 0; p < a.target.length / plane; p++) {
+      const d = b.target[p * plane]! - a.target[p * plane]!;
+      for (let k = 1; k < plane; k++) assert.ok(Math.abs(b.target[p * plane + k]! - a.target[p * plane + k]! - d) < 1e-6, 'constant over the plane');
+      assert.ok(Math.abs(d) < 0.5, `a shift of offset × a normal draw, got ${d}`);
+      shifts.add(d.toFixed(6));
+    }
+    assert.ok(shifts.size > 1, 'a different shift per channel');
+  }
+});
+
+test('random_flip draws some items from the mirror image, the rest unchanged', async () => {
+  const [plain, flipped] = [await data(OFF), await data({ ...OFF, randomFlip: true })];
+  let same = 0;
+  let mirrored = 0;
+  const per = 4 * (64 / model.vaeScale) ** 2;
+  for (let step = 0; step < 8; step++) {
+    const a = plain.batchAt(step);
+    const b = flipped.batchAt(step);
+    assert.deepEqual(b.target, a.target, 'the noise does not move');
+    for (let i = 0; i < 2; i++) {
+      const eq = a.noisyLatents.subarray(i * per, (i + 1) * per).every((v, k) => v === b.noisyLatents[i * per + k]);
+      if (eq) same++;
+      else mirrored++;
+    }
+  }
+  assert.ok(same > 0 && mirrored > 0, `both kinds over 8 steps (same ${same}, mirrored ${mirrored})`);
+});
+
+test('min_snr_gamma weights the instance loss (not the prior) the way the reference formula does', async () => {
+  const weighted = await data({ ...OFF, minSnrGamma: 5 });
+  const batch = weighted.batchAt(0);
+  assert.ok(batch.lossWeights && batch.lossWeights.length === 1);
+  const ddpm = new DdpmScheduler(model.checkpoint.scheduler as SchedulerConfig);
+  assert.deepEqual([...batch.lossWeights], [...minSnrWeights(ddpm.alphasCumprod, batch.timesteps.slice(0, 1), 5, 'epsilon')]);
+  const tr = await Trainer.open(model, { instanceBatch: 1, classBatch: 1, height: 64 / model.vaeScale, width: 64 / model.vaeScale, lora: { rank: 2, alpha: 2, targets: ['to_q'] }, priorLossWeight: 1, adam: {} });
+  try {
+    const zero = new Map(tr.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, d) => a * d, 1))]));
+    await tr.setState({ weights: zero, step: 0 });
+    const unweighted = await tr.run({ ...batch, lossWeights: undefined }, 0);
+    const w = await tr.run(batch, 0);
+    assert.ok(Math.abs(w.instanceLoss - batch.lossWeights[0]! * unweighted.instanceLoss) < 1e-6 * unweighted.instanceLoss);
+    assert.ok(Math.abs(w.priorLoss - unweighted.priorLoss) < 1e-7 * unweighted.priorLoss);
+  } finally {
+    await tr.close();
+  }
+});
