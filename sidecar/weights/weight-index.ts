@@ -1,0 +1,21 @@
+// A weight file's tensors by key, whatever wrote it: safetensors, or torch.save (zip or legacy
+// pickle). The format is judged by the file's first bytes, not its name.
+import { open } from 'node:fs/promises';
+import type { WeightEntry, WeightIndex } from './checkpoint-types';
+import { readSafetensorsIndex } from './safetensors';
+import { readTorchCheckpoint, sniffTorch } from './torch-ckpt';
+
+export async function readWeightIndex(path: string): Promise<WeightIndex> {
+  const fh = await open(path, 'r');
+  const head = new Uint8Array(4);
+  try {
+    await fh.read(head, 0, 4, 0);
+  } finally {
+    await fh.close();
+  }
+  if (sniffTorch(head)) return readTorchCheckpoint(path);
+  const index = await readSafetensorsIndex(path);
+  const tensors = new Map<string, WeightEntry>();
+  for (const e of index.tensors.values()) tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
+  return { path, format: 'safetensors', tensors };
+}
