@@ -98,6 +98,11 @@ export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptio
   const memo = new Map<number, PyValue>();
 
   const at = () => c.pos;
+  // Reads `stack` when called, after its argument (which may pop a MARK and swap `stack`) is evaluated;
+  // `stack.push(popMark())` would push onto the array popMark just retired.
+  const push = (v: PyValue) => {
+    stack.push(v);
+  };
   const pop = (): PyValue => {
     if (stack.length === 0) throw new PickleError(`stack underflow at byte ${at()} (corrupt pickle)`);
     return stack.pop()!;
@@ -116,7 +121,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptio
   const put = (i: number) => memo.set(i, top());
   const get = (i: number) => {
     if (!memo.has(i)) throw new PickleError(`memo entry ${i} read at byte ${at()} was never stored (corrupt pickle)`);
-    stack.push(memo.get(i)!);
+    push(memo.get(i)!);
   };
   const setItems = (dict: PyValue, kv: PyValue[]) => {
     if (!(dict instanceof PyDict)) throw new PickleError(`SETITEM(S) on ${describe(dict)} at byte ${at()}, not a dict`);
@@ -168,98 +173,98 @@ export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptio
         popMark();
         break;
       case OP.DUP:
-        stack.push(top());
+        push(top());
         break;
       case OP.NONE:
-        stack.push(null);
+        push(null);
         break;
       case OP.NEWTRUE:
-        stack.push(true);
+        push(true);
         break;
       case OP.NEWFALSE:
-        stack.push(false);
+        push(false);
         break;
       case OP.BININT:
-        stack.push(c.i32());
+        push(c.i32());
         break;
       case OP.BININT1:
-        stack.push(c.u8());
+        push(c.u8());
         break;
       case OP.BININT2:
-        stack.push(c.u16());
+        push(c.u16());
         break;
       case OP.LONG1:
       case OP.LONG4: {
         const n = op === OP.LONG1 ? c.u8() : c.u32();
         if (n > MAX_LONG_BYTES) throw new PickleError(`a ${n}-byte integer at byte ${opAt}: larger than any checkpoint holds`);
-        stack.push(longFrom(c.take(n, 'an integer')));
+        push(longFrom(c.take(n, 'an integer')));
         break;
       }
       case OP.BINFLOAT:
-        stack.push(c.f64be());
+        push(c.f64be());
         break;
       case OP.SHORT_BINUNICODE:
-        stack.push(text(c.take(c.u8(), 'a string'), opAt));
+        push(text(c.take(c.u8(), 'a string'), opAt));
         break;
       case OP.BINUNICODE:
-        stack.push(text(c.take(c.u32(), 'a string'), opAt));
+        push(text(c.take(c.u32(), 'a string'), opAt));
         break;
       case OP.BINUNICODE8:
-        stack.push(text(c.take(c.u64len('a string'), 'a string'), opAt));
+        push(text(c.take(c.u64len('a string'), 'a string'), opAt));
         break;
       case OP.SHORT_BINSTRING:
       case OP.BINSTRING: // Python 2 str: bytes, read as latin-1 text as Python 3 does with encoding='latin1'
-        stack.push(new TextDecoder('latin1').decode(c.take(op === OP.SHORT_BINSTRING ? c.u8() : c.u32(), 'a string')));
+        push(new TextDecoder('latin1').decode(c.take(op === OP.SHORT_BINSTRING ? c.u8() : c.u32(), 'a string')));
         break;
       case OP.SHORT_BINBYTES:
-        stack.push(c.take(c.u8(), 'bytes').slice());
+        push(c.take(c.u8(), 'bytes').slice());
         break;
       case OP.BINBYTES:
-        stack.push(c.take(c.u32(), 'bytes').slice());
+        push(c.take(c.u32(), 'bytes').slice());
         break;
       case OP.BINBYTES8:
       case OP.BYTEARRAY8:
-        stack.push(c.take(c.u64len('bytes'), 'bytes').slice());
+        push(c.take(c.u64len('bytes'), 'bytes').slice());
         break;
       case OP.EMPTY_DICT:
-        stack.push(new PyDict());
+        push(new PyDict());
         break;
       case OP.DICT: {
         const d = new PyDict();
         setItems(d, popMark());
-        stack.push(d);
+        push(d);
         break;
       }
       case OP.EMPTY_LIST:
-        stack.push([]);
+        push([]);
         break;
       case OP.LIST:
-        stack.push(popMark());
+        push(popMark());
         break;
       case OP.EMPTY_SET:
-        stack.push(new PySet());
+        push(new PySet());
         break;
       case OP.FROZENSET:
-        stack.push(new PySet(popMark()));
+        push(new PySet(popMark()));
         break;
       case OP.EMPTY_TUPLE:
-        stack.push(new PyTuple([]));
+        push(new PyTuple([]));
         break;
       case OP.TUPLE:
-        stack.push(new PyTuple(popMark()));
+        push(new PyTuple(popMark()));
         break;
       case OP.TUPLE1:
-        stack.push(new PyTuple([pop()]));
+        push(new PyTuple([pop()]));
         break;
       case OP.TUPLE2: {
         const b = pop();
-        stack.push(new PyTuple([pop(), b]));
+        push(new PyTuple([pop(), b]));
         break;
       }
       case OP.TUPLE3: {
         const c3 = pop();
         const b = pop();
-        stack.push(new PyTuple([pop(), b, c3]));
+        push(new PyTuple([pop(), b, c3]));
         break;
       }
       case OP.APPEND: {
@@ -301,31 +306,31 @@ export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptio
         break;
       case OP.GLOBAL: {
         const module = c.line();
-        stack.push(lookupGlobal(module, c.line()));
+        push(lookupGlobal(module, c.line()));
         break;
       }
       case OP.STACK_GLOBAL: {
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw new PickleError(`STACK_GLOBAL at byte ${opAt} on ${describe(module)} and ${describe(name)}, not two strings`);
-        stack.push(lookupGlobal(module, name));
+        push(lookupGlobal(module, name));
         break;
       }
       case OP.REDUCE: {
         const args = tupleArgs(pop(), 'REDUCE');
-        stack.push(callable(pop(), 'call')(args));
+        push(callable(pop(), 'call')(args));
         break;
       }
       case OP.NEWOBJ: {
         const args = tupleArgs(pop(), 'NEWOBJ');
-        stack.push(callable(pop(), 'newobj')(args));
+        push(callable(pop(), 'newobj')(args));
         break;
       }
       case OP.NEWOBJ_EX: {
         const kwargs = pop();
         const args = tupleArgs(pop(), 'NEWOBJ_EX');
         if (!(kwargs instanceof PyDict) || kwargs.map.size) throw new PickleError(`NEWOBJ_EX with keyword arguments at byte ${opAt} is not supported`);
-        stack.push(callable(pop(), 'newobj')(args));
+        push(callable(pop(), 'newobj')(args));
         break;
       }
       case OP.BUILD: {
@@ -339,7 +344,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptio
       }
       case OP.BINPERSID: {
         if (!opts.persistentLoad) throw new PickleError(`a persistent id at byte ${opAt}, but this pickle has no storages to refer to`);
-        stack.push(opts.persistentLoad(pop()));
+        push(opts.persistentLoad(pop()));
         break;
       }
       default: {
