@@ -7,7 +7,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
 export const op = {
   PROTO: 0x80, FRAME: 0x95, STOP: 0x2e, MARK: 0x28, EMPTY_DICT: 0x7d, EMPTY_LIST: 0x5d, EMPTY_TUPLE: 0x29,
   TUPLE: 0x74, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, SETITEM: 0x73, SETITEMS: 0x75, APPEND: 0x61, APPENDS: 0x65,
-  BINPUT: 0x71, LONG_BINPUT: 0x72, MEMOIZE: 0x94, BINGET: 0x68, LONG_BINGET: 0x6a, GLOBAL: 0x63, STACK_GLOBAL: 0x93,
+  POP: 0x30, BINPUT: 0x71, LONG_BINPUT: 0x72, MEMOIZE: 0x94, BINGET: 0x68, LONG_BINGET: 0x6a, GLOBAL: 0x63, STACK_GLOBAL: 0x93,
   REDUCE: 0x52, BUILD: 0x62, BINPERSID: 0x51, NEWOBJ: 0x81, NONE: 0x4e, NEWTRUE: 0x88, NEWFALSE: 0x89,
   BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d, LONG1: 0x8a, BINFLOAT: 0x47, BINUNICODE: 0x58, SHORT_BINUNICODE: 0x8c,
   BINUNICODE8: 0x8d, INST: 0x69,
@@ -18,6 +18,10 @@ export class Pickle {
   private readonly parts: number[] = [];
   raw(...bytes: number[]): this {
     for (const b of bytes) this.parts.push(b);
+    return this;
+  }
+  repeat(byte: number, n: number): this {
+    for (let i = 0; i < n; i++) this.parts.push(byte);
     return this;
   }
   bytes(b: Uint8Array): this {

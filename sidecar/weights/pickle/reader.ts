@@ -347,6 +347,9 @@ export function unpickleAt(bytes: Uint8Array, start: number, opts: UnpickleOptio
         push(opts.persistentLoad(pop()));
         break;
       }
+      case 0x69: // INST (protocol 0/1): module and name inline, like GLOBAL; refused, naming a forbidden global first
+        lookupGlobal(c.line(), c.line());
+        throw new PickleError(`opcode INST at byte ${opAt} is not supported (torch.save never writes it)`);
       default: {
         const name = REFUSED_OPCODES[op];
         throw new PickleError(`${name ? `opcode ${name}` : `unknown opcode 0x${op.toString(16).padStart(2, '0')}`} at byte ${opAt} is not supported (not a torch.save checkpoint, or corrupt)`);
