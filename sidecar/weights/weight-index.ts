@@ -1,5 +1,6 @@
 // A weight file's tensors by key, whatever wrote it: safetensors, or torch.save (zip or legacy
-// pickle). The format is judged by the file's first bytes, not its name.
+// pickle). The format is judged by the file's first bytes; the name only chooses whose error a file
+// that is neither gets.
 import { open } from 'node:fs/promises';
 import type { WeightEntry, WeightIndex } from './checkpoint-types';
 import { readSafetensorsIndex } from './safetensors';
@@ -13,7 +14,7 @@ export async function readWeightIndex(path: string): Promise<WeightIndex> {
   } finally {
     await fh.close();
   }
-  if (sniffTorch(head)) return readTorchCheckpoint(path);
+  if (sniffTorch(head) || !/\.safetensors$/i.test(path)) return readTorchCheckpoint(path);
   const index = await readSafetensorsIndex(path);
   const tensors = new Map<string, WeightEntry>();
   for (const e of index.tensors.values()) tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
