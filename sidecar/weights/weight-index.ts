@@ -8,13 +8,15 @@ import { readTorchCheckpoint, sniffTorch } from './torch-ckpt';
 
 export async function readWeightIndex(path: string): Promise<WeightIndex> {
   const fh = await open(path, 'r');
-  const head = new Uint8Array(4);
+  const head = new Uint8Array(9);
   try {
-    await fh.read(head, 0, 4, 0);
+    await fh.read(head, 0, 9, 0);
   } finally {
     await fh.close();
   }
-  if (sniffTorch(head) || !/\.safetensors$/i.test(path)) return readTorchCheckpoint(path);
+  // safetensors: an 8-byte header length, then the JSON header's "{".
+  const safetensors = head[8] === 0x7b;
+  if (sniffTorch(head) || (!safetensors && !/\.safetensors$/i.test(path))) return readTorchCheckpoint(path);
   const index = await readSafetensorsIndex(path);
   const tensors = new Map<string, WeightEntry>();
   for (const e of index.tensors.values()) tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
