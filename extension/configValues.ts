@@ -9,7 +9,7 @@ export interface Config {
   executionProviders: ProviderName[];
   /** CPU threads for ONNX Runtime; 0 lets it decide. */
   sidecarThreads: number;
-  /** Base model for the gallery: Hub repo id, diffusers folder or .safetensors file. */
+  /** Base model for the gallery: Hub repo id, diffusers folder or .safetensors/.ckpt file. */
   defaultModel: string;
   /** Where the gallery writes images; empty means `<workspace>/runs/gallery`. */
   galleryOutputFolder: string;

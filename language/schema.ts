@@ -111,7 +111,7 @@ const LR_SCHEDULER_DOCS: Record<(typeof LR_SCHEDULERS)[number], string> = {
 
 export const KEYS: Record<Scope, KeySpec[]> = {
   file: [
-    key('model', { kind: 'model' }, 'runwayml/stable-diffusion-v1-5', 'The base Stable Diffusion 1.x model: a Hugging Face Hub repo id (`owner/name`), a local diffusers folder, or a single-file `.safetensors` checkpoint. Relative paths resolve against this file’s folder.', '"runwayml/stable-diffusion-v1-5"'),
+    key('model', { kind: 'model' }, 'runwayml/stable-diffusion-v1-5', 'The base Stable Diffusion 1.x model: a Hugging Face Hub repo id (`owner/name`), a local diffusers folder, or a single-file `.safetensors` or `.ckpt` checkpoint. Relative paths resolve against this file’s folder.', '"runwayml/stable-diffusion-v1-5"'),
     key('output', { kind: 'path', what: 'output' }, 'computed', 'Folder for everything training writes: prepared images, class images, checkpoints, samples, exports and logs.', '"./runs/NAME"', { defaultText: '"./runs" (set it when several concept files share a folder)' }),
   ],
   concept: [

@@ -38,7 +38,7 @@ export interface GenerationSettings {
   height: number;
 }
 export interface GenerateParams extends GenerationSettings {
-  /** Hub repo id, diffusers folder, or single-file .safetensors. */
+  /** Hub repo id, diffusers folder, or single-file .safetensors/.ckpt. */
   model: string;
   outDir: string;
   /** Optional LoRA (kohya .safetensors) applied on top of the base model. */

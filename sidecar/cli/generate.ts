@@ -18,7 +18,7 @@ Generates images with Stable Diffusion 1.x and writes PNGs that carry their para
 generate block (--name picks one when there are several).
 
 options:
-  --model PATH            diffusers folder or single-file .safetensors (default: the bundled
+  --model PATH            diffusers folder or single-file .safetensors/.ckpt (default: the bundled
                           tiny model, whose random weights make noise images)
   --prompt TEXT           what to draw
   --negative-prompt TEXT  what to steer away from

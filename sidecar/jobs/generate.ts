@@ -131,7 +131,7 @@ async function generateWith(runtime: Runtime, modelPath: string, params: Generat
         seed,
         width: params.width,
         height: params.height,
-        modelName: basename(modelPath).replace(/\.safetensors$/i, ''),
+        modelName: basename(modelPath).replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, ''),
         extra: lora ? { Lora: `${basename(lora.path).replace(/\.safetensors$/i, '')}:${lora.multiplier}` } : undefined,
       });
       const file = join(params.outDir, `${String(index++).padStart(5, '0')}-${seed}.png`);

@@ -14,7 +14,7 @@ import type { JobContext } from '../context/job-context';
 export async function resolveModel(model: string, ctx: JobContext, hfToken?: string): Promise<string> {
   if (!model) {
     const tiny = bundledTinyModel();
-    if (!existsSync(join(tiny, 'model_index.json'))) throw new ModelLoadError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or .safetensors file`);
+    if (!existsSync(join(tiny, 'model_index.json'))) throw new ModelLoadError(`no model given, and the bundled tiny test model is not installed (looked for ${tiny}); pass a model folder or a .safetensors/.ckpt file`);
     ctx.log('warn', `no model configured: using the bundled tiny test model (${tiny}); it has random weights, so its images are noise`);
     return tiny;
   }

@@ -5,8 +5,25 @@ import type { Component } from './sd1-keymap';
 import type { ClipTextConfig, UNetConfig, VaeConfig } from '../models/configs';
 import type { JsonObject } from '../models/config-check';
 
+/** One tensor of a weight file (.safetensors or torch.save) as stored: where its bytes are. */
+export interface WeightEntry {
+  name: string;
+  dtype: StDType;
+  shape: number[];
+  /** Absolute byte offset in the file and byte length (contiguous, little-endian). */
+  offset: number;
+  length: number;
+}
+
+/** A weight file's tensors by stored key, whatever its format. */
+export interface WeightIndex {
+  path: string;
+  format: 'safetensors' | 'torch';
+  tensors: Map<string, WeightEntry>;
+}
+
 export interface TensorRef {
-  /** The safetensors file that holds the bytes. */
+  /** The weight file (.safetensors, or a torch.save zip's stored entry) that holds the bytes. */
   file: string;
   /** The key as written in that file (differs from the diffusers name in single-file checkpoints). */
   sourceKey: string;

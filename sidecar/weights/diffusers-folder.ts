@@ -3,11 +3,10 @@
 // which file is missing or broken.
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensorsIndex } from './safetensors';
+import { readWeightIndex } from './weight-index';
 import { currentVaeKey, type Component } from './sd1-keymap';
 import type { ComponentWeights, SdCheckpoint, TensorRef } from './checkpoint-types';
-import { refuseDisguisedPickle } from './pickle-guard';
-import { ModelLoadError, pickleRefusal } from './load-errors';
+import { ModelLoadError } from './load-errors';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from '../models/configs';
 import type { JsonObject } from '../models/config-check';
 
@@ -19,11 +18,14 @@ const UNSUPPORTED_PIPELINES: Record<string, string> = {
   KandinskyV22Pipeline: 'Kandinsky',
 };
 
-/** Weight file names in the order diffusers prefers them (full precision first, then the fp16 variant). */
+/**
+ * Weight file names in the order diffusers prefers them: safetensors (full precision first, then the
+ * fp16 variant), then torch.save's .bin (read by torch-ckpt.ts, never executed).
+ */
 const WEIGHT_NAMES: Record<Component, string[]> = {
-  unet: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'],
-  vae: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'],
-  text_encoder: ['model.safetensors', 'model.fp16.safetensors'],
+  unet: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors', 'diffusion_pytorch_model.bin', 'diffusion_pytorch_model.fp16.bin'],
+  vae: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors', 'diffusion_pytorch_model.bin', 'diffusion_pytorch_model.fp16.bin'],
+  text_encoder: ['model.safetensors', 'model.fp16.safetensors', 'pytorch_model.bin', 'pytorch_model.fp16.bin'],
 };
 
 async function exists(p: string): Promise<boolean> {
@@ -50,7 +52,7 @@ export async function readJson(path: string): Promise<JsonObject> {
   return v as JsonObject;
 }
 
-/** Resolves the safetensors file(s) of one component: single file, fp16 variant, or a sharded index. */
+/** Resolves the weight file(s) of one component: single file, fp16 variant, or a sharded index. */
 async function componentWeights(dir: string, component: Component): Promise<ComponentWeights> {
   const sub = join(dir, component);
   if (!(await exists(sub))) throw new ModelLoadError(`${sub}: missing folder (a diffusers SD model needs unet/, vae/, text_encoder/, tokenizer/ and scheduler/)`);
@@ -60,11 +62,10 @@ async function componentWeights(dir: string, component: Component): Promise<Comp
   // what gets hard-linked beside the staged model, since ONNX Runtime refuses symlinked external data.
   const add = async (link: string, only?: Set<string>) => {
     const file = await realpath(link);
-    await refuseDisguisedPickle(file);
-    const index = await readSafetensorsIndex(file);
+    const index = await readWeightIndex(file);
     for (const e of index.tensors.values()) {
       if (only && !only.has(e.name)) continue;
-      tensors.set(component === 'vae' ? currentVaeKey(e.name) : e.name, { file, sourceKey: e.name, dtype: e.dtype, shape: e.shape, storedShape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
+      tensors.set(component === 'vae' ? currentVaeKey(e.name) : e.name, { file, sourceKey: e.name, dtype: e.dtype, shape: e.shape, storedShape: e.shape, offset: e.offset, length: e.length });
     }
   };
   for (const name of WEIGHT_NAMES[component]) {
@@ -90,8 +91,6 @@ async function componentWeights(dir: string, component: Component): Promise<Comp
       return { component, source: join(sub, shardIndex), tensors };
     }
   }
-  const pickles = files.filter((f) => /\.(bin|ckpt|pt|pth)$/.test(f));
-  if (pickles.length) throw pickleRefusal(join(sub, pickles[0]!), 'this folder only has PyTorch pickle weights');
   throw new ModelLoadError(`${sub}: no weights found (expected ${WEIGHT_NAMES[component].join(' or ')})`);
 }
 

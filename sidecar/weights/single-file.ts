@@ -1,9 +1,10 @@
-// A single-file checkpoint in the original (CompVis/ldm) layout: every key renamed to diffusers names
-// through the one table in sd1-keymap.ts; other model families are recognised and refused by name.
+// A single-file checkpoint in the original (CompVis/ldm) layout, .safetensors or torch.save .ckpt:
+// every key renamed to diffusers names through the one table in sd1-keymap.ts; other model families
+// are recognised and refused by name.
 import { realpath } from 'node:fs/promises';
-import { readSafetensorsIndex, type StIndex } from './safetensors';
+import { readWeightIndex } from './weight-index';
 import { Sd1KeyMap, isIgnorableOriginalKey, isVaeAttentionProjection, keymapShapeOf, type Component } from './sd1-keymap';
-import type { ComponentWeights, SdCheckpoint } from './checkpoint-types';
+import type { ComponentWeights, SdCheckpoint, WeightIndex } from './checkpoint-types';
 import { ModelLoadError } from './load-errors';
 import { SD1_SCHEDULER_CONFIG, SD1_TEXT_ENCODER_CONFIG, SD1_UNET_CONFIG, SD1_VAE_CONFIG } from './sd1-standard-configs';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from '../models/configs';
@@ -18,7 +19,7 @@ const OTHER_FAMILIES: [string, string][] = [
   ['lora_unet_', 'a LoRA file, not a full model (use it as a LoRA on top of a base model)'],
 ];
 
-function detectFamily(index: StIndex): void {
+function detectFamily(index: WeightIndex): void {
   const keys = [...index.tensors.keys()];
   for (const [prefix, what] of OTHER_FAMILIES)
     if (keys.some((k) => k.startsWith(prefix))) throw new ModelLoadError(`${index.path}: this is ${what}; only Stable Diffusion 1.x checkpoints are supported`);
@@ -42,7 +43,7 @@ function normaliseKey(key: string): string {
 
 export async function openSingleFile(path: string, configsFrom?: string): Promise<SdCheckpoint> {
   // The real file (not a symlink to it) is what gets hard-linked beside the staged model.
-  const index = await readSafetensorsIndex(await realpath(path));
+  const index = await readWeightIndex(await realpath(path));
   detectFamily(index);
   let unetRaw = SD1_UNET_CONFIG;
   let vaeRaw = SD1_VAE_CONFIG;
@@ -88,8 +89,8 @@ export async function openSingleFile(path: string, configsFrom?: string): Promis
       dtype: e.dtype,
       shape,
       storedShape: e.shape,
-      offset: index.dataStart + e.begin,
-      length: e.end - e.begin,
+      offset: e.offset,
+      length: e.length,
     });
   }
   if (unknown.length)

@@ -85,13 +85,15 @@ test('an SDXL diffusers folder is refused by its pipeline class', async () => {
   await assert.rejects(openCheckpoint(dir), /model_index\.json: this is a SDXL model \(StableDiffusionXLPipeline\)/);
 });
 
-test('pickle checkpoints are refused with conversion instructions, never read', async () => {
+test('a .ckpt that is not a torch.save file, and a broken zip named .safetensors, say what they are', async () => {
   const dir = tempDir('pickle');
   const ckpt = writeText(join(dir, 'model.ckpt'), 'not even a pickle');
-  await assert.rejects(openCheckpoint(ckpt), (e: Error) => e.message.startsWith(`${ckpt}: ".ckpt" is a legacy PyTorch pickle`) && /Convert it to \.safetensors/.test(e.message) && /st\.save_file/.test(e.message));
+  await assert.rejects(openCheckpoint(ckpt), (e: Error) => e.message === `${ckpt}: not a PyTorch checkpoint (neither a torch.save zip nor a pickle)`);
   const disguised = join(dir, 'zip.safetensors');
   writeFileSync(disguised, Buffer.from('PK\x03\x04rest of a torch.save zip', 'latin1'));
-  await assert.rejects(openCheckpoint(disguised), /zip\.safetensors: this file is a PyTorch pickle \(torch\.save\) despite its name/);
+  await assert.rejects(openCheckpoint(disguised), /zip\.safetensors: no zip end-of-central-directory record/);
+  const other = writeText(join(dir, 'model.onnx'), 'x');
+  await assert.rejects(openCheckpoint(other), /model\.onnx: not a checkpoint file \(\.safetensors, \.ckpt, \.pt, \.pth, \.bin\)/);
 });
 
 test('a single-file checkpoint with an unknown key under a model prefix is refused by name', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readSafetensorsIndex, readTensor, toF32, f32ArrayToF16, f32ArrayToBf16, writeSafetensors, type StDType, type StWriteTensor } from '../../sidecar/weights/safetensors';
 import { Sd1KeyMap, keymapShapeOf, isVaeAttentionProjection, type Component } from '../../sidecar/weights/sd1-keymap';
 import { openCheckpoint } from '../../sidecar/weights/checkpoint';
+import { stateDictPickle, torchZip, writeBytes, type HandTensor, type TorchDType } from './torch-writer';
 
 export const TINY = join(__dirname, '../../fixtures/tiny-sd');
 
@@ -43,6 +44,28 @@ function convert(data: Float32Array, dtype: StDType): ArrayBufferView {
  * checkpoints carry (EMA, schedule buffers, position ids) and that loading must ignore.
  */
 export async function tinySingleFile(dtype: StDType, extra: Record<string, StWriteTensor> = {}): Promise<string> {
+  const file = join(tempDir('single'), `tiny-${dtype}.safetensors`);
+  await writeSafetensors(file, await tinyOriginalTensors(dtype, extra));
+  return file;
+}
+
+const TORCH_TYPES: Partial<Record<StDType, TorchDType>> = { F32: 'Float', F16: 'Half', BF16: 'BFloat16', I64: 'Long' };
+
+/** The same tensors as tinySingleFile, as torch.save writes an SD checkpoint: `{"state_dict": …}` in a zip, one storage each. */
+export async function tinyCkpt(dtype: StDType): Promise<string> {
+  const tensors = await tinyOriginalTensors(dtype);
+  const hand: HandTensor[] = [];
+  const storages: Record<string, Uint8Array> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    const data = 'data' in t ? t.data : await t.load();
+    const key = String(hand.length);
+    storages[key] = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    hand.push({ name, storage: key, dtype: TORCH_TYPES[t.dtype]!, numel: t.shape.reduce((a, b) => a * b, 1), shape: t.shape });
+  }
+  return writeBytes(join(tempDir('ckpt'), `tiny-${dtype}.ckpt`), torchZip(stateDictPickle(hand), storages));
+}
+
+async function tinyOriginalTensors(dtype: StDType, extra: Record<string, StWriteTensor> = {}): Promise<Record<string, StWriteTensor>> {
   const ck = await openCheckpoint(TINY);
   const km = new Sd1KeyMap(keymapShapeOf(ck.unet, ck.vae));
   const tensors: Record<string, StWriteTensor> = {};
@@ -59,9 +82,7 @@ export async function tinySingleFile(dtype: StDType, extra: Record<string, StWri
   tensors['betas'] = { dtype: 'F32', shape: [1000], data: new Float32Array(1000) };
   tensors['cond_stage_model.transformer.text_model.embeddings.position_ids'] = { dtype: 'I64', shape: [1, 77], data: BigInt64Array.from({ length: 77 }, (_, i) => BigInt(i)) };
   Object.assign(tensors, extra);
-  const file = join(tempDir('single'), `tiny-${dtype}.safetensors`);
-  await writeSafetensors(file, tensors);
-  return file;
+  return tensors;
 }
 
 export function writeText(path: string, text: string): string {

@@ -8,7 +8,10 @@ import { SdModel } from '../../sidecar/pipeline/sd-model';
 import { openCheckpoint } from '../../sidecar/weights/checkpoint';
 import { readSafetensorsIndex, readTensorF32 } from '../../sidecar/weights/safetensors';
 import { join } from 'node:path';
-import { TINY, tempDir, tinySingleFile } from './layout-helpers';
+import { statSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TINY, tempDir, tinyCkpt, tinyFolder, tinySingleFile } from './layout-helpers';
+import { stateDictPickle, torchZip, writeBytes, type HandTensor } from './torch-writer';
 
 let rt: Runtime;
 let reference: SdModel;
@@ -90,3 +93,35 @@ for (const [dtype, bound] of [
     }
   });
 }
+
+test('a .ckpt (torch.save zip) loads like the .safetensors: outputs identical, weights staged as hard links of the .ckpt itself', async () => {
+  const ckpt = await tinyCkpt('F32');
+  const model = await SdModel.open(ckpt, rt, { cacheDir, configsFrom: TINY });
+  try {
+    assert.equal(model.checkpoint.weights.unet.tensors.get('conv_in.weight')!.file, ckpt);
+    const [got, want] = [await outputs(model), await outputs(reference)];
+    for (const k of Object.keys(want)) assert.equal(maxRel(got[k]!, want[k]!), 0, k);
+  } finally {
+    await model.close();
+  }
+  const ino = statSync(ckpt).ino;
+  const staged = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && d.name.endsWith('.ckpt'));
+  assert.ok(staged.length > 0 && staged.every((d) => statSync(join(d.parentPath, d.name)).ino === ino), 'ONNX external data points into a hard link of the .ckpt (no copy)');
+});
+
+test('a diffusers folder whose UNet has only diffusion_pytorch_model.bin reads it (same tensors as the safetensors)', async () => {
+  const folder = await openCheckpoint(TINY);
+  const hand: HandTensor[] = [];
+  const storages: Record<string, Uint8Array> = {};
+  for (const [name, ref] of folder.weights.unet.tensors) {
+    const idx = await readSafetensorsIndex(ref.file);
+    const t = await readTensorF32(idx, ref.sourceKey);
+    storages[String(hand.length)] = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    hand.push({ name, storage: String(hand.length), dtype: 'Float', numel: t.data.length, shape: t.shape });
+  }
+  const dir = tinyFolder({ replace: { 'unet/diffusion_pytorch_model.safetensors': (dst) => writeBytes(join(dirname(dst), 'diffusion_pytorch_model.bin'), torchZip(stateDictPickle(hand, { topLevel: true }), storages)) } });
+  const withBin = await openCheckpoint(dir);
+  assert.match(withBin.weights.unet.source, /unet\/diffusion_pytorch_model\.bin$/);
+  assert.deepEqual([...withBin.weights.unet.tensors.keys()].sort(), [...folder.weights.unet.tensors.keys()].sort());
+  for (const [k, t] of folder.weights.unet.tensors) assert.deepEqual([withBin.weights.unet.tensors.get(k)!.shape, withBin.weights.unet.tensors.get(k)!.length], [t.shape, t.length], k);
+});
