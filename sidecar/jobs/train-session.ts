@@ -86,7 +86,8 @@ export class TrainSession {
   async run(data: TrainingData, lr: number): Promise<TrainStepRecord> {
     const t0 = Date.now();
     const step = this.step;
-    const r = await this.live().run(data.batchAt(step), lr);
+    const k = this.s.concept.train.gradientAccumulationSteps;
+    const r = await this.live().run(Array.from({ length: k }, (_, micro) => data.batchAt(step, micro)), lr);
     if (!Number.isFinite(r.loss)) throw new TrainError(`the loss became ${r.loss} at step ${step + 1}; try a lower learning_rate`);
     return {
       step: step + 1,

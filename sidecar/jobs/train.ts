@@ -112,6 +112,7 @@ function planStep(model: SdModel, concept: ResolvedConcept, ctx: JobContext): { 
     textEncoder: t.trainTextEncoder ? { config: ck.textEncoder, mode: t.method } : undefined,
     priorLossWeight: t.priorLossWeight,
     adam: { maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : undefined },
+    accumulate: t.gradientAccumulationSteps > 1,
   };
   // The frozen weights of the step, resident as stored (what is trained in full is fed as float32 instead).
   const stored = (c: 'unet' | 'text_encoder') => [...ck.weights[c].tensors.values()].reduce((n, r) => n + r.length, 0);

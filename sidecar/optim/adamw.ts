@@ -8,6 +8,8 @@
 //   4. p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
 //
 // lr and the step count t (1 for the first update) are graph inputs, so schedules need no rebuild.
+// With `gate` (a 0/1 scalar input, gradient accumulation) the update applies only when it is 1:
+// p ← p + gate·(p' − p), likewise m and v, so a 0 leaves every state tensor exactly as it was.
 // Moments are graph inputs and their updates graph outputs: the runtime feeds each step's outputs
 // back as the next step's inputs (on the device, with IO binding).
 import type { Graph } from '../graph/graph';
@@ -21,6 +23,11 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Clip the global gradient norm to this (torch clip_grad_norm_, norm_type 2). */
   maxGradNorm?: number;
+}
+
+export interface AdamWGraphOptions extends AdamWOptions {
+  /** A scalar 0/1 value: apply the update (1) or pass the state through unchanged (0). */
+  gate?: Value;
 }
 
 /** Graph input/output names of one parameter's update: feed `*Out` back into the input of the same kind. */
@@ -43,7 +50,7 @@ export interface AdamWGraph {
 }
 
 /** Adds AdamW updates of `params` (trainable parameters or inputs) given their `grads`. */
-export function adamw(graph: Graph, params: readonly Value[], grads: readonly Value[], o: AdamWOptions = {}): AdamWGraph {
+export function adamw(graph: Graph, params: readonly Value[], grads: readonly Value[], o: AdamWGraphOptions = {}): AdamWGraph {
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = o;
   if (params.length !== grads.length) throw new Error(`adamw: ${params.length} parameters but ${grads.length} gradients`);
   const dtype = params[0]?.dtype ?? 'float32';
@@ -71,9 +78,10 @@ export function adamw(graph: Graph, params: readonly Value[], grads: readonly Va
       const denom = op.Add(op.Div(op.Sqrt(v2), bc2Sqrt), eps);
       const p2 = op.Sub(decayed, op.Mul(stepSize, op.Div(m2, denom)));
       const slot: AdamWSlot = { param: p.name, paramOut: `${p.name}.updated`, m: m.name, mOut: `${m.name}.updated`, v: v.name, vOut: `${v.name}.updated` };
-      graph.output(p2, slot.paramOut);
-      graph.output(m2, slot.mOut);
-      graph.output(v2, slot.vOut);
+      const gated = (x: Value, x2: Value) => (o.gate ? op.Add(x, op.Mul(o.gate, op.Sub(x2, x))) : x2);
+      graph.output(gated(p, p2), slot.paramOut);
+      graph.output(gated(m, m2), slot.mOut);
+      graph.output(gated(v, v2), slot.vOut);
       return slot;
     });
     return { lr: lr.name, step: step.name, gradNorm, slots };

@@ -37,8 +37,8 @@ export type StepShape = Omit<TrainStepOptions, 'checkpointing' | 'outputGrads'>;
 export function estimateTrainStep(cfg: UNetConfig, o: StepShape, checkpointing: Checkpointing, weightBytes: number, baseBytes: number): number {
   const { graph, params } = buildTrainStep(cfg, { ...o, checkpointing });
   const { peakBytes } = liveness(graph.values, graph.outputs.map((x) => x.value), 0);
-  // Trained weights and their two moments are fed once and stay: not part of ORT's transient need.
-  const fed = 3 * params.reduce((n, p) => n + valueBytes(p), 0);
+  // Trained weights, their two moments (and gradient sums) are fed once and stay: not part of ORT's transient need.
+  const fed = (o.accumulate ? 4 : 3) * params.reduce((n, p) => n + valueBytes(p), 0);
   return baseBytes + (1 + WEIGHT_FACTOR) * weightBytes + fed + ACTIVATION_FACTOR[checkpointing] * Math.max(0, peakBytes - fed) + FIXED_OVERHEAD;
 }
 

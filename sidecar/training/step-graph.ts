@@ -45,6 +45,10 @@ export interface TrainStepOptions {
   checkpointing?: Checkpointing;
   /** Also output each trained parameter's gradient (before clipping) as `grad.<param name>` (conformance, debugging). */
   outputGrads?: boolean;
+  /** Gradient accumulation: each run adds its gradient (scaled by the `accumulate_scale` input, 1/k) to
+   *  the running sums fed as `<param>.grad_acc`; the update applies when the `apply` input is 1 (the
+   *  sums then restart from 0). */
+  accumulate?: boolean;
 }
 
 export const STEP_IO = {
@@ -52,6 +56,8 @@ export const STEP_IO = {
   inputIds: 'input_ids',
   target: 'target',
   lossWeights: 'loss_weights',
+  apply: 'apply',
+  accumulateScale: 'accumulate_scale',
   pred: 'noise_pred',
   loss: 'loss',
   instanceLoss: 'loss_instance',
@@ -67,6 +73,8 @@ export interface TrainStepGraph {
   adam: AdamWGraph;
   /** Output name of each trained parameter's gradient, when `outputGrads`. */
   grads: Map<string, string>;
+  /** Input and output names of each parameter's gradient sum, when accumulating (adam.slots' order). */
+  accumulators: { input: string; output: string }[];
   /** What conditions the UNet: the context (frozen text encoder) or the tokens (text encoder trained). */
   conditioning: 'context' | 'input_ids';
 }
@@ -122,8 +130,28 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   const gs = grad(loss, params);
   const grads = new Map<string, string>();
   if (o.outputGrads) params.forEach((p, i) => (graph.output(gs[i]!, `grad.${p.name}`), grads.set(p.name, `grad.${p.name}`)));
-  const adam = adamw(graph, params, gs, o.adam);
-  return { graph, params, modules: graph.modules, adam, grads, conditioning: o.textEncoder ? 'input_ids' : 'context' };
+  const acc = o.accumulate ? accumulate(graph, params, gs) : undefined;
+  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gate: acc?.apply });
+  return { graph, params, modules: graph.modules, adam, grads, accumulators: acc?.slots ?? [], conditioning: o.textEncoder ? 'input_ids' : 'context' };
+}
+
+/** Running gradient sums: total = sum + scale·g goes to the optimizer; the sum carried to the next run
+ *  is total, or 0 once applied (accelerate's accumulation: loss / k per micro-batch, gradients summed). */
+function accumulate(graph: TrainGraph, params: readonly Value[], gs: readonly Value[]) {
+  const apply = graph.input(STEP_IO.apply, 'float32', []);
+  const scale = graph.input(STEP_IO.accumulateScale, 'float32', []);
+  return graph.scope('grad_acc', () => {
+    const keep = op.Sub(1, apply);
+    const slots: { input: string; output: string }[] = [];
+    const totals = params.map((p, i) => {
+      const sum = graph.input(`${p.name}.grad_acc`, 'float32', p.shape);
+      const total = op.Add(sum, op.Mul(gs[i]!, scale));
+      graph.output(op.Mul(total, keep), `${sum.name}.updated`);
+      slots.push({ input: sum.name, output: `${sum.name}.updated` });
+      return total;
+    });
+    return { apply, totals, slots };
+  });
 }
 
 /** Recompute every ResNet and transformer block from 32×32 latents (256 px) up, where activations

@@ -92,22 +92,43 @@ export class Trainer {
       next[slot.param] = f32(take(s.weights, 'weights', false), p.shape);
       next[slot.m] = f32(take(s.m, 'first moment', true), p.shape);
       next[slot.v] = f32(take(s.v, 'second moment', true), p.shape);
+      const acc = this.spec.accumulators[i];
+      if (acc) next[acc.input] = f32(new Float32Array(n), p.shape);
     }
     this.current = next;
     this.stepCount = s.step;
   }
 
-  /** One forward + backward + AdamW update; the updated state stays on the device. */
-  async run(batch: StepBatch, lr: number): Promise<StepResult> {
+  /** One optimizer step: forward + backward of each batch (more than one with gradient accumulation:
+   *  their gradients averaged) and the AdamW update; the updated state stays on the device. The
+   *  losses reported are the batches' mean; the gradient norm and prediction those of the last. */
+  async run(batches: StepBatch | StepBatch[], lr: number): Promise<StepResult> {
+    const list = Array.isArray(batches) ? batches : [batches];
+    const k = list.length;
+    if (k > 1 && !this.spec.accumulators.length) throw new Error('Trainer: several batches per step need a step graph built with accumulate');
+    if (k === 0) throw new Error('Trainer: a step needs a batch');
+    let sum = { loss: 0, instanceLoss: 0, priorLoss: 0 };
+    let last: StepResult | undefined;
+    for (const [i, batch] of list.entries()) {
+      last = await this.runOnce(batch, lr, this.spec.accumulators.length ? { apply: i === k - 1 ? 1 : 0, scale: 1 / k } : undefined);
+      sum = { loss: sum.loss + last.loss, instanceLoss: sum.instanceLoss + last.instanceLoss, priorLoss: sum.priorLoss + last.priorLoss };
+    }
+    this.stepCount++;
+    return { ...last!, loss: sum.loss / k, instanceLoss: sum.instanceLoss / k, priorLoss: sum.priorLoss / k };
+  }
+
+  private async runOnce(batch: StepBatch, lr: number, acc?: { apply: number; scale: number }): Promise<StepResult> {
     if (Object.keys(this.current).length === 0) throw new Error('Trainer: setState() before run()');
     const cfg = this.model.checkpoint.unet;
     const b = this.o.instanceBatch + this.o.classBatch;
     const latent = [b, cfg.in_channels, this.o.height, this.o.width];
-    const keep = this.spec.adam.slots.flatMap((s) => [s.paramOut, s.mOut, s.vOut]);
+    const keep = [...this.spec.adam.slots.flatMap((s) => [s.paramOut, s.mOut, s.vOut]), ...this.spec.accumulators.map((a) => a.output)];
+    const accInputs: Record<string, HostTensor> = acc ? { [STEP_IO.apply]: f32(Float32Array.of(acc.apply), []), [STEP_IO.accumulateScale]: f32(Float32Array.of(acc.scale), []) } : {};
     const out = await this.session.run(
       {
         ...this.current,
         ...this.conditioning(batch, b),
+        ...accInputs,
         [STEP_IO.sample]: f32(batch.noisyLatents, latent),
         [STEP_IO.timestep]: f32(Float32Array.from(batch.timesteps), [b]),
         [STEP_IO.target]: f32(batch.target, latent),
@@ -124,8 +145,8 @@ export class Trainer {
       next[s.m] = out[s.mOut] as DeviceTensor;
       next[s.v] = out[s.vOut] as DeviceTensor;
     }
+    for (const a of this.spec.accumulators) next[a.input] = out[a.output] as DeviceTensor;
     this.current = next;
-    this.stepCount++;
     const host = (name: string) => {
       const t = out[name];
       if (!t || isDeviceTensor(t)) throw new Error(`training step: output "${name}" missing`);

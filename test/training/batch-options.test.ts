@@ -100,3 +100,44 @@ test('min_snr_gamma weights the instance loss (not the prior) the way the refere
     await tr.close();
   }
 });
+
+test('gradient_accumulation_steps: two accumulated batches make the same update as one batch of both (accelerate: loss / k, gradients summed, clipped once)', async () => {
+  const d = await data(OFF);
+  const [a, b] = [d.batchAt(0), d.batchAt(1)];
+  const side = 64 / model.vaeScale;
+  const per = 4 * side * side;
+  const ctx = a.context!.length / 2;
+  const cat = (x: Float32Array, y: Float32Array, n: number) => Float32Array.from([...x.subarray(0, n), ...y.subarray(0, n), ...x.subarray(n), ...y.subarray(n)]);
+  const both = { noisyLatents: cat(a.noisyLatents, b.noisyLatents, per), target: cat(a.target, b.target, per), context: cat(a.context!, b.context!, ctx), timesteps: [a.timesteps[0]!, b.timesteps[0]!, a.timesteps[1]!, b.timesteps[1]!] };
+  const opts = { height: side, width: side, lora: { rank: 2, alpha: 2, targets: ['to_q', 'to_v'] }, priorLossWeight: 1, adam: { maxGradNorm: 1e-3 } };
+  const acc = await Trainer.open(model, { ...opts, instanceBatch: 1, classBatch: 1, accumulate: true });
+  const one = await Trainer.open(model, { ...opts, instanceBatch: 2, classBatch: 2 });
+  try {
+    const init = new Map(acc.params.map((p, i) => [p.name, Float32Array.from({ length: p.shape.reduce((x, y) => x * y, 1) }, (_, k) => Math.sin(k + i) * 0.1)]));
+    await acc.setState({ weights: init, step: 0 });
+    await one.setState({ weights: init, step: 0 });
+    const ra = await acc.run([a, b], 1e-3);
+    const rb = await one.run(both, 1e-3);
+    assert.ok(Math.abs(ra.loss - rb.loss) < 1e-5 * rb.loss, `mean loss ${ra.loss} vs ${rb.loss}`);
+    assert.ok(Math.abs(ra.gradNorm! - rb.gradNorm!) < 1e-4 * rb.gradNorm!, `clipped on the summed gradient: ${ra.gradNorm} vs ${rb.gradNorm}`);
+    assert.ok(rb.gradNorm! > 1e-3, 'clipping bites');
+    const [sa, sb] = [await acc.state(), await one.state()];
+    assert.equal(sa.step, 1);
+    let moved = 0;
+    for (const [k, w] of sb.weights) {
+      const v = sa.weights.get(k)!;
+      w.forEach((x, i) => {
+        assert.ok(Math.abs(v[i]! - x) <= 2e-6 + 1e-5 * Math.abs(x), `${k}[${i}]: ${v[i]} vs ${x}`);
+        if (x !== init.get(k)![i]) moved++;
+      });
+    }
+    assert.ok(moved > 0, 'the step updated the weights');
+    // The next step (its sums restarted from 0) moves the weights again.
+    const before = (await acc.state()).weights;
+    await acc.run([d.batchAt(2), d.batchAt(3)], 1e-3);
+    assert.notDeepEqual((await acc.state()).weights, before);
+  } finally {
+    await acc.close();
+    await one.close();
+  }
+});
