@@ -1,7 +1,7 @@
 // LoRA files in kohya's format (what AUTOMATIC1111, ComfyUI and kohya's scripts read and write):
 //   lora_unet_<diffusers module path, '.' → '_'>.lora_down.weight [rank, in(, k, k)]
 //   lora_unet_<...>.lora_up.weight [out, rank(, 1, 1)],  lora_unet_<...>.alpha (scalar; scale = alpha / rank)
-//   lora_te_<text encoder module path, '.' → '_'>...  for the text encoder.
+//   lora_te_text_model_<rest of the text encoder module path, '.' → '_'>...  for the text encoder.
 // The module names are resolved to diffusers keys by the rename table (sd1-keymap.ts, kohyaTargets).
 import { readSafetensorsIndex, readTensorF32, type StIndex } from './safetensors';
 import { ModelLoadError } from './load-errors';

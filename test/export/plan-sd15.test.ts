@@ -58,7 +58,7 @@ const lora = {
   kind: 'lora' as const,
   file: 'lora.safetensors',
   metadata: {},
-  modules: [module('unet', 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q', 320, 320), module('text_encoder', 'lora_te_encoder_layers_0_self_attn_q_proj', 768, 768)],
+  modules: [module('unet', 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q', 320, 320), module('text_encoder', 'lora_te_text_model_encoder_layers_0_self_attn_q_proj', 768, 768)],
 };
 
 const shapes = (tensors: Record<string, { shape: number[] }>) => Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.shape]));
