@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { JobFinishedParams } from '../protocol/sidecar';
 import { COMMANDS, commandId, type CommandName } from '../protocol/commands';
 import { conceptUri, generateJobs, saveIfDirty } from './concept';
+import { askExport } from './exportDialog';
 import type { Ctx } from './ctx';
 import { GalleryPanel } from './panels/galleryPanel';
 import { askAndStoreHfToken, clearHfToken, getHfToken } from './secrets';
@@ -66,6 +67,16 @@ const factories: Record<CommandName, Factory> = {
     const hfToken = await getHfToken(ctx.extension.secrets);
     const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } });
     void reportOutcome(ctx, 'preparing images', outcome);
+  },
+  export: (ctx) => async (arg) => {
+    const uri = needConcept(arg);
+    const choice = await askExport(uri);
+    if (!choice) return;
+    const hfToken = await getHfToken(ctx.extension.secrets); // the base model may have to be fetched again
+    const outcome = await ctx.runJob(`Exporting ${vscode.workspace.asRelativePath(uri)} (${choice.format})`, { kind: 'export', params: { ...choice, hfToken } });
+    if (outcome.status !== 'done') return void reportOutcome(ctx, 'export', outcome);
+    const reveal = await vscode.window.showInformationMessage(`DreamBooth: exported ${outcome.files[0]}`, 'Reveal');
+    if (reveal) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(outcome.files[0]!));
   },
   openGallery: (ctx) => async () => GalleryPanel.createOrShow(ctx),
   cancelJob: (ctx) => async () => {

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseConcept } from '../language/parse';
-import { generateRequest, resolveConcept } from '../language/resolve';
+import { generateRequest, resolveConcept, type ResolvedConcept } from '../language/resolve';
 import type { GenerateParams } from '../protocol/sidecar';
 
 export interface GenerateJob {
@@ -26,7 +26,8 @@ export async function saveIfDirty(uri: vscode.Uri): Promise<vscode.TextDocument>
   return doc;
 }
 
-export async function generateJobs(uri: vscode.Uri, blockName: string | undefined, hfToken: string | undefined): Promise<GenerateJob[]> {
+/** The saved concept file, resolved; its first error (if any) thrown as a message to fix it. */
+export async function resolvedConcept(uri: vscode.Uri): Promise<ResolvedConcept> {
   const doc = await saveIfDirty(uri);
   const file = path.basename(uri.fsPath);
   const { doc: ast, diagnostics } = parseConcept(doc.getText());
@@ -35,7 +36,12 @@ export async function generateJobs(uri: vscode.Uri, blockName: string | undefine
     const first = errors[0]!;
     throw new Error(`${file} has ${errors.length} error(s); fix them first (line ${first.range.start.line + 1}: ${first.message}).`);
   }
-  const resolved = resolveConcept(ast, path.dirname(uri.fsPath));
+  return resolveConcept(ast, path.dirname(uri.fsPath));
+}
+
+export async function generateJobs(uri: vscode.Uri, blockName: string | undefined, hfToken: string | undefined): Promise<GenerateJob[]> {
+  const file = path.basename(uri.fsPath);
+  const resolved = await resolvedConcept(uri);
   const names = Object.keys(resolved.generate);
   if (!names.length) throw new Error(`${file} has no generate block; add one (e.g. \`generate portrait { prompt "a photo of …" }\`).`);
   if (blockName !== undefined && !names.includes(blockName)) throw new Error(`${file} has no generate block named "${blockName}"; it has: ${names.join(', ')}.`);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { GenerateParams, GenerationSettings } from '../protocol/sidecar';
-import type { LrSchedulerName, SamplerName, TrainMethod } from '../protocol/vocabulary';
+import type { ExportFormat, LrSchedulerName, SamplerName, TrainMethod } from '../protocol/vocabulary';
 import type { Block, ConceptDoc, Property, Value } from './ast';
 import { KEYS, keySpec, type Scope, type ValueType } from './schema';
 
@@ -237,6 +237,8 @@ export function runLayout(output: string) {
     exports: join(output, 'exports'),
     /** The LoRA a finished training run exported (kohya format). */
     exportedLora: (run: string) => join(output, 'exports', `${run}.safetensors`),
+    /** Where `export` writes by default: exports/<run>-<format>[-fp16](.safetensors | a folder for diffusers). */
+    exportTarget: (run: string, format: ExportFormat, half: boolean) => join(output, 'exports', `${run}-${format}${half ? '-fp16' : ''}${format === 'diffusers' ? '' : '.safetensors'}`),
     logs: join(output, 'logs'),
     generated: (block: string) => join(output, 'generate', block),
   };

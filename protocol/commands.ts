@@ -15,6 +15,7 @@ export const COMMANDS = {
   train: { title: 'Train', needsTrust: true },
   generate: { title: 'Generate Images', needsTrust: true },
   prepareImages: { title: 'Prepare Training Images', needsTrust: true },
+  export: { title: 'Export…', needsTrust: true },
   openGallery: { title: 'Open Gallery', needsTrust: false },
   cancelJob: { title: 'Cancel Running Job', needsTrust: false },
   restartSidecar: { title: 'Restart Sidecar', needsTrust: true },

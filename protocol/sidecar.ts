@@ -1,7 +1,7 @@
 // Every message between the extension host and the sidecar (JSON-RPC over stdio), declared once and
 // imported by both ends. Call sites never spell a method string.
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
-import type { ProviderName, SamplerName } from './vocabulary';
+import type { ExportFormat, ProviderName, SamplerName } from './vocabulary';
 
 // ── handshake ────────────────────────────────────────────────────────────────────────────────────
 export interface ProviderReport {
@@ -57,10 +57,23 @@ export interface PrepareParams {
   /** For a gated Hub model when class images must be generated. */
   hfToken?: string;
 }
+export interface ExportParams {
+  /** The concept file whose run's trained weights (LoRA or full) are exported, on top of its base model. */
+  conceptFile: string;
+  format: ExportFormat;
+  /** Write float16 (half the size) instead of float32. */
+  half: boolean;
+  /** A file (lora, checkpoint) or folder (diffusers); default: the run's exports/ folder (see runLayout). */
+  out?: string;
+  /** Replace an existing output; without it an existing one is refused. */
+  force: boolean;
+  hfToken?: string;
+}
 export type JobRequest =
   | { kind: 'generate'; params: GenerateParams }
   | { kind: 'train'; params: TrainParams }
-  | { kind: 'prepare'; params: PrepareParams };
+  | { kind: 'prepare'; params: PrepareParams }
+  | { kind: 'export'; params: ExportParams };
 export type JobKind = JobRequest['kind'];
 
 export interface JobStarted {

@@ -20,3 +20,7 @@ export const TRAIN_METHODS = ['lora', 'full'] as const;
 export const LR_SCHEDULERS = ['constant', 'constant_with_warmup', 'linear', 'cosine', 'cosine_with_restarts', 'polynomial'] as const;
 export type LrSchedulerName = (typeof LR_SCHEDULERS)[number];
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
+
+/** What `dreambooth export` writes: a kohya LoRA, a merged single-file checkpoint (original layout), a diffusers folder. */
+export const EXPORT_FORMATS = ['lora', 'checkpoint', 'diffusers'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -15,6 +15,7 @@ const commands: Record<string, Command> = {
   generate: { summary: 'generate images from a model (flags or a concept file)', run: async (a) => (await import('./generate')).main(a) },
   prepare: { summary: 'write the prepared training images and top up class images, to check them before training', run: async (a) => (await import('./prepare')).main(a) },
   train: { summary: 'train a LoRA from a concept file (--steps N, --resume)', run: async (a) => (await import('./train')).main(a) },
+  export: { summary: 'export a trained run as a LoRA, a merged checkpoint or a diffusers folder', run: async (a) => (await import('./export')).main(a) },
   cache: { summary: 'show or clean the cache of models built from your checkpoints', run: async (a) => (await import('./cache')).main(a) },
 };
 
@@ -52,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
  *  glibc reads them only at process start. The parent forwards nothing but the exit status; Ctrl-C
  *  reaches the child directly (same process group), which saves and stops. */
 function relaunched(argv: string[]): Promise<number> | undefined {
-  if (hasSidecarEnv() || process.env.DREAMBOOTH_RELAUNCHED || !['generate', 'train', 'prepare'].includes(argv[0] ?? '')) return undefined;
+  if (hasSidecarEnv() || process.env.DREAMBOOTH_RELAUNCHED || !['generate', 'train', 'prepare', 'export'].includes(argv[0] ?? '')) return undefined;
   process.on('SIGINT', () => {}); // the child decides how to stop
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...sidecarEnv(process.env), DREAMBOOTH_RELAUNCHED: '1' } });
   return new Promise((resolve) => {

@@ -12,6 +12,7 @@
 //      at the end the weights (kohya LoRA or full) + optimizer state (atomic) and a sample image, drawn with the training
 //      session released (never two UNets at once); on cancel, a checkpoint first. --resume continues
 //      from the last one.
+//   7. a full run also exports a merged single-file checkpoint (jobs/export.ts)
 import type { TrainParams } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { loadConcept } from '../../language/load';
@@ -29,6 +30,7 @@ import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
 import { lrAt, type LrSchedule } from '../training/lr-schedule';
 import { planTrainMemory, type StepShape, type TrainMemoryPlan } from '../training/memory-plan';
 import { classImageOptions, topUpClassImages } from './class-images';
+import { exportRun } from './export';
 import { resolveModel } from './model';
 import { TrainError, TrainSession } from './train-session';
 
@@ -65,13 +67,22 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     await session.restore(params.resume, concept.train.seed);
     await trainSteps(session, data, run, ctx);
     await session.sample(await session.save(true), steps, true);
-    return { images: session.samples, files: [...session.written] };
+    const exported = concept.train.method === 'full' ? await exportCheckpoint(params, model, ctx) : [];
+    return { images: session.samples, files: [...session.written, ...exported] };
   } finally {
     await session?.close();
     await model?.close();
     if (!extras.runtime) await runtime?.close();
     await unlock();
   }
+}
+
+/** A full run ends with what AUTOMATIC1111 and ComfyUI load: a merged single-file checkpoint in
+ *  exports/, float16 when the base model is stored so. */
+async function exportCheckpoint(params: TrainParams, model: SdModel, ctx: JobContext): Promise<string[]> {
+  const half = [...model.checkpoint.weights.unet.tensors.values()].every((t) => t.dtype !== 'F32');
+  const { files } = await exportRun({ conceptFile: params.conceptFile, format: 'checkpoint', half, force: true, hfToken: params.hfToken }, ctx);
+  return files;
 }
 
 interface RunSettings {

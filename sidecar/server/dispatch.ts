@@ -47,4 +47,9 @@ export const jobRunners: JobRunners = {
     const { prepare } = await load('prepare', () => import('../jobs/prepare'));
     return withRuntime(choice, (runtime) => prepare(params, ctx, { runtime }));
   },
+  // Export computes nothing on a runtime: it reads, merges and writes weights.
+  export: async (params, ctx) => {
+    const { exportRun } = await load('export', () => import('../jobs/export'));
+    return exportRun(params, ctx);
+  },
 };

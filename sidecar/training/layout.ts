@@ -2,6 +2,7 @@
 //   checkpoints/last.safetensors (+ last.optimizer.safetensors)   what --resume continues from
 //   checkpoints/<name>-step-000200.safetensors                    every save_every steps (kohya LoRA)
 //   exports/<name>.safetensors                                     the final LoRA (kohya), for generate --lora / A1111 / ComfyUI
+//   exports/<name>-<format>[-fp16]                                 what `dreambooth export` writes by default (jobs/export.ts)
 //   samples/NNNNN-<seed>.png                                       sample images of sample_prompt (generate's naming)
 //   logs/train.jsonl                                               one line per step (training/log.ts)
 import { join } from 'node:path';

@@ -12,7 +12,9 @@ import { kohyaKeys, TEXT_ENCODER_SCOPE, type LoraModuleParams, type LoraSpec } f
 import type { TrainStepGraph } from './step-graph';
 import type { TrainState } from './trainer';
 
-const STEP_KEY = 'dreambooth_step';
+/** Metadata key of the step count in the weights and optimizer files. */
+export const TRAINED_STEP_KEY = 'dreambooth_step';
+const STEP_KEY = TRAINED_STEP_KEY;
 
 type Trained = Pick<TrainStepGraph, 'params' | 'modules'>;
 

@@ -2,7 +2,7 @@
 // in full. With the text encoder in the step, its weights join the UNet's under the graph's
 // `text_encoder.` scope, so one binding checks both (every missing or unexpected key reported).
 import type { ComponentWeights, SdCheckpoint } from '../weights/checkpoint-types';
-import { readRefF32 } from '../weights/read-ref';
+import { readRefF32 } from '../weights/tensor-ref';
 import { TEXT_ENCODER_SCOPE } from './lora';
 import type { TrainStepGraph } from './step-graph';
 

@@ -11,6 +11,11 @@ export interface ParamSpec {
 /** Keys that checkpoints carry but that are buffers, not parameters (ignored when unexpected). */
 const IGNORED_BUFFERS = [/\.position_ids$/, /^text_model\.embeddings\.position_ids$/];
 
+/** A checkpoint key that holds a buffer the model computes itself (never bound, never exported). */
+export function isIgnoredBuffer(key: string): boolean {
+  return IGNORED_BUFFERS.some((re) => re.test(key));
+}
+
 function list(items: string[], max = 12): string {
   return items.slice(0, max).map((s) => `\n  ${s}`).join('') + (items.length > max ? `\n  ... and ${items.length - max} more` : '');
 }
@@ -42,7 +47,7 @@ export function bindWeights(params: readonly ParamSpec[], weights: ComponentWeig
     bound.set(p.name, t);
   }
   const wanted = new Set([...params, ...siblings].map((p) => p.name));
-  const unexpected = [...weights.tensors.keys()].filter((k) => !wanted.has(k) && !IGNORED_BUFFERS.some((re) => re.test(k)));
+  const unexpected = [...weights.tensors.keys()].filter((k) => !wanted.has(k) && !isIgnoredBuffer(k));
   if (missing.length || misShaped.length || unexpected.length) {
     const parts: string[] = [];
     if (misShaped.length) parts.push(`${misShaped.length} mis-shaped:${list(misShaped)}`);

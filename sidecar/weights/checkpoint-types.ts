@@ -52,6 +52,8 @@ export interface SdCheckpoint {
   /** The scheduler_config.json (or SD 1.x's standard one): the base for every sampler. */
   scheduler: JsonObject;
   tokenizerDir: string;
+  /** A single-file checkpoint's configs came from this diffusers folder (undefined: SD 1.x's standard ones). */
+  configsFrom?: string;
   weights: Record<Component, ComponentWeights>;
 }
 

@@ -1,7 +1,7 @@
 // LoRA files in kohya's format (what AUTOMATIC1111, ComfyUI and kohya's scripts read and write):
 //   lora_unet_<diffusers module path, '.' → '_'>.lora_down.weight [rank, in(, k, k)]
 //   lora_unet_<...>.lora_up.weight [out, rank(, 1, 1)],  lora_unet_<...>.alpha (scalar; scale = alpha / rank)
-//   lora_te_<text encoder module path, '.' → '_'>...  for the text encoder.
+//   lora_te_text_model_<rest of the text encoder module path, '.' → '_'>...  for the text encoder.
 // The module names are resolved to diffusers keys by the rename table (sd1-keymap.ts, kohyaTargets).
 import { readSafetensorsIndex, readTensorF32, type StIndex } from './safetensors';
 import { ModelLoadError } from './load-errors';
@@ -33,6 +33,8 @@ export async function readKohyaLora(path: string): Promise<LoraModule[]> {
     if (m) names.add(m[1]!);
     else unknown.push(key);
   }
+  if (unknown.some((k) => /^lora_te[12]_/.test(k)))
+    throw new ModelLoadError(`${path}: an SDXL LoRA (it has lora_te1_/lora_te2_ modules, for SDXL's two text encoders); only LoRAs for Stable Diffusion 1.x are supported`);
   if (unknown.length) throw new ModelLoadError(`${path}: not a kohya LoRA file (unexpected keys: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}); LyCORIS/LoHa variants are not supported`);
   if (names.size === 0) throw new ModelLoadError(`${path}: no LoRA modules (expected lora_unet_*/lora_te_* keys)`);
   const modules: LoraModule[] = [];

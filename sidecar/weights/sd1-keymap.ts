@@ -211,7 +211,9 @@ export const KOHYA_PREFIX: Partial<Record<Component, string>> = { unet: 'lora_un
 /**
  * kohya module name → the diffusers weight key it modifies, among `weightKeys` of the component (each
  * `<module path>.weight`). The '_' form is ambiguous on its own (to_out_0, transformer_blocks), so it is
- * resolved against the model's real keys.
+ * resolved against the model's real keys. Text-encoder names keep transformers' `text_model.` level
+ * (`lora_te_text_model_encoder_layers_0_self_attn_q_proj`), as kohya's scripts write them and
+ * AUTOMATIC1111 and diffusers' kohya converter read them.
  */
 export function kohyaTargets(component: Component, weightKeys: Iterable<string>): Map<string, string> {
   const prefix = KOHYA_PREFIX[component];
@@ -221,9 +223,6 @@ export function kohyaTargets(component: Component, weightKeys: Iterable<string>)
     if (!key.endsWith('.weight')) continue;
     const module = key.slice(0, -'.weight'.length);
     out.set(prefix + module.replace(/\./g, '_'), key);
-    // kohya's names keep transformers' `text_model.` level (lora_te_text_model_encoder_layers_0_…);
-    // some converters drop it: accept both.
-    if (component === 'text_encoder') out.set(prefix + module.replace(/^text_model\./, '').replace(/\./g, '_'), key);
   }
   return out;
 }

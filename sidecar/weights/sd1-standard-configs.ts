@@ -66,3 +66,14 @@ export const SD1_SCHEDULER_CONFIG: JsonObject = {
   trained_betas: null,
   clip_sample: false,
 };
+
+/** The tokenizer_config.json of SD 1.5's CLIP tokenizer: without it transformers pads to no fixed length. */
+export const SD1_TOKENIZER_CONFIG: JsonObject = {
+  tokenizer_class: 'CLIPTokenizer',
+  model_max_length: 77,
+  do_lower_case: true,
+  bos_token: '<|startoftext|>',
+  eos_token: '<|endoftext|>',
+  pad_token: '<|endoftext|>',
+  unk_token: '<|endoftext|>',
+};

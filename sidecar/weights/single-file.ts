@@ -97,5 +97,5 @@ export async function openSingleFile(path: string, configsFrom?: string): Promis
     throw new ModelLoadError(
       `${path}: ${unknown.length} key(s) do not belong to an SD 1.x model with the ${where}: ${unknown.slice(0, 8).join(', ')}${unknown.length > 8 ? ', ...' : ''}`,
     );
-  return { layout: 'single-file', path, unet, vae, textEncoder, scheduler, tokenizerDir, weights };
+  return { layout: 'single-file', path, unet, vae, textEncoder, scheduler, tokenizerDir, configsFrom, weights };
 }

@@ -23,7 +23,7 @@ function harness(runners: Partial<JobRunners>) {
       },
       log: () => {},
     },
-    { generate: fail, train: fail, prepare: fail, ...runners },
+    { generate: fail, train: fail, prepare: fail, export: fail, ...runners },
   );
   registry.runtime = { provider: 'cpu' };
   const next = () => new Promise<JobFinishedParams>((r) => waiters.push(r));

@@ -214,6 +214,13 @@ test('train: method full with train_text_encoder trains every UNet and text-enco
   assert.ok(await moved('text_encoder.text_model.encoder.layers.0.self_attn.q_proj.weight', baseTe, 'text_model.encoder.layers.0.self_attn.q_proj.weight'), 'text encoder trained');
   assert.ok(out.files.some((f) => f.endsWith('zwx-step-000002.safetensors')), `the step's weights among ${out.files.join(', ')}`);
   assert.ok(out.images.length >= 1, 'a sample drawn through the trained weights');
+  // …and ends with a merged single-file checkpoint (original layout) for AUTOMATIC1111 / ComfyUI.
+  const ckpt = out.files.find((f) => f.endsWith(join('exports', 'zwx-checkpoint.safetensors')));
+  assert.ok(ckpt, `a checkpoint export among ${out.files.join(', ')}`);
+  const ck = await readSafetensorsIndex(ckpt);
+  assert.ok(ck.tensors.has('model.diffusion_model.input_blocks.0.0.weight') && ck.tensors.has('cond_stage_model.transformer.text_model.final_layer_norm.weight'));
+  const w = (await readTensorF32(ck, 'model.diffusion_model.input_blocks.0.0.weight')).data;
+  assert.deepEqual([...w], [...(await readTensorF32(idx, 'unet.conv_in.weight')).data], 'the trained conv_in, not the base one');
   const gen = (lora?: string) =>
     generate({ model: resolve('fixtures/tiny-sd'), prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps: 2, guidance: 7.5, sampler: 'ddim', seed: 1, width: 64, height: 64, outDir: join(root, 'full-gen', lora ? 'tuned' : 'base'), lora }, recorder().ctx, { runtime, cacheDir });
   assert.notDeepEqual(await readFile((await gen(weightsFile))[0]!), await readFile((await gen())[0]!));

@@ -21,9 +21,9 @@ test('every kohya module of the reference LoRA names one UNet weight', async () 
   for (const m of modules) assert.ok(targets.get(m), `${m} has no target`);
   assert.equal(targets.get('lora_unet_mid_block_attentions_0_transformer_blocks_0_attn2_to_out_0'), 'mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0.weight');
   const te = kohyaTargets('text_encoder', ck.weights.text_encoder.tensors.keys());
-  // kohya's own names keep `text_model` (what AUTOMATIC1111's Lora extension matches); the shorter form is accepted too.
+  // kohya keeps transformers' text_model level (A1111: lora_te_text_model_encoder_layers_(\d+)_(.+); diffusers' converter).
   assert.equal(te.get('lora_te_text_model_encoder_layers_0_self_attn_q_proj'), 'text_model.encoder.layers.0.self_attn.q_proj.weight');
-  assert.equal(te.get('lora_te_encoder_layers_0_self_attn_q_proj'), 'text_model.encoder.layers.0.self_attn.q_proj.weight');
+  assert.equal(te.get('lora_te_encoder_layers_0_self_attn_q_proj'), undefined);
 });
 
 test('merge equals W + multiplier * alpha/rank * up @ down (float64 reference)', async () => {
