@@ -275,6 +275,9 @@ function checkTrain(seen: Map<string, Property>, emit: Emit): void {
       if (p) emit(p.keyRange, 'info', 'unused-key', `${k} has no effect with method full`);
     }
   }
+  const teSteps = seen.get('train_text_encoder_steps');
+  const te = seen.get('train_text_encoder')?.value;
+  if (teSteps?.value?.kind === 'number' && teSteps.value.value > 0 && !(te?.kind === 'boolean' && te.value)) emit(teSteps.keyRange, 'info', 'unused-key', 'train_text_encoder_steps has no effect without train_text_encoder true');
   const warmup = seen.get('lr_warmup_steps')?.value;
   if (warmup?.kind === 'number' && warmup.value > 0) {
     const steps = seen.get('steps')?.value;

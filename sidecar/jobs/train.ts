@@ -120,7 +120,7 @@ function planStep(model: SdModel, concept: ResolvedConcept, ctx: JobContext): { 
     width: side,
     unet: t.method,
     lora,
-    textEncoder: t.trainTextEncoder ? { config: ck.textEncoder, mode: t.method } : undefined,
+    textEncoder: t.trainTextEncoder ? { config: ck.textEncoder, mode: t.method, steps: t.trainTextEncoderSteps } : undefined,
     priorLossWeight: t.priorLossWeight,
     adam: { maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : undefined },
     accumulate: t.gradientAccumulationSteps > 1,

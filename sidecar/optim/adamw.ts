@@ -8,8 +8,9 @@
 //   4. p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
 //
 // lr and the step count t (1 for the first update) are graph inputs, so schedules need no rebuild.
-// With `gate` (a 0/1 scalar input, gradient accumulation) the update applies only when it is 1:
-// p ← p + gate·(p' − p), likewise m and v, so a 0 leaves every state tensor exactly as it was.
+// With a gate (a 0/1 scalar per parameter: gradient accumulation, a text encoder no longer trained) the
+// update applies only when it is 1: p ← p + gate·(p' − p), likewise m and v, so a 0 leaves the state
+// exactly as it was — torch's AdamW skipping a parameter whose grad is None.
 // Moments are graph inputs and their updates graph outputs: the runtime feeds each step's outputs
 // back as the next step's inputs (on the device, with IO binding).
 import type { Graph } from '../graph/graph';
@@ -26,8 +27,8 @@ export interface AdamWOptions {
 }
 
 export interface AdamWGraphOptions extends AdamWOptions {
-  /** A scalar 0/1 value: apply the update (1) or pass the state through unchanged (0). */
-  gate?: Value;
+  /** Per parameter, a scalar 0/1 value: apply its update (1) or pass its state through unchanged (0). */
+  gates?: readonly (Value | undefined)[];
 }
 
 /** Graph input/output names of one parameter's update: feed `*Out` back into the input of the same kind. */
@@ -78,7 +79,8 @@ export function adamw(graph: Graph, params: readonly Value[], grads: readonly Va
       const denom = op.Add(op.Div(op.Sqrt(v2), bc2Sqrt), eps);
       const p2 = op.Sub(decayed, op.Mul(stepSize, op.Div(m2, denom)));
       const slot: AdamWSlot = { param: p.name, paramOut: `${p.name}.updated`, m: m.name, mOut: `${m.name}.updated`, v: v.name, vOut: `${v.name}.updated` };
-      const gated = (x: Value, x2: Value) => (o.gate ? op.Add(x, op.Mul(o.gate, op.Sub(x2, x))) : x2);
+      const gate = o.gates?.[i];
+      const gated = (x: Value, x2: Value) => (gate ? op.Add(x, op.Mul(gate, op.Sub(x2, x))) : x2);
       graph.output(gated(p, p2), slot.paramOut);
       graph.output(gated(m, m2), slot.mOut);
       graph.output(gated(v, v2), slot.vOut);

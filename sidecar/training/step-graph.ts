@@ -38,7 +38,12 @@ export interface TrainStepOptions {
   lora?: LoraSpec;
   /** The text encoder trained in the same step (its tokens are then the step's input instead of the
    *  context): with LoRA on q/k/v/out_proj, or in full. Absent: frozen, the context is an input. */
-  textEncoder?: { config: ClipTextConfig; mode: TrainMode };
+  textEncoder?: {
+    config: ClipTextConfig;
+    mode: TrainMode;
+    /** Trained for this many optimizer steps, then left as it is (0 or absent: the whole run). */
+    steps?: number;
+  };
   priorLossWeight: number;
   adam: AdamWOptions;
   /** Blocks recomputed in the backward pass (less memory, more compute); default: checkpointPolicy. */
@@ -57,6 +62,7 @@ export const STEP_IO = {
   target: 'target',
   lossWeights: 'loss_weights',
   apply: 'apply',
+  textEncoderActive: 'text_encoder_active',
   accumulateScale: 'accumulate_scale',
   pred: 'noise_pred',
   loss: 'loss',
@@ -127,11 +133,20 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   graph.output(loss, STEP_IO.loss);
   graph.output(instance, STEP_IO.instanceLoss);
   graph.output(prior, STEP_IO.priorLoss);
-  const gs = grad(loss, params);
+  const raw = grad(loss, params);
   const grads = new Map<string, string>();
-  if (o.outputGrads) params.forEach((p, i) => (graph.output(gs[i]!, `grad.${p.name}`), grads.set(p.name, `grad.${p.name}`)));
+  if (o.outputGrads) params.forEach((p, i) => (graph.output(raw[i]!, `grad.${p.name}`), grads.set(p.name, `grad.${p.name}`)));
+  // train_text_encoder_steps: once the `text_encoder_active` input is 0 the text encoder's gradients
+  // leave the clipping norm and its state stops changing (kohya's stop_text_encoder_training).
+  const active = o.textEncoder ? graph.input(STEP_IO.textEncoderActive, 'float32', []) : undefined;
+  const isTe = params.map((p) => p.name.startsWith(te));
+  const gs = raw.map((g, i) => (active && isTe[i] ? op.Mul(g, active) : g));
   const acc = o.accumulate ? accumulate(graph, params, gs) : undefined;
-  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gate: acc?.apply });
+  const gates = params.map((_, i) => {
+    const on = active && isTe[i] ? active : undefined;
+    return acc && on ? op.Mul(acc.apply, on) : (acc?.apply ?? on);
+  });
+  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gates });
   return { graph, params, modules: graph.modules, adam, grads, accumulators: acc?.slots ?? [], conditioning: o.textEncoder ? 'input_ids' : 'context' };
 }
 

@@ -124,6 +124,8 @@ export class Trainer {
     const latent = [b, cfg.in_channels, this.o.height, this.o.width];
     const keep = [...this.spec.adam.slots.flatMap((s) => [s.paramOut, s.mOut, s.vOut]), ...this.spec.accumulators.map((a) => a.output)];
     const accInputs: Record<string, HostTensor> = acc ? { [STEP_IO.apply]: f32(Float32Array.of(acc.apply), []), [STEP_IO.accumulateScale]: f32(Float32Array.of(acc.scale), []) } : {};
+    const teSteps = this.o.textEncoder?.steps ?? 0;
+    if (this.o.textEncoder) accInputs[STEP_IO.textEncoderActive] = f32(Float32Array.of(teSteps === 0 || this.stepCount < teSteps ? 1 : 0), []);
     const out = await this.session.run(
       {
         ...this.current,

@@ -169,3 +169,9 @@ test('unused keys are pointed out', () => {
   assert.deepEqual(codes(concept('sks', '  instance_prompt "photo of sks dog"\n  num_class_images 10'), false), ['error missing-key', 'info unused-key']);
   assert.deepEqual(codes('train {\n  method full\n  lora_rank 8\n}\n'), ['info unused-key']);
 });
+
+test('train_text_encoder_steps without train_text_encoder is noted as unused; with it, nothing', () => {
+  assert.deepEqual(codes('train {\n  train_text_encoder_steps 100\n}\n'), ['info unused-key']);
+  assert.deepEqual(codes('train {\n  train_text_encoder true\n  train_text_encoder_steps 100\n}\n'), []);
+  assert.deepEqual(codes('train {\n  lr_warmup_steps 900\n}\n'), ['info unused-key'], 'constant ignores the warm-up, whatever its length');
+});

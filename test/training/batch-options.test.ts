@@ -141,3 +141,37 @@ test('gradient_accumulation_steps: two accumulated batches make the same update 
     await one.close();
   }
 });
+
+test('train_text_encoder_steps: the text encoder is updated for the first N steps, then left exactly as it is while the UNet goes on; its gradients leave the clipping norm', async () => {
+  const d = await TrainingData.build(model, [images], { resolution: 64, seed: 7, batchSize: 1, conditioning: 'input_ids' });
+  const side = 64 / model.vaeScale;
+  const tr = await Trainer.open(model, {
+    instanceBatch: 1,
+    classBatch: 1,
+    height: side,
+    width: side,
+    lora: { rank: 2, alpha: 2, targets: ['to_q'] },
+    textEncoder: { config: model.checkpoint.textEncoder, mode: 'lora', steps: 1 },
+    priorLossWeight: 1,
+    adam: { maxGradNorm: 1 },
+    outputGrads: true,
+  });
+  try {
+    const init = new Map(tr.params.map((p, i) => [p.name, Float32Array.from({ length: p.shape.reduce((x, y) => x * y, 1) }, (_, k) => Math.cos(k + i) * 0.05)]));
+    await tr.setState({ weights: init, step: 0 });
+    const isTe = (k: string) => k.startsWith('text_encoder.');
+    const changed = (a: Map<string, Float32Array>, b: Map<string, Float32Array>, te: boolean) => [...a].filter(([k]) => isTe(k) === te).some(([k, v]) => v.some((x, i) => x !== b.get(k)![i]));
+    await tr.run(d.batchAt(0), 1e-3);
+    const s1 = (await tr.state()).weights;
+    assert.ok(changed(s1, init, true) && changed(s1, init, false), 'step 1 trains both');
+    const r2 = await tr.run(d.batchAt(1), 1e-3);
+    const s2 = (await tr.state()).weights;
+    assert.ok(!changed(s2, s1, true), 'the text encoder stays as it is after its steps');
+    assert.ok(changed(s2, s1, false), 'the UNet goes on');
+    const unetNorm = Math.sqrt([...r2.grads!].filter(([k]) => !isTe(k)).reduce((n, [, g]) => n + g.reduce((a, x) => a + x * x, 0), 0));
+    assert.ok(Math.abs(r2.gradNorm! - unetNorm) <= 1e-4 * unetNorm, `norm of the UNet's gradients only: ${r2.gradNorm} vs ${unetNorm}`);
+    assert.ok([...r2.grads!].some(([k, g]) => isTe(k) && g.some((x) => x !== 0)), 'the text encoder still has a gradient: it is left out on purpose');
+  } finally {
+    await tr.close();
+  }
+});
