@@ -36,6 +36,8 @@ export interface SceneOptions {
   /** Draw the DreamBooth subject instead of a world shape. */
   subject?: boolean;
   /** Fixed instead of drawn. */
+  shape?: ShapeName;
+  colour?: ColourName;
   size?: SizeName;
   position?: PositionName;
   background?: ColourName;
@@ -43,8 +45,9 @@ export interface SceneOptions {
 }
 
 export function drawScene(r: WorldRandom, o: SceneOptions = {}): Scene {
-  const shape: ObjectKind = o.subject ? SUBJECT.label : r.pick(SHAPES);
-  const colour: ColourName = o.subject ? SUBJECT_LOOK.body : r.pick(COLOUR_NAMES);
+  if (o.subject && (o.shape || o.colour)) throw new Error('world: the subject has its own shape and colour');
+  const shape: ObjectKind = o.subject ? SUBJECT.label : (o.shape ?? r.pick(SHAPES));
+  const colour: ColourName = o.subject ? SUBJECT_LOOK.body : (o.colour ?? r.pick(COLOUR_NAMES));
   const avoid: readonly ColourName[] = o.subject ? Object.values(SUBJECT_LOOK) : [colour]; // the object must stand out
   const background = o.background ?? r.pick(COLOUR_NAMES.filter((c) => !avoid.includes(c)));
   if (avoid.includes(background)) throw new Error(`world: a ${background} background would hide the object`);
