@@ -52,6 +52,8 @@ export const rules: RuleTable = {
   ReduceMean: (n, g) => [() => op.Expand(op.Reshape(op.Div(g, reducedCount(n)), keptShape(n)), a0(n).shape)],
   InstanceNormalization: (n, g) => instanceNormVjp(n, g),
   Softmax: (n, g) => [() => op.Mul(n, op.Sub(g, op.ReduceSum(op.Mul(g, n), [n.attrs.axis])))],
+  // y = x − logΣexp(x): dx = g − softmax(x)·Σg, with softmax(x) = exp(y)
+  LogSoftmax: (n, g) => [() => op.Sub(g, op.Mul(op.Exp(n), op.ReduceSum(g, [n.attrs.axis])))],
   Reshape: (n, g) => [() => op.Reshape(g, a0(n).shape)],
   Expand: (_, g) => [() => g], // the driver's sum-to-shape reduces over the expanded axes
   Transpose: (n, g) => [() => op.Transpose(g, inversePerm(n.attrs.perm))],

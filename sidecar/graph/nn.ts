@@ -219,6 +219,13 @@ export function embedding(ids: Value, name: string, num: number, dim: number, dt
 // ── losses ───────────────────────────────────────────────────────────────────────────────────────
 
 /** Mean squared error over all elements (torch F.mse_loss, reduction='mean'). */
+/** Mean over the batch of −Σ target·log softmax(logits) over the last axis (targets: one-hot or
+ *  class probabilities, like torch's cross_entropy with probability targets). */
+export function crossEntropy(logits: Value, target: Value): Value {
+  const perItem = op.ReduceSum(op.Mul(op.LogSoftmax(logits, -1), target), [logits.rank - 1], false);
+  return op.Neg(op.ReduceMean(perItem, perItem.shape.map((_, i) => i), false));
+}
+
 export function mseLoss(a: Value, b: Value): Value {
   const d = op.Sub(a, b);
   return op.ReduceMean(op.Mul(d, d), a.shape.map((_, i) => i), false);

@@ -111,6 +111,12 @@ export function Softmax(x: Value, axis = -1): Value<'Softmax'> {
   return x.graph.node('Softmax', [x], { axis: normAxis(axis, x.rank, 'Softmax') }, x.dtype, x.shape);
 }
 
+/** log(softmax(x)) in one stable kernel: Log(Softmax) gives −∞ (and NaN gradients) once a
+ *  probability underflows, which a confident classifier's cross-entropy reaches. */
+export function LogSoftmax(x: Value, axis = -1): Value<'LogSoftmax'> {
+  return x.graph.node('LogSoftmax', [x], { axis: normAxis(axis, x.rank, 'LogSoftmax') }, x.dtype, x.shape);
+}
+
 /** (x − mean) / √(var + ε) over the spatial axes of x [N, C, ...], then · scale[C] + bias[C].
  *  A primitive because the fused kernel is 2–3× faster on CPU than the composed statistics, and
  *  GroupNorm (the UNet's and VAE's most frequent layer) runs on it. */

@@ -44,6 +44,7 @@ export interface OpAttrs {
   ReduceSum: { axes: number[]; keepdims: 0 | 1 };
   ReduceMean: { axes: number[]; keepdims: 0 | 1 };
   Softmax: { axis: number };
+  LogSoftmax: { axis: number };
   InstanceNormalization: { epsilon: number };
   // layout
   Reshape: { shape: Dim[] };

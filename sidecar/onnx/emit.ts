@@ -85,6 +85,7 @@ function attributes(v: Value): Record<string, AttrValue> {
     case 'InstanceNormalization':
       return { epsilon: { float: a.epsilon as number } };
     case 'Softmax':
+    case 'LogSoftmax':
     case 'Concat':
     case 'Gather':
       return { axis: a.axis as number };

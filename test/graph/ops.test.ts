@@ -29,6 +29,7 @@ const cases: Case[] = [
   ['ReduceMean no keepdims', [[2, 3, 4]], (a) => op.ReduceMean(a, [-1], false)],
   ['InstanceNormalization', [[2, 3, 4, 5], [3], [3]], (x, s, b) => op.InstanceNormalization(op.Add(x, 3), s, b, 1e-5)],
   ['Softmax', [[3, 5]], (a) => op.Softmax(op.Mul(a, 3), -1)],
+  ['LogSoftmax', [[3, 5]], (a) => op.LogSoftmax(op.Mul(a, 3), 0)],
   ['Reshape/Transpose', [[2, 3, 4]], (a) => op.Transpose(op.Reshape(a, [0, 2, -1]), [2, 0, 1])],
   ['Expand', [[3, 1]], (a) => op.Expand(a, [2, 3, 4])],
   ['Concat', [[2, 3], [2, 2]], (a, b) => op.Concat([a, b, a], 1)],

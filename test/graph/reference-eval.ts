@@ -324,6 +324,7 @@ export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>):
       case 'ReduceSum': r = reduce(x[0], a.axes, a.keepdims === 1, false); break;
       case 'ReduceMean': r = reduce(x[0], a.axes, a.keepdims === 1, true); break;
       case 'Softmax': r = softmax(x[0], a.axis); break;
+      case 'LogSoftmax': r = map(softmax(x[0], a.axis), Math.log); break;
       case 'InstanceNormalization': r = instanceNorm(x[0], x[1], x[2], a.epsilon); break;
       case 'Reshape': r = { shape: dims(a.shape), data: x[0].data }; break;
       case 'Expand': r = broadcastTo(x[0], bshape(x[0].shape, dims(a.shape))); break;
