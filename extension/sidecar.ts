@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as vscode from 'vscode';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { Initialize, type InitializeParams, type InitializeResult } from '../protocol/sidecar';
+import { Initialize, SIDECAR_SHUTDOWN_GRACE_MS, type InitializeParams, type InitializeResult } from '../protocol/sidecar';
 import { sidecarEnv } from '../protocol/sidecar-env';
 
 export interface SidecarExit {
@@ -72,7 +72,7 @@ export class Sidecar implements vscode.Disposable {
     this.disposed = true;
     this.connection.dispose();
     this.child.stdin?.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), SIDECAR_SHUTDOWN_GRACE_MS + 5000);
     timer.unref();
     void this.exited.then(() => clearTimeout(timer));
   }

@@ -84,6 +84,11 @@ export const StartJob = new RequestType<JobRequest, JobStarted, void>('dreamboot
 /** extension → sidecar: asks a job to stop at its next safe point (it still sends JobFinished). */
 export const CancelJob = new RequestType<{ jobId: string }, void, void>('dreambooth/job/cancel');
 
+/** When the extension goes away (stdin closes) the sidecar cancels its jobs — a training run saves a
+ *  checkpoint at its next step — and exits once they have ended, or after this long; the extension
+ *  kills a sidecar that is still there after it. */
+export const SIDECAR_SHUTDOWN_GRACE_MS = 90_000;
+
 /** One optimizer step, as the run's training log (`logs/train.jsonl`, one JSON object per line) records
  *  it and as training progress reports it: the terminal, the editor and the dashboard read the same. */
 export interface TrainStepRecord {

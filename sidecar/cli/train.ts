@@ -1,5 +1,5 @@
-// `dreambooth train FILE.dreambooth [--steps N] [--resume] [--provider NAME]`: DreamBooth LoRA
-// training from a concept file. Progress on stderr; the written files on stdout; Ctrl-C saves a
+// `dreambooth train FILE.dreambooth [--steps N] [--resume] [--provider NAME]`: DreamBooth training
+// (LoRA or full, optionally with the text encoder) from a concept file. Progress on stderr; the written files on stdout; Ctrl-C saves a
 // checkpoint and stops (continue with --resume).
 import { resolve } from 'node:path';
 import { PROVIDERS } from '../../protocol/vocabulary';
@@ -9,9 +9,11 @@ import { runInTerminal } from './terminal';
 
 const HELP = `usage: dreambooth train FILE.dreambooth [--steps N] [--resume] [--provider NAME]
 
-Trains a LoRA of the concept file's model on its concepts (train block) and writes
+Trains the concept file's model on its concepts (train block: method lora or full) and writes
   OUTPUT/exports/NAME.safetensors           the LoRA (kohya format: generate --lora, AUTOMATIC1111, ComfyUI)
-  OUTPUT/checkpoints/                       every save_every steps, and the state --resume continues from
+  OUTPUT/exports/NAME-checkpoint.safetensors   with method full: the merged single-file checkpoint
+  OUTPUT/checkpoints/                       the weights every save_every steps, and FILE.resume.safetensors
+                                            (the state --resume continues from: one file, replaced atomically)
   OUTPUT/samples/                           sample images of sample_prompt
   OUTPUT/logs/train.jsonl                   one line per step: losses, learning rate, grad norm, time, memory
 
@@ -20,7 +22,8 @@ the machine has less free (DREAMBOOTH_MEMORY_LIMIT=6G sets the budget by hand). 
 OUTPUT folder at a time.
 
   --steps N        train to step N instead of the file's train.steps
-  --resume         continue from OUTPUT/checkpoints/last.safetensors
+  --resume         continue from OUTPUT/checkpoints/FILE.resume.safetensors (same model, method,
+                   rank and resolution; steps, learning rate and schedule may change)
   --provider NAME  ${PROVIDERS.join(' | ')} (default: the best available)
 `;
 

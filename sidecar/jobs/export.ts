@@ -25,23 +25,24 @@ export class ExportError extends Error {
   override name = 'ExportError';
 }
 
-/** The weights a run has trained so far: a LoRA run's final export, else its last checkpoint (all a
+/** The weights a run has trained so far: a LoRA run's final export, else its newest step file (all a
  *  full run keeps: its exports are checkpoints made from it), finished when it reached `steps`. */
 export async function trainedWeightsFile(files: ReturnType<typeof trainFiles>, steps: number): Promise<{ file: string; finished: boolean } | undefined> {
   if (existsSync(files.final)) return { file: files.final, finished: true };
-  if (!existsSync(files.last)) return undefined;
-  const step = Number((await readSafetensorsIndex(files.last)).metadata[TRAINED_STEP_KEY] ?? 0);
-  return { file: files.last, finished: step >= steps };
+  const latest = (await files.latestStep()) ?? (existsSync(files.legacy.weights) ? files.legacy.weights : undefined);
+  if (!latest) return undefined;
+  const step = Number((await readSafetensorsIndex(latest)).metadata[TRAINED_STEP_KEY] ?? 0);
+  return { file: latest, finished: step >= steps };
 }
 
 export async function exportRun(params: ExportParams, ctx: JobContext): Promise<{ images: string[]; files: string[] }> {
   if (!EXPORT_FORMATS.includes(params.format)) throw new ExportError(`unknown export format "${params.format}"; known: ${EXPORT_FORMATS.join(', ')}`);
   const { concept } = loadConcept(params.conceptFile); // throws ConceptFileError listing every error
   const name = runName(concept, params.conceptFile);
-  const files = trainFiles(concept.output, name);
+  const files = trainFiles(concept.output, name, params.conceptFile);
   const trainedFile = await trainedWeightsFile(files, concept.train.steps);
-  if (!trainedFile) throw new ExportError(`${params.conceptFile}: the run has no trained weights yet (no ${files.final} or ${files.last}); train first`);
-  if (!trainedFile.finished) ctx.log('warn', `the run has not finished: exporting its last checkpoint (${files.last})`);
+  if (!trainedFile) throw new ExportError(`${params.conceptFile}: the run has no trained weights yet (no ${files.final} or ${files.atStep(0).replace('000000', 'NNNNNN')}); train first`);
+  if (!trainedFile.finished) ctx.log('warn', `the run has not finished: exporting its last checkpoint (${trainedFile.file})`);
   const out = params.out ? resolve(params.out) : runLayout(concept.output).exportTarget(name, params.format, params.half);
   await checkTarget(out, params.format === 'diffusers' ? 'folder' : 'file', params.force); // before the model is opened
 

@@ -13,7 +13,8 @@ import { freshLoraWeights } from '../training/init';
 import { baseValues } from '../training/step-weights';
 import type { trainFiles } from '../training/layout';
 import type { LoraSpec } from '../training/lora';
-import { readTrainState, writeOptimizerState, writeTrainedWeights } from '../training/state-file';
+import { readResumeState, readTrainState, writeResumeState, writeTrainedWeights } from '../training/state-file';
+import type { RunIdentity } from '../training/run-identity';
 import { peakRssMiB } from '../training/log';
 import type { TrainStepGraph, TrainStepOptions } from '../training/step-graph';
 import { Trainer, type TrainState } from '../training/trainer';
@@ -26,6 +27,8 @@ export interface SessionSetup {
   step: TrainStepOptions;
   /** Rank and alpha when adapters are trained. */
   lora?: LoraSpec;
+  /** Saved with the state; a resume checks it first (train.ts). */
+  identity: RunIdentity;
   files: ReturnType<typeof trainFiles>;
   cacheDir?: string;
   /** Steps of the sample images (default: the concept's first generate block's). */
@@ -71,10 +74,16 @@ export class TrainSession {
   async restore(resume: boolean, seed: number): Promise<void> {
     const tr = this.live();
     const { files } = this.s;
-    if (resume && existsSync(files.last)) {
-      const state = await readTrainState(files.last, tr.spec, files.lastOptimizer);
+    if (resume && existsSync(files.resume)) {
+      const { state } = await readResumeState(files.resume, tr.spec);
       await tr.setState(state);
-      this.ctx.log('info', `resuming from step ${state.step} (${files.last})`);
+      this.ctx.log('info', `resuming from step ${state.step} (${files.resume})`);
+      return;
+    }
+    if (resume && existsSync(files.legacy.weights)) {
+      const state = await readTrainState(files.legacy.weights, tr.spec, files.legacy.optimizer);
+      await tr.setState(state);
+      this.ctx.log('info', `resuming from step ${state.step} (${files.legacy.weights}, saved by an earlier version)`);
       return;
     }
     if (resume) this.ctx.log('warn', `nothing to resume in ${files.checkpoints}: starting from step 0`);
@@ -102,20 +111,19 @@ export class TrainSession {
     };
   }
 
-  /** Writes the resumable checkpoint and the weights at this step (for a LoRA run, the export when `final`;
-   *  a full run's weights are turned into a checkpoint by the export). */
+  /** Writes the weights at this step (for a LoRA run, the export when `final`; a full run's weights are
+   *  turned into a checkpoint by the export), then the resume state — each one atomic rename. */
   async save(final: boolean): Promise<Saved> {
     const tr = this.live();
     const { files, lora } = this.s;
     const state = await tr.state();
     const spec = tr.spec;
     await mkdir(files.checkpoints, { recursive: true });
-    await writeOptimizerState(files.lastOptimizer, spec, state);
-    await writeTrainedWeights(files.last, spec, lora, state.weights, state.step);
     const exported = final && spec.modules.length > 0;
     const file = exported ? files.final : files.atStep(state.step);
     if (exported) await mkdir(files.exports, { recursive: true });
     await writeTrainedWeights(file, spec, lora, state.weights, state.step);
+    await writeResumeState(files.resume, spec, state, this.s.identity);
     this.written.push(file);
     return { file, state };
   }

@@ -23,7 +23,10 @@ import { formatGiB, memoryBudget } from '../runtime/memory';
 import { openRuntime, type Runtime } from '../runtime/runtime';
 import { TrainingData } from '../training/data';
 import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
-import { trainFiles } from '../training/layout';
+import { removeStrayTemps, trainFiles } from '../training/layout';
+import { identityChanges, runIdentity, type RunIdentity } from '../training/run-identity';
+import { readResumeIdentity } from '../training/state-file';
+import { existsSync } from 'node:fs';
 import { TrainLog } from '../training/log';
 import { lockRun } from '../training/run-lock';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
@@ -56,13 +59,16 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
   let session: TrainSession | undefined;
   try {
     const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
+    const identity = runIdentity(concept, modelPath);
+    await removeStrayTemps(files).then((gone) => gone.forEach((f) => ctx.log('info', `removed ${f}, left by an interrupted save`)));
+    if (params.resume) await checkResumable(files, identity);
     ctx.progress({ phase: 'loading model', step: 0, total: 1 });
     runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
     model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
     const { shape, plan } = planStep(model, concept, ctx); // before anything big: the OOM killer would lose the run
     const data = await trainingSet(model, modelPath, concept, ctx, extras);
     if (!data.withPrior) shape.classBatch = 0;
-    session = new TrainSession({ model, modelPath, concept, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps }, ctx);
+    session = new TrainSession({ model, modelPath, concept, identity, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps }, ctx);
     await session.open();
     await session.restore(params.resume, concept.train.seed);
     await trainSteps(session, data, run, ctx);
@@ -92,6 +98,14 @@ interface RunSettings {
   files: ReturnType<typeof trainFiles>;
 }
 
+/** A resume continues the same run: refused, naming each setting, when the saved state was trained otherwise. */
+async function checkResumable(files: ReturnType<typeof trainFiles>, identity: RunIdentity): Promise<void> {
+  if (!existsSync(files.resume)) return;
+  const changes = identityChanges(await readResumeIdentity(files.resume), identity);
+  if (changes.length)
+    throw new TrainError(`cannot resume ${files.resume}: it was trained with other settings (${changes.join('; ')}). Restore them to continue, or train without --resume to start a new run over it.`);
+}
+
 /** The concept file's training settings, checked (every problem before any work). */
 function runSettings(params: TrainParams, extras: TrainExtras): RunSettings {
   const { concept } = loadConcept(params.conceptFile); // throws ConceptFileError listing every error
@@ -101,7 +115,7 @@ function runSettings(params: TrainParams, extras: TrainExtras): RunSettings {
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError(`steps must be a positive integer, got ${steps}`);
   if (t.lrWarmupSteps >= steps && t.lrScheduler !== 'constant') throw new TrainError(`lr_warmup_steps ${t.lrWarmupSteps} is not fewer than the run's ${steps} steps: the learning rate would never reach learning_rate; use fewer warm-up steps`);
   const schedule: LrSchedule = { scheduler: t.lrScheduler, lr: t.learningRate, warmup: t.lrWarmupSteps, steps };
-  return { concept, steps, schedule, files: trainFiles(concept.output, runName(concept, params.conceptFile)) };
+  return { concept, steps, schedule, files: trainFiles(concept.output, runName(concept, params.conceptFile), params.conceptFile) };
 }
 
 /** The step's shape and memory plan, with prior preservation as configured (if class images turn out

@@ -16,6 +16,7 @@ export class JobRequestError extends Error {}
 
 export class JobRegistry {
   private readonly running = new Map<string, AbortController>();
+  private readonly ending = new Set<Promise<void>>();
   private nextId = 1;
   /** Set by the Initialize handshake; jobs refuse to start before it. */
   runtime: RuntimeChoice | undefined;
@@ -36,7 +37,11 @@ export class JobRegistry {
     const abort = new AbortController();
     this.running.set(jobId, abort);
     // Start after this request's response has been written, so JobStarted precedes any progress.
-    setImmediate(() => void this.run(jobId, runner, request.params as never, runtime, abort.signal));
+    setImmediate(() => {
+      const done = this.run(jobId, runner, request.params as never, runtime, abort.signal);
+      this.ending.add(done);
+      void done.finally(() => this.ending.delete(done));
+    });
     return { jobId };
   }
 
@@ -48,6 +53,11 @@ export class JobRegistry {
 
   cancelAll(): void {
     for (const abort of this.running.values()) abort.abort();
+  }
+
+  /** Resolves when every job started so far has ended (a cancelled training run has saved). */
+  async idle(): Promise<void> {
+    while (this.ending.size) await Promise.allSettled([...this.ending]);
   }
 
   get size(): number {

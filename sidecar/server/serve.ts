@@ -11,10 +11,22 @@ function asResponseError(e: unknown): never {
 }
 
 export function serve(connection: MessageConnection, version: string): JobRegistry {
+  // Once the extension is gone, jobs still end (a cancelled training run saves first): what they
+  // report then goes nowhere instead of throwing into the job.
+  let open = true;
+  connection.onClose(() => (open = false));
+  const notify = (send: () => Promise<void>) => {
+    if (!open) return;
+    try {
+      void send().catch(() => undefined);
+    } catch {
+      // closed between the check and the send
+    }
+  };
   const jobs = new JobRegistry({
-    progress: (p) => void connection.sendNotification(JobProgress, p),
-    finished: (p) => void connection.sendNotification(JobFinished, p),
-    log: (level, message) => void connection.sendNotification(Log, { level, message }),
+    progress: (p) => notify(() => connection.sendNotification(JobProgress, p)),
+    finished: (p) => notify(() => connection.sendNotification(JobFinished, p)),
+    log: (level, message) => notify(() => connection.sendNotification(Log, { level, message })),
   });
   connection.onRequest(Initialize, async (params) => {
     const { result, choice } = await initialize(params, version);

@@ -2,6 +2,7 @@
 // would write the same checkpoints and interleave the log. The lock is a file created exclusively in
 // the run's folder with the owner's pid; a lock whose process is gone (a crash, kill -9) is stale and
 // taken over.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,12 +17,18 @@ interface LockInfo {
   since: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` is running. A zombie — killed, not yet reaped, as under a container's init
+ *  that never reaps — counts as gone: kill(pid, 0) still succeeds on it. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS, Windows): kill(pid, 0) is all there is
   }
 }
 

@@ -156,7 +156,7 @@ test('a full-weights run: its tensors replace the base ones; it has no LoRA to e
 test('no trained weights: train first; an unfinished run exports its last checkpoint', async () => {
   const p = await projectWith(root, 'untrained', lora);
   await rm(p.trained);
-  await assert.rejects(run(p.file), /the run has no trained weights yet \(no .*zwx\.safetensors or .*last\.safetensors\); train first/);
+  await assert.rejects(run(p.file), /the run has no trained weights yet \(no .*zwx\.safetensors or .*zwx-step-NNNNNN\.safetensors\); train first/);
   const u = await projectWith(root, 'unfinished', lora, { unfinished: true });
   const rec = recordingContext();
   const { files } = await exportRun({ conceptFile: u.file, format: 'lora', half: false, force: false }, rec.ctx);

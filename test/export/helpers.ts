@@ -20,7 +20,7 @@ export const wave = (n: number, phase: number, amp: number) => Float32Array.from
 /** A project whose run has `tensors` as its trained weights (exports/zwx.safetensors, or the last checkpoint). */
 export async function projectWith(root: string, name: string, tensors: Record<string, StWriteTensor>, o: { metadata?: Record<string, string>; unfinished?: boolean } = {}) {
   const { file, dir } = await copyExample(root, name);
-  const target = o.unfinished ? join(dir, 'runs/checkpoints/last.safetensors') : join(dir, 'runs/exports/zwx.safetensors');
+  const target = o.unfinished ? join(dir, 'runs/checkpoints/zwx-step-000001.safetensors') : join(dir, 'runs/exports/zwx.safetensors');
   await mkdir(join(target, '..'), { recursive: true });
   await writeSafetensors(target, tensors, o.metadata);
   return { file, dir, exports: join(dir, 'runs/exports'), trained: target };

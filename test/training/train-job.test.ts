@@ -56,7 +56,7 @@ test('train: cancel saves a checkpoint, --resume continues and matches an uninte
   await assert.rejects(train({ conceptFile: fileA, resume: false }, a.ctx, { ...extras(), steps: 3 }), JobCancelled);
   assert.ok(a.logs.some((m) => m.includes('broken.jpg')), `the unreadable photo is reported: ${a.logs.join(' | ')}`);
   assert.equal((await listImages(join(root, 'a', 'runs', 'class', 'zwx'))).length, 2, 'class folder topped up to num_class_images');
-  const last = join(root, 'a', 'runs', 'checkpoints', 'last.safetensors');
+  const last = join(root, 'a', 'runs', 'checkpoints', 'zwx.resume.safetensors');
   assert.equal((await readSafetensorsIndex(last)).metadata.dreambooth_step, '1');
 
   // Resumed: steps 2 and 3 only.
@@ -129,7 +129,7 @@ test('train: refuses before building anything when the job cannot fit the memory
   } finally {
     delete process.env.DREAMBOOTH_MEMORY_LIMIT;
   }
-  await assert.rejects(readFile(join(root, 'small', 'runs', 'checkpoints', 'last.safetensors')), /ENOENT/);
+  await assert.rejects(readFile(join(root, 'small', 'runs', 'checkpoints', 'zwx.resume.safetensors')), /ENOENT/);
 });
 
 test('train: a cancel that arrives while the training session is being created stops the job', async () => {
@@ -197,7 +197,7 @@ test('train: method full with train_text_encoder trains every UNet and text-enco
   const r = recorder();
   const out = await train({ conceptFile: file, resume: true }, r.ctx, { ...extras(), steps: 2 });
   assert.deepEqual(r.losses().map((e) => e.step), [2]);
-  const weightsFile = join(root, 'full', 'runs', 'checkpoints', 'last.safetensors');
+  const weightsFile = join(root, 'full', 'runs', 'checkpoints', 'zwx-step-000002.safetensors');
   const idx = await readSafetensorsIndex(weightsFile);
   assert.equal(idx.metadata.dreambooth_method, 'full');
   assert.equal(idx.metadata.dreambooth_step, '2');
@@ -224,8 +224,43 @@ test('train: method full with train_text_encoder trains every UNet and text-enco
   const gen = (lora?: string) =>
     generate({ model: resolve('fixtures/tiny-sd'), prompt: 'photo of zwx person', negativePrompt: '', count: 1, steps: 2, guidance: 7.5, sampler: 'ddim', seed: 1, width: 64, height: 64, outDir: join(root, 'full-gen', lora ? 'tuned' : 'base'), lora }, recorder().ctx, { runtime, cacheDir });
   assert.notDeepEqual(await readFile((await gen(weightsFile))[0]!), await readFile((await gen())[0]!));
-  // Resuming with LoRA settings cannot continue full weights: refused, nothing overwritten.
+  // Resuming with LoRA settings cannot continue full weights: refused, naming them; nothing overwritten.
   await writeFile(file, (await readFile(file, 'utf8')).replace(/method full/, 'method lora'));
-  await assert.rejects(train({ conceptFile: file, resume: true }, recorder().ctx, { ...extras(), steps: 3 }), /does not match|was trained with/);
-  assert.equal((await readSafetensorsIndex(weightsFile)).metadata.dreambooth_method, 'full');
+  await assert.rejects(train({ conceptFile: file, resume: true }, recorder().ctx, { ...extras(), steps: 3 }), /cannot resume .*zwx\.resume\.safetensors: it was trained with other settings \(method "full" → "lora"; lora_rank \(none\) → 4; lora_alpha \(none\) → 4\)/);
+  assert.equal((await readSafetensorsIndex(join(root, 'full', 'runs', 'checkpoints', 'zwx.resume.safetensors'))).metadata.dreambooth_step, '2');
+});
+
+test('resume: a changed rank or resolution is refused by name; a changed step count continues; two concept files in one folder never continue each other', async () => {
+  const file = await projectWith('resume-rules', '');
+  await train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 1 });
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.replace(/train \{/, 'train {\n  lora_rank 8'));
+  await assert.rejects(train({ conceptFile: file, resume: true }, recorder().ctx, { ...extras(), steps: 2 }), /other settings \(lora_rank 4 → 8; lora_alpha 4 → 8\)\. Restore them to continue, or train without --resume/);
+  await writeFile(file, text);
+  const r = recorder();
+  await train({ conceptFile: file, resume: true }, r.ctx, { ...extras(), steps: 2 });
+  assert.deepEqual(r.losses().map((e) => e.step), [2], 'more steps: the run continues');
+  // A second concept file in the same folder (same identifier, same runs/) starts its own run.
+  const other = join(root, 'resume-rules', 'other.dreambooth');
+  await writeFile(other, text);
+  const o = recorder();
+  await train({ conceptFile: other, resume: true }, o.ctx, { ...extras(), steps: 1 });
+  assert.ok(o.logs.some((m) => m.includes('nothing to resume')), o.logs.join(' | '));
+  assert.deepEqual(o.losses().map((e) => e.step), [1]);
+});
+
+test('resume: what an interrupted save left (a dead process\'s temp file) is removed; a live writer\'s is kept', async () => {
+  const file = await projectWith('strays', '');
+  const ckpts = join(root, 'strays', 'runs', 'checkpoints');
+  await mkdir(ckpts, { recursive: true });
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+  const stray = join(ckpts, `zwx.resume.safetensors.tmp-${gone}-0badf00d`);
+  const live = join(ckpts, `zwx-step-000001.safetensors.tmp-${process.pid}-0badf00d`);
+  await writeFile(stray, 'half a file');
+  await writeFile(live, 'being written');
+  const r = recorder();
+  await train({ conceptFile: file, resume: true }, r.ctx, { ...extras(), steps: 1 });
+  await assert.rejects(readFile(stray), /ENOENT/);
+  assert.equal(await readFile(live, 'utf8'), 'being written');
+  assert.ok(r.logs.some((m) => m.includes(`removed ${stray}`)));
 });
