@@ -8,11 +8,9 @@ import { buildVaeDecoder, buildVaeEncoder } from '../models/autoencoder_kl';
 import type { Runtime, Session } from '../runtime/runtime';
 import { openCheckpoint, type SdCheckpoint } from '../weights/checkpoint';
 import { asF32, floatTensor, loadComponent, paramSpecs } from './components';
-import { readKohyaLora, type LoraModule } from '../weights/kohya-lora';
 import { mergeLora } from '../weights/lora-merge';
-import { isFullWeights, readFullWeights } from '../weights/full-weights';
-import { ModelLoadError } from '../weights/load-errors';
-import { readSafetensorsIndex, type StIndex } from '../weights/safetensors';
+import { openTrainedWeights, weightEdits, type TrainedWeights } from '../weights/trained-weights';
+import { readRefF32 } from '../weights/tensor-ref';
 import type { Component } from '../weights/sd1-keymap';
 
 export interface SdModelOptions {
@@ -22,7 +20,7 @@ export interface SdModelOptions {
   /** For a single-file checkpoint of a non-standard size: a diffusers folder whose configs describe it. */
   configsFrom?: string;
   /** A kohya LoRA merged into the UNet and text encoder weights at load (multiplier default 1), or a
-   *  fully fine-tuned run's weights file (weights/full-weights.ts), whose tensors replace the base's. */
+   *  fully fine-tuned run's weights file (weights/trained-weights.ts), whose tensors replace the base's. */
   lora?: { path: string; multiplier?: number };
 }
 
@@ -47,7 +45,7 @@ export class SdModel {
     return 2 ** (this.checkpoint.vae.block_out_channels.length - 1);
   }
 
-  private trained?: Promise<{ full: StIndex } | { modules: LoraModule[] }>;
+  private trained?: Promise<TrainedWeights>;
   private readonly merged = new Map<Component, Promise<Map<string, Float32Array>>>();
 
   /** The LoRA-merged or fine-tuned weights of a component (none without them), computed once. */
@@ -56,15 +54,13 @@ export class SdModel {
     if (!lora) return undefined;
     let m = this.merged.get(component);
     if (!m) {
-      this.trained ??= (async () => {
-        const index = await readSafetensorsIndex(lora.path).catch((e: Error) => {
-          throw new ModelLoadError(`LoRA ${e.message}`);
-        });
-        return isFullWeights(index) ? { full: index } : { modules: await readKohyaLora(lora.path) };
-      })();
-      m = this.trained.then((t) =>
-        'full' in t ? readFullWeights(t.full, this.checkpoint.weights[component], lora.path) : mergeLora(this.checkpoint.weights[component], t.modules, lora.multiplier ?? 1, lora.path),
-      );
+      this.trained ??= openTrainedWeights(lora.path);
+      m = this.trained.then(async (t) => {
+        if (t.kind === 'lora') return mergeLora(this.checkpoint.weights[component], t.modules, lora.multiplier ?? 1, lora.path);
+        const out = new Map<string, Float32Array>();
+        for (const [key, edit] of weightEdits(this.checkpoint, t)[component]) if (edit.kind === 'replace') out.set(key, await readRefF32(edit.ref));
+        return out;
+      });
       this.merged.set(component, m);
     }
     return m;

@@ -2,12 +2,12 @@
 //  - LoRA: kohya format (`lora_unet_<path>.lora_down.weight` [rank, in], `.lora_up.weight` [out, rank],
 //    `.alpha` []; `lora_te_…` for the text encoder), what AUTOMATIC1111, ComfyUI and `generate --lora` load;
 //  - full fine-tuning: the trained float32 tensors as `unet.<diffusers key>` / `text_encoder.<diffusers
-//    key>` with `dreambooth_method: full` in the metadata (weights/full-weights.ts reads it; the
+//    key>` with `dreambooth_method: full` in the metadata (weights/trained-weights.ts reads it; the
 //    exports turn it into a checkpoint).
 // --resume reads one file holding weights, AdamW moments, step and the run's identity (writeResumeState),
 // written atomically (temp file + rename); every file carries the step count in its metadata.
 import { readSafetensorsIndex, readTensorF32, type StWriteTensor, writeSafetensors } from '../weights/safetensors';
-import { FULL_WEIGHTS_METHOD, METHOD_KEY } from '../weights/full-weights';
+import { FULL_METHOD, METHOD_KEY } from '../weights/trained-weights';
 import { kohyaKeys, TEXT_ENCODER_SCOPE, type LoraModuleParams, type LoraSpec } from './lora';
 import type { TrainStepGraph } from './step-graph';
 import type { TrainState } from './trainer';
@@ -47,7 +47,7 @@ export async function writeTrainedWeights(path: string, spec: Trained, lora: Lor
   for (const mod of spec.modules) out[kohyaKeys(mod.path).alpha] = tensor(Float32Array.of(lora!.alpha), []);
   const meta: Record<string, string> = spec.modules.length
     ? { ss_network_module: 'networks.lora', ss_network_dim: String(lora!.rank), ss_network_alpha: String(lora!.alpha) }
-    : { [METHOD_KEY]: FULL_WEIGHTS_METHOD };
+    : { [METHOD_KEY]: FULL_METHOD };
   await writeSafetensors(path, out, { ...meta, [STEP_KEY]: String(step) });
 }
 
