@@ -12,6 +12,7 @@ import type { SchedulerConfig } from '../../sidecar/schedulers/config';
 import { mirror, TrainingData, type Augment } from '../../sidecar/training/data';
 import { minSnrWeights } from '../../sidecar/training/min-snr';
 import { Trainer } from '../../sidecar/training/trainer';
+import { tokenizerFor } from '../../sidecar/pipeline/prompt';
 
 let runtime: Runtime;
 let model: SdModel;
@@ -174,4 +175,41 @@ test('train_text_encoder_steps: the text encoder is updated for the first N step
   } finally {
     await tr.close();
   }
+});
+
+test('v-prediction: the target is diffusers get_velocity, √ᾱ·ε − √(1−ᾱ)·x0, of the same latents and noise', async () => {
+  const eps = await data(OFF);
+  const scheduler = { ...model.checkpoint.scheduler, prediction_type: 'v_prediction' };
+  const vmodel = Object.create(model, { checkpoint: { value: { ...model.checkpoint, scheduler } } }) as SdModel;
+  const v = await TrainingData.build(vmodel, [images], { resolution: 64, seed: 7, batchSize: 1, augment: OFF });
+  const ac = new DdpmScheduler(model.checkpoint.scheduler as SchedulerConfig).alphasCumprod;
+  const a = eps.batchAt(3);
+  const b = v.batchAt(3);
+  assert.deepEqual(b.noisyLatents, a.noisyLatents);
+  const per = a.target.length / a.timesteps.length;
+  a.target.forEach((noise, i) => {
+    const t = a.timesteps[Math.floor(i / per)]!;
+    const [s, s1] = [Math.sqrt(ac[t]!), Math.sqrt(1 - ac[t]!)];
+    const x0 = (a.noisyLatents[i]! - s1 * noise) / s;
+    assert.ok(Math.abs(b.target[i]! - (s * noise - s1 * x0)) < 1e-4 * (1 + Math.abs(x0)), `[${i}] ${b.target[i]} vs ${s * noise - s1 * x0}`);
+  });
+});
+
+test('two concepts: a batch draws instance items from both, each with its own class prompt', async () => {
+  const other = { block: { name: 'sks', instancePrompt: 'photo of sks dog', classPrompt: 'photo of a dog' } as ConceptBlock, instance: [4].map((s) => ({ file: `d${s}.png`, pixels: pixels(s), warnings: [] })), classes: [5].map((s) => ({ file: `e${s}.png`, pixels: pixels(s), warnings: [] })) };
+  const d = await TrainingData.build(model, [images, other], { resolution: 64, seed: 3, batchSize: 2, conditioning: 'input_ids', augment: OFF });
+  const tok = await tokenizerFor(model);
+  const ids = (text: string) => tok.encode(text).ids.join();
+  const classOf = new Map([[ids('photo of zwx person'), ids('photo of a person')], [ids('photo of sks dog'), ids('photo of a dog')]]);
+  const seen = new Set<string>();
+  for (let step = 0; step < 6; step++) {
+    const b = d.batchAt(step);
+    assert.equal(b.inputIds!.length, 4, 'two instance items, then their two class items');
+    for (let i = 0; i < 2; i++) {
+      const inst = b.inputIds![i]!.join();
+      seen.add(inst);
+      assert.equal(b.inputIds![i + 2]!.join(), classOf.get(inst), 'each class item follows its instance item\'s concept');
+    }
+  }
+  assert.equal(seen.size, 2, 'both concepts are drawn');
 });

@@ -264,3 +264,17 @@ test('resume: what an interrupted save left (a dead process\'s temp file) is rem
   assert.equal(await readFile(live, 'utf8'), 'being written');
   assert.ok(r.logs.some((m) => m.includes(`removed ${stray}`)));
 });
+
+test('train: two concepts, batch_size 2, one without a class prompt (prior preservation off), random_flip, min-SNR and noise offset together', async () => {
+  const file = await projectWith('multi', '  batch_size 2\n  random_flip true\n  min_snr_gamma 5\n  noise_offset 0.05\n  gradient_accumulation_steps 2');
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.replace(/concept zwx \{/, 'concept sks {\n  instance_prompt "photo of sks dog"\n  instance_images "./photos"\n}\n\nconcept zwx {'));
+  const r = recorder();
+  const out = await train({ conceptFile: file, resume: false }, r.ctx, { ...extras(), steps: 2 });
+  assert.ok(r.logs.some((m) => m.includes('prior preservation is off')), r.logs.join(' | '));
+  const log = readTrainLog(join(root, 'multi', 'runs', 'logs', 'train.jsonl'));
+  assert.deepEqual(log.map((x) => x.step), [1, 2]);
+  for (const x of log) assert.ok(x.instanceLoss > 0 && x.priorLoss === 0 && Number.isFinite(x.loss));
+  const final = out.files.find((f) => f.endsWith(join('exports', 'sks+zwx.safetensors')));
+  assert.ok(final, `the run of both concepts is named by both: ${out.files.join(', ')}`);
+});
