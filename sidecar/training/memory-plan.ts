@@ -76,6 +76,7 @@ function refusal(cfg: UNetConfig, o: StepShape, needs: number, weightBytes: numb
     const bytes = fits({ ...o, classBatch: 0 });
     if (bytes !== undefined) options.push(`prior preservation off, num_class_images 0 (about ${formatGiB(bytes)})`);
   }
+  if (o.unet === 'full' || o.textEncoder?.mode === 'full') options.push('method lora, which trains small adapters instead of every weight and its two AdamW moments');
   options.push('closing other programs');
   if (budget.source.startsWith('DREAMBOOTH_MEMORY_LIMIT')) options.push('a higher DREAMBOOTH_MEMORY_LIMIT');
   const images = o.instanceBatch + o.classBatch;

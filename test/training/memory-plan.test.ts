@@ -52,3 +52,12 @@ test('the plan takes the default when it fits and refuses, naming a resolution t
     },
   );
 });
+
+test('full fine-tuning at SD 1.5 size counts every weight with its two moments, and a refusal suggests method lora', () => {
+  const full = { ...shape(64), unet: 'full' as const, lora: undefined };
+  const lora = estimateTrainStep(sd15(), shape(64), 'blocks', SD15_UNET_F16, BASE);
+  const bytes = estimateTrainStep(sd15(), full, 'blocks', 0, BASE);
+  const params = 859_520_964; // SD 1.5 UNet parameters (fixtures/sd15-keys.json)
+  assert.ok(bytes > lora + 3 * 4 * params * 0.9, `full ${(bytes / GiB).toFixed(1)} GiB vs lora ${(lora / GiB).toFixed(1)} GiB`);
+  assert.throws(() => planTrainMemory(sd15(), full, 0, { bytes: 16 * GiB, source: 'test' }, BASE), (e: Error) => e instanceof TrainMemoryError && /method lora/.test(e.message));
+});
