@@ -226,7 +226,23 @@ export function runLayout(output: string) {
     exportedLora: (run: string) => join(output, 'exports', `${run}.safetensors`),
     logs: join(output, 'logs'),
     generated: (block: string) => join(output, 'generate', block),
+    // Training run files the extension reads too (protocol/training-run.ts):
+    trainLog: join(output, 'logs', 'train.jsonl'),
+    lock: join(output, 'train.lock'),
+    /** The settings the checkpoint was trained with (resume checks them). */
+    settings: join(output, 'checkpoints', 'settings.json'),
+    /** The sample images of the checkpoint at `step`. */
+    samplesAt: (step: number) => join(output, 'samples', `${SAMPLE_FOLDER}${String(step).padStart(6, '0')}`),
+    /** Where training from scratch moves a previous run (a folder per time). */
+    previous: join(output, 'previous'),
   };
+}
+
+const SAMPLE_FOLDER = 'step-';
+/** The step of a samples/ subfolder's name (step-000200 → 200); undefined for anything else. */
+export function sampleFolderStep(name: string): number | undefined {
+  const m = /^step-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** A training run's name: its concepts' identifiers ("ohwx", "ohwx+sks"), else the file's name. */

@@ -120,7 +120,7 @@ export class TrainSession {
     const g = Object.values(concept.generate)[0] ?? generationDefaults();
     const res = concept.train.resolution;
     const imgs = await generate(
-      { model: this.s.modelPath, prompt: concept.train.samplePrompt, negativePrompt: g.negativePrompt, count: 1, steps: this.s.sampleSteps ?? g.steps, guidance: g.guidance, sampler: g.sampler, seed: concept.train.seed, width: res, height: res, outDir: files.samples, lora: saved.file },
+      { model: this.s.modelPath, prompt: concept.train.samplePrompt, negativePrompt: g.negativePrompt, count: 1, steps: this.s.sampleSteps ?? g.steps, guidance: g.guidance, sampler: g.sampler, seed: concept.train.seed, width: res, height: res, outDir: files.samplesAt(saved.state.step), lora: saved.file },
       { ...this.ctx, progress: () => {} },
       { runtime: this.s.model.runtime, cacheDir: this.s.cacheDir },
     );

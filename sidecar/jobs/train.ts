@@ -10,7 +10,8 @@
 //      device; each step is a line of logs/train.jsonl and a progress report; every save_every steps and
 //      at the end a kohya LoRA + optimizer state (atomic) and a sample image, drawn with the training
 //      session released (never two UNets at once); on cancel, a checkpoint first. --resume continues
-//      from the last one.
+//      from the last one when the settings match (training/run-start.ts); a fresh start moves a
+//      previous run aside.
 import type { TrainParams } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { loadConcept } from '../../language/load';
@@ -24,6 +25,8 @@ import { folderReport, prepareFolder, type PreparedImage } from '../training/ima
 import { trainFiles } from '../training/layout';
 import { TrainLog } from '../training/log';
 import { lockRun } from '../training/run-lock';
+import { startRun } from '../training/run-start';
+import { runSettingsOf } from '../../language/run-settings';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
 import { lrAt, type LrSchedule } from '../training/lr-schedule';
 import { planTrainMemory, type StepShape, type TrainMemoryPlan } from '../training/memory-plan';
@@ -52,6 +55,9 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
   let model: SdModel | undefined;
   let session: TrainSession | undefined;
   try {
+    const begun = await startRun(concept.output, runSettingsOf(concept), params.resume); // a changed resume refuses here
+    if (begun.movedTo) ctx.log('info', `training from scratch: the previous run was moved to ${begun.movedTo}`);
+    if (begun.unrecorded) ctx.log('warn', `the checkpoint in ${files.checkpoints} has no recorded settings: resuming on the assumption that they are the same`);
     const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
     ctx.progress({ phase: 'loading model', step: 0, total: 1 });
     runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));

@@ -2,8 +2,10 @@
 //   checkpoints/last.safetensors (+ last.optimizer.safetensors)   what --resume continues from
 //   checkpoints/<name>-step-000200.safetensors                    every save_every steps (kohya LoRA)
 //   exports/<name>.safetensors                                     the final LoRA (kohya), for generate --lora / A1111 / ComfyUI
-//   samples/NNNNN-<seed>.png                                       sample images of sample_prompt (generate's naming)
+//   checkpoints/settings.json                                      the settings the checkpoint was trained with (resume checks them)
+//   samples/step-000200/NNNNN-<seed>.png                           sample images of sample_prompt at a step (generate's naming)
 //   logs/train.jsonl                                               one line per step (training/log.ts)
+//   previous/<time>/                                               a run that training from scratch moved aside (run-archive.ts)
 import { join } from 'node:path';
 import { runLayout } from '../../language/resolve';
 
@@ -18,6 +20,8 @@ export function trainFiles(output: string, name: string) {
     final: l.exportedLora(name),
     exports: l.exports,
     samples: l.samples,
-    log: join(l.logs, 'train.jsonl'),
+    samplesAt: l.samplesAt,
+    settings: l.settings,
+    log: l.trainLog,
   };
 }
