@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { progressIncrement } from '../../extension/progressText';
+import { PhaseBar } from '../../extension/progressText';
 import { describeProgress, formatEta } from '../../protocol/progressText';
 
 test('ETA reads in seconds, minutes or hours', () => {
@@ -17,10 +17,15 @@ test('a progress line has phase, step, ETA, loss and message when present', () =
   assert.equal(describeProgress({ phase: 'x', step: 0, total: 0, loss: Number.NaN }), 'x 0/0');
 });
 
-test('the notification bar only moves forward, up to 100', () => {
-  assert.equal(progressIncrement({ step: 5, total: 10 }, 0), 50);
-  assert.equal(progressIncrement({ step: 5, total: 10 }, 50), 0);
-  assert.equal(progressIncrement({ step: 1, total: 10 }, 50), 0); // a new phase starts over: no going back
-  assert.equal(progressIncrement({ step: 20, total: 10 }, 0), 100);
-  assert.equal(progressIncrement({ step: 3, total: 0 }, 0), 0);
+test('each phase gets its own bar: it moves forward within a phase and starts over at the next', () => {
+  const bar = new PhaseBar();
+  assert.deepEqual(bar.update({ phase: 'loading model', step: 0, total: 1 }), { newPhase: true, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'encoding images', step: 3, total: 6 }), { newPhase: true, increment: 50 });
+  assert.deepEqual(bar.update({ phase: 'encoding images', step: 6, total: 6 }), { newPhase: false, increment: 50 });
+  assert.deepEqual(bar.update({ phase: 'training', step: 1, total: 4 }), { newPhase: true, increment: 25 }, 'the training bar does not start full');
+  assert.deepEqual(bar.update({ phase: 'training', step: 1, total: 4 }), { newPhase: false, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'training', step: 9, total: 4 }), { newPhase: false, increment: 75 }, 'never past 100');
+  assert.deepEqual(bar.update({ phase: 'building the training step', step: 0, total: 1 }), { newPhase: true, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'training', step: 2, total: 4 }), { newPhase: true, increment: 50 }, 'back to a phase seen before: a fresh bar');
+  assert.deepEqual(bar.update({ phase: 'x', step: 3, total: 0 }), { newPhase: true, increment: 0 });
 });
