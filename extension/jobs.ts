@@ -88,7 +88,7 @@ export class JobTracker {
 /**
  * Shows a started job in a cancellable notification until it finishes; resolves with its outcome.
  * `cancel` asks the sidecar to stop it; the job still ends with JobFinished (status cancelled).
- * VS Code's bar cannot go back, so a new phase replaces the notification with a fresh one.
+ * VS Code's bar cannot go back, so a phase that starts over replaces the notification with a fresh one.
  */
 export function showJob(
   tracker: JobTracker,
@@ -98,15 +98,14 @@ export function showJob(
   return new Promise((resolveOutcome) => {
     const bar = new PhaseBar();
     let shown = new JobNotification(job.title, job.cancel);
-    let phases = 0;
     tracker.track({
       ...job,
       listeners: [
         extra,
         {
           progress: (p) => {
-            const { newPhase, increment } = bar.update(p);
-            if (newPhase && phases++ > 0) {
+            const { fresh, increment } = bar.update(p);
+            if (fresh) {
               shown.close();
               shown = new JobNotification(job.title, job.cancel);
             }

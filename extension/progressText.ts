@@ -2,24 +2,24 @@
 import type { JobProgressParams } from '../protocol/sidecar';
 
 /**
- * VS Code's notification bar only moves forward (it adds increments), so each phase of a job gets a
- * bar of its own: `update` says whether `p` starts a new phase (the caller opens a fresh bar) and how
- * much to add so the bar shows `step/total` of that phase. A phase without a count (total ≤ 1, e.g.
- * "loading model 0/1") adds nothing until it is done, so its bar stays indeterminate.
+ * Each counted phase of a job shows its own `step/total` on the notification's bar. VS Code's bar only
+ * moves forward (it adds increments), so when a phase would have to show less than the bar does (a new
+ * phase starting over, e.g. "training 1/600" after "encoding images 6/6"), `update` says `fresh`: the
+ * caller replaces the notification with a new one. A phase without a count (total ≤ 1, e.g. "loading
+ * model 0/1") only changes the message, which spares the user a flicker of notifications.
  */
 export class PhaseBar {
   private phase: string | undefined;
   private shown = 0;
 
-  update(p: Pick<JobProgressParams, 'phase' | 'step' | 'total'>): { newPhase: boolean; increment: number } {
-    const newPhase = p.phase !== this.phase;
-    if (newPhase) {
-      this.phase = p.phase;
-      this.shown = 0;
-    }
-    const fraction = p.total > 0 ? Math.min(1, Math.max(0, p.step / p.total)) : 0;
-    const increment = Math.max(0, fraction * 100 - this.shown);
+  update(p: Pick<JobProgressParams, 'phase' | 'step' | 'total'>): { fresh: boolean; increment: number } {
+    if (p.total <= 1) return { fresh: false, increment: 0 };
+    const percent = Math.min(1, Math.max(0, p.step / p.total)) * 100;
+    const fresh = p.phase !== this.phase && percent < this.shown;
+    this.phase = p.phase;
+    if (fresh) this.shown = 0;
+    const increment = Math.max(0, percent - this.shown);
     this.shown += increment;
-    return { newPhase, increment };
+    return { fresh, increment };
   }
 }

@@ -17,15 +17,24 @@ test('a progress line has phase, step, ETA, loss and message when present', () =
   assert.equal(describeProgress({ phase: 'x', step: 0, total: 0, loss: Number.NaN }), 'x 0/0');
 });
 
-test('each phase gets its own bar: it moves forward within a phase and starts over at the next', () => {
+test('each counted phase shows its own step/total: a phase that starts over gets a fresh bar', () => {
   const bar = new PhaseBar();
-  assert.deepEqual(bar.update({ phase: 'loading model', step: 0, total: 1 }), { newPhase: true, increment: 0 });
-  assert.deepEqual(bar.update({ phase: 'encoding images', step: 3, total: 6 }), { newPhase: true, increment: 50 });
-  assert.deepEqual(bar.update({ phase: 'encoding images', step: 6, total: 6 }), { newPhase: false, increment: 50 });
-  assert.deepEqual(bar.update({ phase: 'training', step: 1, total: 4 }), { newPhase: true, increment: 25 }, 'the training bar does not start full');
-  assert.deepEqual(bar.update({ phase: 'training', step: 1, total: 4 }), { newPhase: false, increment: 0 });
-  assert.deepEqual(bar.update({ phase: 'training', step: 9, total: 4 }), { newPhase: false, increment: 75 }, 'never past 100');
-  assert.deepEqual(bar.update({ phase: 'building the training step', step: 0, total: 1 }), { newPhase: true, increment: 0 });
-  assert.deepEqual(bar.update({ phase: 'training', step: 2, total: 4 }), { newPhase: true, increment: 50 }, 'back to a phase seen before: a fresh bar');
-  assert.deepEqual(bar.update({ phase: 'x', step: 3, total: 0 }), { newPhase: true, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'loading model', step: 0, total: 1 }), { fresh: false, increment: 0 }, 'no count: message only');
+  assert.deepEqual(bar.update({ phase: 'encoding images', step: 3, total: 6 }), { fresh: false, increment: 50 }, 'the first counted phase uses the bar as it is');
+  assert.deepEqual(bar.update({ phase: 'encoding images', step: 6, total: 6 }), { fresh: false, increment: 50 });
+  assert.deepEqual(bar.update({ phase: 'building the training step', step: 0, total: 1 }), { fresh: false, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'training', step: 1, total: 4 }), { fresh: true, increment: 25 }, 'training does not start full');
+  assert.deepEqual(bar.update({ phase: 'training', step: 1, total: 4 }), { fresh: false, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'training', step: 9, total: 4 }), { fresh: false, increment: 75 }, 'never past 100');
+});
+
+test('a phase that ends where the bar is needs no fresh bar; coming back to a phase further on neither', () => {
+  const bar = new PhaseBar();
+  assert.deepEqual(bar.update({ phase: 'denoising', step: 2, total: 2 }), { fresh: false, increment: 100 });
+  assert.deepEqual(bar.update({ phase: 'decoding', step: 1, total: 1 }), { fresh: false, increment: 0 });
+  assert.deepEqual(bar.update({ phase: 'denoising', step: 2, total: 2 }), { fresh: false, increment: 0 });
+  const t = new PhaseBar();
+  t.update({ phase: 'training', step: 2, total: 4 });
+  t.update({ phase: 'building the training step', step: 0, total: 1 });
+  assert.deepEqual(t.update({ phase: 'training', step: 3, total: 4 }), { fresh: false, increment: 25 });
 });
