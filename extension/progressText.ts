@@ -6,7 +6,8 @@ import type { JobProgressParams } from '../protocol/sidecar';
  * moves forward (it adds increments), so when a phase would have to show less than the bar does (a new
  * phase starting over, e.g. "training 1/600" after "encoding images 6/6"), `update` says `fresh`: the
  * caller replaces the notification with a new one. A phase without a count (total ≤ 1, e.g. "loading
- * model 0/1") only changes the message, which spares the user a flicker of notifications.
+ * model 0/1") only changes the message: fewer notifications, and VS Code drops any toast beyond three
+ * in 800 ms (its spam protection), which would swallow the job's outcome.
  */
 export class PhaseBar {
   private phase: string | undefined;
