@@ -6,36 +6,19 @@ import { COMMANDS, commandId, type CommandName } from '../protocol/commands';
 import { conceptUri, generateJobs, saveIfDirty } from './concept';
 import { askExport } from './exportDialog';
 import type { Ctx } from './ctx';
+import { reportOutcome, type OutcomeAction } from './outcome';
+import { DashboardPanel } from './panels/dashboardPanel';
 import { GalleryPanel } from './panels/galleryPanel';
 import { askAndStoreHfToken, clearHfToken, getHfToken } from './secrets';
+import { trainConcept, trainingRun } from './training';
 import { requireTrust } from './trust';
 
 type Handler = (...args: unknown[]) => Promise<unknown>;
 type Factory = (ctx: Ctx) => Handler;
 
-/** Tells the user how a job ended, with the next useful action. */
-async function reportOutcome(ctx: Ctx, what: string, outcome: JobFinishedParams): Promise<void> {
-  switch (outcome.status) {
-    case 'done': {
-      const open = outcome.images.length ? 'Open Gallery' : undefined;
-      const choice = await vscode.window.showInformationMessage(`DreamBooth: ${what} finished.`, ...(open ? [open] : []));
-      if (choice === open) GalleryPanel.createOrShow(ctx);
-      return;
-    }
-    case 'cancelled':
-      void vscode.window.showInformationMessage(`DreamBooth: ${what} was cancelled.`);
-      return;
-    case 'failed': {
-      const choice = await vscode.window.showErrorMessage(`DreamBooth: ${what} failed: ${outcome.error}`, 'Show Log');
-      if (choice) ctx.log.show();
-      return;
-    }
-    default: {
-      const never: never = outcome;
-      throw new Error(`unknown job outcome ${JSON.stringify(never)}`);
-    }
-  }
-}
+/** After a job that made images: the gallery shows them. */
+const galleryAction = (ctx: Ctx, outcome: JobFinishedParams): OutcomeAction[] =>
+  outcome.status === 'done' && outcome.images.length ? [{ label: 'Open Gallery', run: () => GalleryPanel.createOrShow(ctx) }] : [];
 
 function needConcept(arg: unknown): vscode.Uri {
   const uri = conceptUri(arg);
@@ -44,12 +27,14 @@ function needConcept(arg: unknown): vscode.Uri {
 }
 
 const factories: Record<CommandName, Factory> = {
-  train: (ctx) => async (arg) => {
-    const uri = needConcept(arg);
-    await saveIfDirty(uri);
-    const hfToken = await getHfToken(ctx.extension.secrets);
-    const outcome = await ctx.runJob(`Training ${vscode.workspace.asRelativePath(uri)}`, { kind: 'train', params: { conceptFile: uri.fsPath, resume: true, hfToken } });
-    void reportOutcome(ctx, 'training', outcome);
+  train: (ctx) => async (arg) => trainConcept(ctx, needConcept(arg), false),
+  trainFromScratch: (ctx) => async (arg) => trainConcept(ctx, needConcept(arg), true),
+  openDashboard: (ctx) => async (arg) => {
+    const uri = conceptUri(arg);
+    const running = ctx.jobs.running().find((j) => j.run !== undefined);
+    if (uri) return DashboardPanel.show(ctx, await trainingRun(uri));
+    if (running?.run) return DashboardPanel.show(ctx, await trainingRun(vscode.Uri.file(running.run.conceptFile)));
+    throw new Error('open a .dreambooth concept file first (its training run is what the dashboard shows).');
   },
   generate: (ctx) => async (arg, blockName) => {
     const uri = needConcept(arg);
@@ -57,7 +42,7 @@ const factories: Record<CommandName, Factory> = {
     const jobs = await generateJobs(uri, typeof blockName === 'string' ? blockName : undefined, hfToken);
     for (const job of jobs) {
       const outcome = await ctx.runJob(`Generating "${job.block}"`, { kind: 'generate', params: job.params });
-      void reportOutcome(ctx, `generating "${job.block}"`, outcome); // a toast with an action stays until dismissed: do not wait for it
+      void reportOutcome(ctx, `generating "${job.block}"`, outcome, galleryAction(ctx, outcome)); // a toast with an action stays until dismissed: do not wait for it
       if (outcome.status !== 'done') break;
     }
   },
@@ -66,7 +51,7 @@ const factories: Record<CommandName, Factory> = {
     await saveIfDirty(uri);
     const hfToken = await getHfToken(ctx.extension.secrets);
     const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } });
-    void reportOutcome(ctx, 'preparing images', outcome);
+    void reportOutcome(ctx, 'preparing images', outcome, galleryAction(ctx, outcome));
   },
   export: (ctx) => async (arg) => {
     const uri = needConcept(arg);

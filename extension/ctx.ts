@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import { CancelJob, JobFinished, JobProgress, Log, StartJob, type InitializeResult, type JobFinishedParams, type JobRequest } from '../protocol/sidecar';
 import { readConfig } from './config';
 import type { SidecarHealth } from './health';
-import { JobTracker, showJob, type JobListener } from './jobs';
+import { JobQueue } from './jobQueue';
+import { JobTracker, showJob, waitInQueue, type JobListener, type RunRef } from './jobs';
 import { describeExit, Sidecar, type SidecarExit } from './sidecar';
 import { StatusBar } from './statusBar';
 
@@ -24,6 +25,13 @@ interface Running {
 export class Ctx {
   readonly log: vscode.LogOutputChannel;
   readonly jobs = new JobTracker();
+  private readonly jobsChanged = new vscode.EventEmitter<void>();
+  /** Running and waiting jobs changed (the status bar, the training dashboard). */
+  readonly onDidChangeJobs = this.jobsChanged.event;
+  /** One job at a time on the device, in order; one training per run. */
+  readonly queue = new JobQueue(() => this.jobsChanged.fire());
+  /** How the last training of each run (by folder) ended in this window. */
+  readonly lastOutcome = new Map<string, JobFinishedParams>();
   private readonly statusBar = new StatusBar();
   private sidecarScope: vscode.Disposable[] = [];
   private running: Running | undefined;
@@ -39,7 +47,7 @@ export class Ctx {
     this.log = vscode.window.createOutputChannel('DreamBooth', { log: true });
     // Stop the sidecar first: stopping it still reports to the log, jobs and status bar.
     this.extensionScope.push({ dispose: () => this.stopSidecar('extension deactivated') }, this.log, this.statusBar, this.jobs);
-    this.extensionScope.push(this.jobs.onDidChange(() => this.refreshBusy()));
+    this.extensionScope.push(this.jobsChanged, this.jobs.onDidChange(() => this.jobsChanged.fire()), this.onDidChangeJobs(() => this.refreshBusy()));
     this.statusBar.render(this.health);
   }
 
@@ -70,16 +78,30 @@ export class Ctx {
     await this.sidecar();
   }
 
-  /** Starts a job in the sidecar and shows it; resolves with how it ended. */
-  async runJob(title: string, request: JobRequest, listener: JobListener = {}): Promise<JobFinishedParams> {
-    const { sidecar } = await this.sidecar();
-    const { jobId } = await sidecar.connection.sendRequest(StartJob, request);
-    this.log.info(`${jobId}: started ${request.kind} (${title})`);
-    const cancel = () => void sidecar.connection.sendRequest(CancelJob, { jobId }).catch((e: Error) => this.log.warn(`cancel ${jobId}: ${e.message}`));
-    listener.started?.(jobId, cancel);
-    const outcome = await showJob(this.jobs, jobId, title, cancel, listener);
-    this.log.info(`${jobId}: ${outcome.status}${outcome.status === 'failed' ? ` — ${outcome.error}` : ''}`);
-    return outcome;
+  /**
+   * Queues a job (behind the running one, if any), starts it in the sidecar and shows it; resolves
+   * with how it ended. `run` is a training job's run: a second training of it is refused.
+   */
+  async runJob(title: string, request: JobRequest, listener: JobListener = {}, run?: RunRef): Promise<JobFinishedParams> {
+    const place = this.queue.join({ title, run: run?.output }); // throws the refusal
+    try {
+      if (place.ahead.length) {
+        listener.queued?.(place.ahead.map((j) => j.title));
+        this.log.info(`${title}: waiting for ${place.ahead.map((j) => j.title).join(', ')}`);
+        if (!(await waitInQueue(title, place.ahead[0]!.title, place.turn, place.leave))) return { jobId: '', status: 'cancelled' };
+      }
+      const { sidecar } = await this.sidecar();
+      const { jobId } = await sidecar.connection.sendRequest(StartJob, request);
+      this.log.info(`${jobId}: started ${request.kind} (${title})`);
+      const cancel = () => void sidecar.connection.sendRequest(CancelJob, { jobId }).catch((e: Error) => this.log.warn(`cancel ${jobId}: ${e.message}`));
+      listener.started?.(jobId, cancel);
+      const outcome = await showJob(this.jobs, { jobId, title, run, cancel }, listener);
+      this.log.info(`${jobId}: ${outcome.status}${outcome.status === 'failed' ? ` — ${outcome.error}` : ''}`);
+      if (run) this.lastOutcome.set(run.output, outcome);
+      return outcome;
+    } finally {
+      place.leave();
+    }
   }
 
   dispose(): void {
@@ -162,6 +184,7 @@ export class Ctx {
     if (!jobs.length) return this.setHealth({ state: 'ready', provider, version });
     const last = jobs[jobs.length - 1]!.last;
     const detail = last && last.total ? `${last.phase} ${last.step}/${last.total}` : jobs[jobs.length - 1]!.title;
-    this.setHealth({ state: 'busy', provider, jobs: jobs.length, detail });
+    const waiting = this.queue.jobs().length - jobs.length;
+    this.setHealth({ state: 'busy', provider, jobs: jobs.length, waiting: Math.max(0, waiting), detail, training: jobs.some((j) => j.run !== undefined) });
   }
 }

@@ -6,6 +6,8 @@ import { onRestartSettingChanged } from './config';
 import { Ctx } from './ctx';
 import { startLanguageClient } from './languageClient';
 import { GalleryPanel } from './panels/galleryPanel';
+import { DashboardPanel } from './panels/dashboardPanel';
+import { trainingRun } from './training';
 
 let ctx: Ctx | undefined;
 
@@ -16,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ctx | 
     registerCommands(c);
     c.extensionScope.push(
       GalleryPanel.registerSerializer(c),
+      DashboardPanel.registerSerializer(c, (file) => trainingRun(vscode.Uri.file(file))),
       onRestartSettingChanged(async () => {
         const restart = 'Restart Sidecar';
         if ((await vscode.window.showInformationMessage('DreamBooth: the new setting applies after the sidecar restarts.', restart)) === restart) {

@@ -24,11 +24,13 @@ export class StatusBar implements vscode.Disposable {
         item.tooltip = `DreamBooth sidecar ${health.version} is ready, running on ${health.provider}. Click for the execution providers.`;
         item.command = commandId('showProviders');
         break;
-      case 'busy':
-        item.text = `$(sync~spin) DreamBooth: ${health.detail}`;
-        item.tooltip = `${health.jobs} job(s) running on ${health.provider}. Click to cancel.`;
-        item.command = commandId('cancelJob');
+      case 'busy': {
+        const waiting = health.waiting ? `, ${health.waiting} waiting` : '';
+        item.text = `$(sync~spin) DreamBooth: ${health.detail}${health.waiting ? ` (+${health.waiting})` : ''}`;
+        item.tooltip = `${health.jobs} job(s) running on ${health.provider}${waiting}. ${health.training ? 'Click for the training dashboard.' : 'Click to cancel.'}`;
+        item.command = commandId(health.training ? 'openDashboard' : 'cancelJob');
         break;
+      }
       case 'error':
         item.text = '$(error) DreamBooth';
         item.tooltip = `DreamBooth sidecar: ${health.message}\nClick to restart it.`;

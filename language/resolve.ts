@@ -241,7 +241,24 @@ export function runLayout(output: string) {
     exportTarget: (run: string, format: ExportFormat, half: boolean) => join(output, 'exports', `${run}-${format}${half ? '-fp16' : ''}${format === 'diffusers' ? '' : '.safetensors'}`),
     logs: join(output, 'logs'),
     generated: (block: string) => join(output, 'generate', block),
+    // Training run files the extension reads too (protocol/training-run.ts):
+    trainLog: join(output, 'logs', 'train.jsonl'),
+    lock: join(output, 'train.lock'),
+    /** The settings a concept file's run was trained with (resume checks them); one per concept file,
+     *  so concept files sharing an output folder never continue each other's run. */
+    settings: (conceptFile: string) => join(output, 'checkpoints', `${basename(conceptFile, extname(conceptFile))}.settings.json`),
+    /** The sample images of the checkpoint at `step`. */
+    samplesAt: (step: number) => join(output, 'samples', `${SAMPLE_FOLDER}${String(step).padStart(6, '0')}`),
+    /** Where training from scratch moves a previous run (a folder per time). */
+    previous: join(output, 'previous'),
   };
+}
+
+const SAMPLE_FOLDER = 'step-';
+/** The step of a samples/ subfolder's name (step-000200 → 200); undefined for anything else. */
+export function sampleFolderStep(name: string): number | undefined {
+  const m = /^step-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** A training run's name: its concepts' identifiers ("ohwx", "ohwx+sks"), else the file's name. */

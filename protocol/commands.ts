@@ -23,6 +23,9 @@ export const COMMANDS = {
   showProviders: { title: 'Show Execution Providers', needsTrust: false },
   setHuggingFaceToken: { title: 'Set Hugging Face Token', needsTrust: false },
   clearHuggingFaceToken: { title: 'Clear Hugging Face Token', needsTrust: false },
+  // training dashboard and runs (issue 12)
+  trainFromScratch: { title: 'Train from Scratch', needsTrust: true },
+  openDashboard: { title: 'Open Training Dashboard', needsTrust: false },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

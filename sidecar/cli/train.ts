@@ -19,11 +19,13 @@ Trains the concept file's model on its concepts (train block: method lora or ful
 
 Before building anything it estimates the memory a step needs and stops with what would fit if
 the machine has less free (DREAMBOOTH_MEMORY_LIMIT=6G sets the budget by hand). One run per
-OUTPUT folder at a time.
+OUTPUT folder at a time. Without --resume a previous run in OUTPUT (checkpoints, samples, logs,
+exports) is moved to OUTPUT/previous/<time>/, never deleted.
 
   --steps N        train to step N instead of the file's train.steps
-  --resume         continue from OUTPUT/checkpoints/FILE.resume.safetensors (same model, method,
-                   rank and resolution; steps, learning rate and schedule may change)
+  --resume         continue from OUTPUT/checkpoints/FILE.resume.safetensors (only with the settings
+                   it was trained with; steps, learning rate and schedule may change); without it a
+                   previous run is moved to OUTPUT/previous/<time>/
   --provider NAME  ${PROVIDERS.join(' | ')} (default: the best available)
 `;
 

@@ -14,7 +14,6 @@ import { baseValues } from '../training/step-weights';
 import type { trainFiles } from '../training/layout';
 import type { LoraSpec } from '../training/lora';
 import { readResumeState, readTrainState, writeResumeState, writeTrainedWeights } from '../training/state-file';
-import type { RunIdentity } from '../training/run-identity';
 import { peakRssMiB } from '../training/log';
 import type { TrainStepGraph, TrainStepOptions } from '../training/step-graph';
 import { Trainer, type TrainState } from '../training/trainer';
@@ -27,8 +26,6 @@ export interface SessionSetup {
   step: TrainStepOptions;
   /** Rank and alpha when adapters are trained. */
   lora?: LoraSpec;
-  /** Saved with the state; a resume checks it first (train.ts). */
-  identity: RunIdentity;
   files: ReturnType<typeof trainFiles>;
   cacheDir?: string;
   /** Steps of the sample images (default: the concept's first generate block's). */
@@ -75,7 +72,7 @@ export class TrainSession {
     const tr = this.live();
     const { files } = this.s;
     if (resume && existsSync(files.resume)) {
-      const { state } = await readResumeState(files.resume, tr.spec);
+      const state = await readResumeState(files.resume, tr.spec);
       await tr.setState(state);
       this.ctx.log('info', `resuming from step ${state.step} (${files.resume})`);
       return;
@@ -123,7 +120,7 @@ export class TrainSession {
     const file = exported ? files.final : files.atStep(state.step);
     if (exported) await mkdir(files.exports, { recursive: true });
     await writeTrainedWeights(file, spec, lora, state.weights, state.step);
-    await writeResumeState(files.resume, spec, state, this.s.identity);
+    await writeResumeState(files.resume, spec, state);
     this.written.push(file);
     return { file, state };
   }
@@ -135,7 +132,7 @@ export class TrainSession {
     const g = Object.values(concept.generate)[0] ?? generationDefaults();
     const res = concept.train.resolution;
     const imgs = await generate(
-      { model: this.s.modelPath, prompt: concept.train.samplePrompt, negativePrompt: g.negativePrompt, count: 1, steps: this.s.sampleSteps ?? g.steps, guidance: g.guidance, sampler: g.sampler, seed: concept.train.seed, width: res, height: res, outDir: files.samples, lora: saved.file },
+      { model: this.s.modelPath, prompt: concept.train.samplePrompt, negativePrompt: g.negativePrompt, count: 1, steps: this.s.sampleSteps ?? g.steps, guidance: g.guidance, sampler: g.sampler, seed: concept.train.seed, width: res, height: res, outDir: files.samplesAt(saved.state.step), lora: saved.file },
       { ...this.ctx, progress: () => {} },
       { runtime: this.s.model.runtime, cacheDir: this.s.cacheDir },
     );

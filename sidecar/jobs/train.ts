@@ -11,7 +11,8 @@
 //      device; each step is a line of logs/train.jsonl and a progress report; every save_every steps and
 //      at the end the weights (kohya LoRA or full) + optimizer state (atomic) and a sample image, drawn with the training
 //      session released (never two UNets at once); on cancel, a checkpoint first. --resume continues
-//      from the last one.
+//      from the last one when the settings match (training/run-start.ts); a fresh start moves a
+//      previous run aside.
 //   7. a full run also exports a merged single-file checkpoint (jobs/export.ts)
 import type { TrainParams } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
@@ -24,11 +25,10 @@ import { openRuntime, type Runtime } from '../runtime/runtime';
 import { TrainingData } from '../training/data';
 import { folderReport, prepareFolder, type PreparedImage } from '../training/images';
 import { removeStrayTemps, trainFiles } from '../training/layout';
-import { identityChanges, runIdentity, type RunIdentity } from '../training/run-identity';
-import { readResumeIdentity } from '../training/state-file';
-import { existsSync } from 'node:fs';
 import { TrainLog } from '../training/log';
 import { lockRun } from '../training/run-lock';
+import { startRun } from '../training/run-start';
+import { runSettingsOf } from '../../language/run-settings';
 import { ATTENTION_TARGETS, type LoraSpec } from '../training/lora';
 import { lrAt, type LrSchedule } from '../training/lr-schedule';
 import { planTrainMemory, type StepShape, type TrainMemoryPlan } from '../training/memory-plan';
@@ -58,17 +58,18 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
   let model: SdModel | undefined;
   let session: TrainSession | undefined;
   try {
+    const begun = await startRun(concept.output, params.conceptFile, runSettingsOf(concept), params.resume); // a changed resume refuses here
+    if (begun.movedTo) ctx.log('info', `training from scratch: the previous run was moved to ${begun.movedTo}`);
+    if (begun.unrecorded) ctx.log('warn', `the checkpoint in ${files.checkpoints} has no recorded settings: resuming on the assumption that they are the same`);
     const modelPath = await resolveModel(concept.model, ctx, params.hfToken); // downloads a Hub id (sidecar/hub)
-    const identity = runIdentity(concept, modelPath);
     await removeStrayTemps(files).then((gone) => gone.forEach((f) => ctx.log('info', `removed ${f}, left by an interrupted save`)));
-    if (params.resume) await checkResumable(files, identity);
     ctx.progress({ phase: 'loading model', step: 0, total: 1 });
     runtime = extras.runtime ?? (await openRuntime({ providers: extras.providers }));
     model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
     const { shape, plan } = planStep(model, concept, ctx); // before anything big: the OOM killer would lose the run
     const data = await trainingSet(model, modelPath, concept, ctx, extras);
     if (!data.withPrior) shape.classBatch = 0;
-    session = new TrainSession({ model, modelPath, concept, identity, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps }, ctx);
+    session = new TrainSession({ model, modelPath, concept, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps }, ctx);
     await session.open();
     await session.restore(params.resume, concept.train.seed);
     await trainSteps(session, data, run, ctx);
@@ -96,14 +97,6 @@ interface RunSettings {
   steps: number;
   schedule: LrSchedule;
   files: ReturnType<typeof trainFiles>;
-}
-
-/** A resume continues the same run: refused, naming each setting, when the saved state was trained otherwise. */
-async function checkResumable(files: ReturnType<typeof trainFiles>, identity: RunIdentity): Promise<void> {
-  if (!existsSync(files.resume)) return;
-  const changes = identityChanges(await readResumeIdentity(files.resume), identity);
-  if (changes.length)
-    throw new TrainError(`cannot resume ${files.resume}: it was trained with other settings (${changes.join('; ')}). Restore them to continue, or train without --resume to start a new run over it.`);
 }
 
 /** The concept file's training settings, checked (every problem before any work). */

@@ -2,16 +2,18 @@
 // state is named by the concept file, so concept files sharing one output folder never continue each
 // other's run; what users pick up is named by the run (its concepts' identifiers):
 //   checkpoints/<file>.resume.safetensors       what --resume continues from: weights + AdamW moments +
-//                                               step + the run's settings, one file, replaced atomically
+//                                               step, one file, replaced atomically
 //   checkpoints/<name>-step-000200.safetensors  the weights at every save (kohya LoRA, or full weights)
 //   exports/<name>.safetensors                  a LoRA run's final LoRA (kohya), for generate --lora / A1111 / ComfyUI;
 //                                               a full run's merged checkpoint is exports/<name>-checkpoint.safetensors
-//   samples/NNNNN-<seed>.png                    sample images of sample_prompt (generate's naming)
+//   checkpoints/<file>.settings.json            the settings the run was trained with (run-start.ts)
+//   samples/step-000200/NNNNN-<seed>.png        sample images of sample_prompt at a step (generate's naming)
 //   logs/train.jsonl                            one line per step (training/log.ts)
+//   previous/<time>/                            a run that a fresh start moved aside (run-start.ts)
 import { readdir, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { runLayout } from '../../language/resolve';
-import { alive } from './run-lock';
+import { processAlive } from '../../protocol/training-run';
 
 /** `name`: the run's name (runName); `conceptFile`: the concept file that trains it. */
 export function trainFiles(output: string, name: string, conceptFile: string) {
@@ -33,7 +35,9 @@ export function trainFiles(output: string, name: string, conceptFile: string) {
     final: l.exportedLora(name),
     exports: l.exports,
     samples: l.samples,
-    log: join(l.logs, 'train.jsonl'),
+    samplesAt: l.samplesAt,
+    settings: l.settings(conceptFile),
+    log: l.trainLog,
   };
 }
 
@@ -44,7 +48,7 @@ export async function removeStrayTemps(files: ReturnType<typeof trainFiles>): Pr
   for (const dir of [files.checkpoints, files.exports]) {
     for (const f of await readdir(dir).catch(() => [] as string[])) {
       const pid = /\.tmp-(\d+)-[0-9a-f]+$/.exec(f)?.[1];
-      if (pid === undefined || alive(Number(pid))) continue;
+      if (pid === undefined || processAlive(Number(pid))) continue;
       await rm(join(dir, f), { force: true, recursive: true });
       removed.push(join(dir, f));
     }

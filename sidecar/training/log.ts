@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TrainStepRecord } from '../../protocol/sidecar';
+import { TrainLogReader } from '../../protocol/training-run';
 
 export class TrainLog {
   private constructor(readonly path: string) {}
@@ -27,17 +28,7 @@ export class TrainLog {
 
 /** The records of a log; a torn last line (the process died mid-write) is ignored. */
 export function readTrainLog(path: string): TrainStepRecord[] {
-  const out: TrainStepRecord[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as TrainStepRecord;
-      if (typeof r.step === 'number') out.push(r);
-    } catch {
-      /* a partial line from a crash */
-    }
-  }
-  return out;
+  return TrainLogReader.parse(readFileSync(path, 'utf8'));
 }
 
 /** Peak resident memory of this process so far (all threads, the ONNX Runtime worker included), MiB. */

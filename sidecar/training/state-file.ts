@@ -4,14 +4,13 @@
 //  - full fine-tuning: the trained float32 tensors as `unet.<diffusers key>` / `text_encoder.<diffusers
 //    key>` with `dreambooth_method: full` in the metadata (weights/trained-weights.ts reads it; the
 //    exports turn it into a checkpoint).
-// --resume reads one file holding weights, AdamW moments, step and the run's identity (writeResumeState),
+// --resume reads one file holding weights, AdamW moments and step (writeResumeState),
 // written atomically (temp file + rename); every file carries the step count in its metadata.
 import { readSafetensorsIndex, readTensorF32, type StWriteTensor, writeSafetensors } from '../weights/safetensors';
 import { FULL_METHOD, METHOD_KEY } from '../weights/trained-weights';
 import { kohyaKeys, TEXT_ENCODER_SCOPE, type LoraModuleParams, type LoraSpec } from './lora';
 import type { TrainStepGraph } from './step-graph';
 import type { TrainState } from './trainer';
-import type { RunIdentity } from './run-identity';
 
 /** Metadata key of the step count in the weights and optimizer files. */
 export const TRAINED_STEP_KEY = 'dreambooth_step';
@@ -51,15 +50,12 @@ export async function writeTrainedWeights(path: string, spec: Trained, lora: Lor
   await writeSafetensors(path, out, { ...meta, [STEP_KEY]: String(step) });
 }
 
-/** Metadata key of the run's identity (run-identity.ts) in the resume state. */
-const IDENTITY_KEY = 'dreambooth_run';
-
 /**
  * The resumable state of a run in ONE file, so a save is one atomic rename: the trained weights under
- * their file keys, the AdamW moments as `<key>.adam_m` / `<key>.adam_v`, the step and the run's
- * identity in the metadata. A kill at any instant leaves the previous state or the new one.
+ * their file keys, the AdamW moments as `<key>.adam_m` / `<key>.adam_v`, the step in the metadata. A
+ * kill at any instant leaves the previous state or the new one.
  */
-export async function writeResumeState(path: string, spec: Trained, s: TrainState, identity: RunIdentity): Promise<void> {
+export async function writeResumeState(path: string, spec: Trained, s: TrainState): Promise<void> {
   const keys = fileKeys(spec);
   const out: Record<string, StWriteTensor> = {};
   for (const p of spec.params) {
@@ -68,18 +64,12 @@ export async function writeResumeState(path: string, spec: Trained, s: TrainStat
     out[`${k}.adam_m`] = tensor(s.m.get(p.name)!, p.shape as number[]);
     out[`${k}.adam_v`] = tensor(s.v.get(p.name)!, p.shape as number[]);
   }
-  await writeSafetensors(path, out, { [STEP_KEY]: String(s.step), [IDENTITY_KEY]: JSON.stringify(identity) });
+  await writeSafetensors(path, out, { [STEP_KEY]: String(s.step) });
 }
 
-/** The identity of the run that wrote a resume state (its metadata only). */
-export async function readResumeIdentity(path: string): Promise<Partial<RunIdentity>> {
-  return JSON.parse((await readSafetensorsIndex(path)).metadata[IDENTITY_KEY] ?? '{}') as Partial<RunIdentity>;
-}
-
-/** The resume state and the identity of the run that wrote it. */
-export async function readResumeState(path: string, spec: Trained): Promise<{ state: TrainState; identity: Partial<RunIdentity> }> {
+/** The resume state written by writeResumeState. */
+export async function readResumeState(path: string, spec: Trained): Promise<TrainState> {
   const file = await readSafetensorsIndex(path);
-  const identity = JSON.parse(file.metadata[IDENTITY_KEY] ?? '{}') as Partial<RunIdentity>;
   const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[STEP_KEY] ?? 0) };
   for (const [param, key] of fileKeys(spec)) {
     for (const [k, map] of [[key, s.weights], [`${key}.adam_m`, s.m], [`${key}.adam_v`, s.v]] as const) {
@@ -87,7 +77,7 @@ export async function readResumeState(path: string, spec: Trained): Promise<{ st
       map.set(param, (await readTensorF32(file, k)).data);
     }
   }
-  return { state: s, identity };
+  return s;
 }
 
 /** Reads a run's weights file (and optionally its optimizer state) into graph-parameter-keyed maps. */

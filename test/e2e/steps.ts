@@ -1,13 +1,15 @@
 // The end-to-end checks, in order: each a name, an optional reason to skip, and what it does in the
 // workbench. Waits are for selectors or conditions, never fixed sleeps.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { RESULTS, ROOT } from './paths';
-import { commandPalette, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
+import { commandPalette, goToLine, imagesLoaded, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
 export const CONCEPT = 'zwx.dreambooth';
+/** A 3-step copy the dashboard step writes and trains. */
+const DASH_CONCEPT = 'dash.dreambooth';
 /** A made-up token: it must reach secret storage and nowhere else on disk. */
 export const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
 const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
@@ -287,11 +289,53 @@ export const steps: Step[] = [
       await page.locator('.notification-toast', { hasText: 'DreamBooth: Generating' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
       if (hasGenerate) {
         if (text !== 'Done.') throw new Error(`generation did not succeed: ${text}`);
-        await frame.locator('#grid img').first().waitFor({ timeout: TIMEOUT });
-        return `${await frame.locator('#grid img').count()} image(s) shown`;
+        return `${await imagesLoaded(frame, '#grid img')} image(s) shown and loaded`;
       }
       if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/jobs/generate.ts is missing, got: ${text}`);
       return `failed as expected without the pipeline: ${text}`;
+    },
+  },
+  {
+    name: 'the training dashboard shows the loss curve and the sample images of a short run',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      // A 3-step run of its own (no class images, a sample at step 2 and at the end), so the example's
+      // run and its settings stay as they are.
+      const text = readFileSync(join(env.workspace, CONCEPT), 'utf8')
+        .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
+        .replace(/steps\s+600/, 'steps 3')
+        .replace(/save_every\s+\d+/, 'save_every 2')
+        .replace(/^output .*$/m, 'output "./runs-dash"');
+      writeFileSync(join(env.workspace, DASH_CONCEPT), text.slice(0, text.indexOf('\ngenerate ')));
+      // Closing all editors takes the gallery's webview away: one webview frame from here. Earlier
+      // steps typed into the example (a bogus key, a completion): those edits are not saved.
+      await runCommand(page, 'View: Close All Editors');
+      const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: /Don.t Save/ });
+      await dontSave.waitFor({ timeout: 5_000 }).then(() => dontSave.click(), () => undefined);
+      await page.locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await openFile(page, DASH_CONCEPT);
+      await page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ }).click();
+      await page.locator('.notification-toast', { hasText: 'DreamBooth: Training' }).first().waitFor({ timeout: TIMEOUT });
+      await runCommand(page, 'DreamBooth: Open Training Dashboard');
+      const frame = webviewFrame(page);
+      await frame.locator('#title', { hasText: 'Training zwx' }).waitFor({ timeout: TIMEOUT });
+      // The curve grows from the run's log while the job runs; a polyline is drawn from 2 points on.
+      const curve = frame.locator('#loss-chart g[data-series="instance (raw)"]');
+      await curve.locator('polyline').waitFor({ timeout: 180_000 });
+      const outcome = page.locator('.notification-toast', { hasText: /training (was cancelled|failed|finished)/ });
+      await outcome.waitFor({ timeout: 180_000 });
+      const ended = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!ended.includes('finished')) throw new Error(ended);
+      await frame.locator('#status', { hasText: 'Finished: 3 steps.' }).waitFor({ timeout: TIMEOUT });
+      const images = await imagesLoaded(frame, '#samples img', 60_000);
+      const steps = await frame.locator('#samples figcaption').allInnerTexts();
+      if (steps.join(',') !== 'step 2,step 3') throw new Error(`sample images by step: ${steps.join(', ')}`);
+      const points = Number(await curve.getAttribute('data-points'));
+      if (points !== 3) throw new Error(`the finished run's loss curve has ${points} point(s), expected 3`);
+      await page.screenshot({ path: join(RESULTS, 'training-dashboard.png') });
+      await clearNotifications(page);
+      await runCommand(page, 'View: Close All Editors');
+      return `${points} loss points; ${images} sample image(s) loaded (${steps.join(', ')}); ${ended}`;
     },
   },
   {

@@ -52,3 +52,16 @@ export async function goToLine(page: Page, line: number): Promise<void> {
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
+
+/** Waits until every image matching `selector` in `frame` has loaded (naturalWidth > 0); their count. */
+export async function imagesLoaded(frame: FrameLocator, selector: string, timeoutMs = TIMEOUT): Promise<number> {
+  const images = frame.locator(selector);
+  await images.first().waitFor({ timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const widths = await images.evaluateAll((els) => els.map((e) => ((e as HTMLImageElement).complete ? (e as HTMLImageElement).naturalWidth : -1)));
+    if (widths.every((w) => w > 0)) return widths.length;
+    if (Date.now() > deadline) throw new Error(`${selector}: ${widths.filter((w) => w <= 0).length} of ${widths.length} image(s) did not load (naturalWidth ${widths.join(', ')})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -47,3 +47,7 @@ test('the gallery panel can be revived after a reload', () => {
 test('the extension runs where the workspace is (VS Code Remote: the machine with the GPU), never in the UI host only', () => {
   assert.deepEqual(pkg.extensionKind, ['workspace']);
 });
+
+test('the training dashboard can be revived after a reload', () => {
+  assert.ok(pkg.activationEvents.includes('onWebviewPanel:dreambooth.dashboard'));
+});

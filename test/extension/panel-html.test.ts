@@ -43,3 +43,12 @@ test('the title is escaped, so it cannot inject markup', () => {
   assert.equal([...html.matchAll(/<script/g)].length, 1);
   assert.match(html, /&lt;\/title&gt;&lt;script&gt;/);
 });
+
+test('the training dashboard page gets the same policy, its own bundle and style, all with the nonce', () => {
+  const html = renderPanelHtml(webview, { title: 'Training: zwx', script: 'dist/webview/dashboard.js', style: 'dist/webview/dashboard.css' }, 'N0NCE');
+  assert.match(csp(html), /^default-src 'none'; img-src https:\/\/x\.vscode-cdn\.net; .*script-src 'nonce-N0NCE'; style-src https:\/\/x\.vscode-cdn\.net 'nonce-N0NCE'$/);
+  const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]!);
+  assert.deepEqual(scripts, [' nonce="N0NCE" src="https://x.vscode-cdn.net/ext/dist/webview/dashboard.js"']);
+  assert.match(html, /<link rel="stylesheet" nonce="N0NCE" href="https:\/\/x\.vscode-cdn\.net\/ext\/dist\/webview\/dashboard\.css">/);
+  assert.doesNotMatch(html, /style="/, 'no inline style attribute (the CSP would block it)');
+});
