@@ -11,13 +11,13 @@ import { firstElement as first } from './checkpoint';
 import type { Thunk } from './rules';
 
 export function multiHeadAttentionVjp(n: Value<'MultiHeadAttention'>, g: Value): Thunk[] {
-  let grads: Value[] | undefined;
+  let grads: [Value, Value, Value] | undefined;
   const all = () => (grads ??= attentionBackward(n, g));
-  return [0, 1, 2].map((i) => () => all()[i]);
+  return [() => all()[0], () => all()[1], () => all()[2]];
 }
 
-function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): Value[] {
-  const [q, k, v] = n.inputs;
+function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): [Value, Value, Value] {
+  const [q, k, v] = [n.input(0), n.input(1), n.input(2)];
   const heads = n.attrs.num_heads;
   const [, lq, hd] = q.shape as [Dim, number, number];
   const lk = k.shape[1] as number;
@@ -41,7 +41,7 @@ function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): Value[] {
     let gc = rows(gh);
     if (dk && dvAcc) {
       // both operands of the chunk's first products wait for the previous chunk
-      const after = op.Mul(op.Add(op.Add(first(dk), first(dvAcc)), first(dqs[dqs.length - 1])), 0);
+      const after = op.Mul(op.Add(op.Add(first(dk), first(dvAcc)), first(dqs.at(-1)!)), 0);
       qc = op.Add(qc, after);
       gc = op.Add(gc, after);
     }

@@ -36,8 +36,7 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
   };
   grads.set(y.id, [seed ?? op.Expand(graph.scalar(1, y.dtype), y.shape)]);
   const recompute = new Recompute();
-  for (let i = order.length - 1; i >= 0; i--) {
-    const v = order[i];
+  for (const v of [...order].reverse()) {
     const g = total(v);
     if (!g || v.inputs.length === 0) continue;
     const rule = rules[v.op as keyof typeof rules];
@@ -65,15 +64,16 @@ function concatOfPads(parts: Value[]): Value | undefined {
   if (!parts.every((p): p is Value<'Pad'> => p.op === 'Pad')) return undefined;
   const padAxis = (p: Value<'Pad'>) => p.shape.map((_, i) => i).filter((i) => p.attrs.pads[i] !== 0 || p.attrs.pads[p.rank + i] !== 0);
   const axes = parts.map(padAxis);
-  if (!axes.every((a) => a.length === 1 && a[0] === axes[0][0])) return undefined;
-  const ax = axes[0][0];
-  const sorted = [...parts].sort((a, b) => a.attrs.pads[ax] - b.attrs.pads[ax]);
+  const ax = axes[0]?.[0];
+  if (ax === undefined || !axes.every((a) => a.length === 1 && a[0] === ax)) return undefined;
+  const begin = (p: Value<'Pad'>) => p.attrs.pads[ax] ?? 0;
+  const sorted = [...parts].sort((a, b) => begin(a) - begin(b));
   let at = 0;
   for (const p of sorted) {
-    if (p.attrs.pads[ax] !== at) return undefined;
-    at += p.inputs[0].shape[ax] as number;
+    if (begin(p) !== at) return undefined;
+    at += p.input(0).shape[ax] as number;
   }
-  return at === parts[0].shape[ax] ? op.Concat(sorted.map((p) => p.inputs[0]), ax) : undefined;
+  return at === parts[0]?.shape[ax] ? op.Concat(sorted.map((p) => p.input(0)), ax) : undefined;
 }
 
 /** Sums a broadcast gradient back to `shape`: over extra leading axes and over axes where the

@@ -7,9 +7,9 @@ import type { Value } from '../graph/types';
 import type { Thunk } from './rules';
 
 export function instanceNormVjp(n: Value<'InstanceNormalization'>, g: Value): Thunk[] {
-  const [x, scale] = n.inputs;
+  const [x, scale] = [n.input(0), n.input(1)];
   const axes = x.shape.map((_, i) => i).slice(2);
-  const perChannel = (v: Value) => op.Reshape(v, [x.shape[1], ...axes.map(() => 1)]);
+  const perChannel = (v: Value) => op.Reshape(v, [x.dim(1), ...axes.map(() => 1)]);
   let stats: { xhat: Value; sigma: Value } | undefined;
   const s = () => {
     if (!stats) {

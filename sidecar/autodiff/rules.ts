@@ -17,7 +17,7 @@ type Leaf = 'Input' | 'Param' | 'Constant';
 export type RuleTable = { [K in Exclude<OpType, Leaf>]: VjpRule<K> | NoGradient };
 
 const T = (x: Value) => op.Transpose(x, [...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2]); // swap last two axes
-const [a0, a1] = [(n: Value) => n.inputs[0], (n: Value) => n.inputs[1]];
+const [a0, a1] = [(n: Value) => n.input(0), (n: Value) => n.input(1)];
 
 export const rules: RuleTable = {
   Add: (_, g) => [() => g, () => g],
@@ -66,7 +66,7 @@ export const rules: RuleTable = {
     });
   },
   Slice: (n, g) => [() => unslice(n, g)],
-  Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i] + (d as number)))],
+  Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i]! + (d as number)) /* Pad's builder checked 2·rank pads */)],
   Gather: (n, g) => [() => gatherGrad(n, g), null],
   ScatterND: { noGradient: 'ScatterND (add) is only emitted as the adjoint of Gather' },
   MultiHeadAttention: (n, g) => multiHeadAttentionVjp(n, g),
@@ -77,7 +77,7 @@ function keptShape(n: Value<'ReduceSum' | 'ReduceMean'>): Value['shape'] {
 }
 /** How many elements each mean averaged; symbolic dims are counted at runtime (Σ of ones over them). */
 function reducedCount(n: Value<'ReduceMean'>): Value | number {
-  const dims = n.attrs.axes.map((i) => a0(n).shape[i]);
+  const dims = n.attrs.axes.map((i) => a0(n).dim(i));
   const fixed = dims.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
   const sym = dims.filter((d) => typeof d === 'string');
   if (sym.length === 0) return fixed;
@@ -98,8 +98,9 @@ function unslice(n: Value<'Slice'>, g: Value): Value {
   n.attrs.axes.forEach((ax, i) => {
     const dim = x.shape[ax] as number;
     const len = n.shape[ax] as number;
-    let step = n.attrs.steps[i];
-    let first = n.attrs.starts[i];
+    // Slice's builder stores one start and one step per axis
+    let step = n.attrs.steps[i]!;
+    let first = n.attrs.starts[i]!;
     if (len === 0) throw new Error(`autodiff: gradient of empty slice ${n}`);
     if (step < 0) {
       out = op.Slice(out, [-1], [-(2 ** 31)], [ax], [-1]);
@@ -124,7 +125,7 @@ function unslice(n: Value<'Slice'>, g: Value): Value {
 
 /** Embedding gradient: scatter-add g's rows into zeros shaped like the table (axis 0 only). */
 function gatherGrad(n: Value<'Gather'>, g: Value): Value {
-  const [data, idx] = n.inputs;
+  const [data, idx] = [n.input(0), n.input(1)];
   if (n.attrs.axis !== 0) throw new Error(`autodiff: Gather gradient implemented for axis 0 only (node "${n.name}")`);
   const zeros = op.Expand(data.graph.scalar(0, data.dtype), data.shape);
   return op.ScatterNDAdd(zeros, op.Reshape(idx, [...idx.shape, 1]), g);

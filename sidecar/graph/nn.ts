@@ -116,8 +116,8 @@ export const softmax = (x: Value, axis = -1) => op.Softmax(x, axis);
 
 /** diffusers GEGLU: proj to 2·inner, split in (hidden, gate), hidden · gelu(gate). */
 export function geglu(x: Value, name: string, inner: number): Value {
-  const [h, gate] = chunk(linear(x, name, 2 * inner), 2, -1);
-  return gatedGelu(h, gate);
+  const hg = linear(x, name, 2 * inner);
+  return gatedGelu(op.Slice(hg, [0], [inner], [-1]), op.Slice(hg, [inner], [2 * inner], [-1]));
 }
 
 /** h · gelu(gate), recomputed in the backward pass: only h and gate are kept for the gradient. */

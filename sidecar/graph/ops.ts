@@ -52,7 +52,7 @@ export function MatMul(a: Value, b: Value): Value<'MatMul'> {
   const k2 = b.shape[b.rank - 2];
   if (k1 !== k2) throw new Error(`MatMul: inner dims differ: ${a} @ ${b}`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul');
-  return a.graph.node('MatMul', [a, b], {}, a.dtype, [...batch, a.shape[a.rank - 2], b.shape[b.rank - 1]]);
+  return a.graph.node('MatMul', [a, b], {}, a.dtype, [...batch, a.dim(-2), b.dim(-1)]);
 }
 
 export interface ConvOptions {
@@ -72,6 +72,15 @@ function convAttrs(spatial: number, o: ConvOptions) {
   };
 }
 
+/** Axis i's [stride, pad begin, pad end, dilation]; a short list in ConvOptions is an error naming the op. */
+function convAxis(a: ReturnType<typeof convAttrs>, spatial: number, i: number, op: string): [number, number, number, number] {
+  const [stride, begin, end, dilation] = [a.strides[i], a.pads[i], a.pads[spatial + i], a.dilations[i]];
+  if (stride === undefined || begin === undefined || end === undefined || dilation === undefined) {
+    throw new Error(`${op}: strides [${a.strides}], pads [${a.pads}] and dilations [${a.dilations}] must cover ${spatial} spatial axes`);
+  }
+  return [stride, begin, end, dilation];
+}
+
 /** N-d convolution, x [N, C, ...], w [O, C/group, ...k], optional bias [O]. */
 export function Conv(x: Value, w: Value, bias?: Value, opts: ConvOptions = {}): Value<'Conv'> {
   const s = x.rank - 2;
@@ -81,9 +90,9 @@ export function Conv(x: Value, w: Value, bias?: Value, opts: ConvOptions = {}): 
     throw new Error(`Conv: weight ${w} does not match input ${x} with group ${a.group}`);
   }
   const spatial = x.shape.slice(2).map((d, i) =>
-    convOut(staticDim(d, 'Conv spatial size'), w.shape[2 + i] as number, a.strides[i], a.pads[i], a.pads[s + i], a.dilations[i]),
+    convOut(staticDim(d, 'Conv spatial size'), staticDim(w.shape[2 + i], 'Conv kernel'), ...convAxis(a, s, i, 'Conv')),
   );
-  return x.graph.node('Conv', bias ? [x, w, bias] : [x, w], a, x.dtype, [x.shape[0], w.shape[0], ...spatial]);
+  return x.graph.node('Conv', bias ? [x, w, bias] : [x, w], a, x.dtype, [x.dim(0), w.dim(0), ...spatial]);
 }
 
 /** Transposed convolution (the adjoint of Conv), w [C, O/group, ...k]. */
@@ -91,10 +100,13 @@ export function ConvTranspose(x: Value, w: Value, opts: ConvOptions & { output_p
   const s = x.rank - 2;
   const a = { ...convAttrs(s, opts), output_padding: opts.output_padding ?? Array(s).fill(0) };
   const spatial = x.shape.slice(2).map((d, i) => {
-    const k = w.shape[2 + i] as number;
-    return a.strides[i] * (staticDim(d, 'ConvTranspose size') - 1) + a.output_padding[i] + a.dilations[i] * (k - 1) + 1 - a.pads[i] - a.pads[s + i];
+    const k = staticDim(w.shape[2 + i], 'ConvTranspose kernel');
+    const [stride, begin, end, dilation] = convAxis(a, s, i, 'ConvTranspose');
+    const outPad = a.output_padding[i];
+    if (outPad === undefined) throw new Error(`ConvTranspose: output_padding [${a.output_padding}] must cover ${s} spatial axes`);
+    return stride * (staticDim(d, 'ConvTranspose size') - 1) + outPad + dilation * (k - 1) + 1 - begin - end;
   });
-  return x.graph.node('ConvTranspose', [x, w], a, x.dtype, [x.shape[0], (w.shape[1] as number) * a.group, ...spatial]);
+  return x.graph.node('ConvTranspose', [x, w], a, x.dtype, [x.dim(0), staticDim(w.shape[1], 'ConvTranspose weight') * a.group, ...spatial]);
 }
 
 function reduce<K extends 'ReduceSum' | 'ReduceMean'>(op: K, x: Value, axes: number[], keepdims: boolean): Value<K> {
@@ -143,21 +155,22 @@ export function Expand(x: Value, shape: readonly Dim[]): Value {
 export function Transpose(x: Value, perm: number[]): Value {
   if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) throw new Error(`Transpose: bad perm [${perm}] for ${x}`);
   if (perm.every((p, i) => p === i)) return x;
-  return x.graph.node('Transpose', [x], { perm }, x.dtype, perm.map((p) => x.shape[p]));
+  return x.graph.node('Transpose', [x], { perm }, x.dtype, perm.map((p) => x.dim(p)));
 }
 
 export function Concat(xs: readonly Value[], axis: number): Value {
-  if (xs.length === 0) throw new Error('Concat: no inputs');
-  if (xs.length === 1) return xs[0];
-  const ax = normAxis(axis, xs[0].rank, 'Concat');
-  const shape: Dim[] = [...xs[0].shape];
+  const [first] = xs;
+  if (!first) throw new Error('Concat: no inputs');
+  if (xs.length === 1) return first;
+  const ax = normAxis(axis, first.rank, 'Concat');
+  const shape: Dim[] = [...first.shape];
   shape[ax] = xs.reduce((n, x) => n + staticDim(x.shape[ax], 'Concat axis'), 0);
   for (const x of xs) {
-    if (x.rank !== shape.length || x.dtype !== xs[0].dtype || x.shape.some((d, i) => i !== ax && d !== shape[i])) {
-      throw new Error(`Concat: ${x} does not match ${xs[0]} on axis ${ax}`);
+    if (x.rank !== shape.length || x.dtype !== first.dtype || x.shape.some((d, i) => i !== ax && d !== shape[i])) {
+      throw new Error(`Concat: ${x} does not match ${first} on axis ${ax}`);
     }
   }
-  return xs[0].graph.node('Concat', xs, { axis: ax }, xs[0].dtype, shape);
+  return first.graph.node('Concat', xs, { axis: ax }, first.dtype, shape);
 }
 
 /** Slice with ONNX semantics (negative indices, clamping, steps); the attrs are stored normalised. */
@@ -168,10 +181,14 @@ export function Slice(x: Value, starts: number[], ends: number[], axes?: number[
   const ns: number[] = [];
   const ne: number[] = [];
   ax.forEach((a, i) => {
-    const r = sliceAxis(staticDim(x.shape[a], 'Slice axis'), starts[i], ends[i], st[i]);
+    const [start, end, step] = [starts[i], ends[i], st[i]];
+    if (start === undefined || end === undefined || step === undefined) {
+      throw new Error(`Slice: starts [${starts}], ends [${ends}] and steps [${st}] must each give axes [${ax}] a value`);
+    }
+    const r = sliceAxis(staticDim(x.shape[a], 'Slice axis'), start, end, step);
     shape[a] = r.len;
     ns.push(r.start);
-    ne.push(st[i] < 0 && r.end < 0 ? -(2 ** 31) : r.end);
+    ne.push(step < 0 && r.end < 0 ? -(2 ** 31) : r.end);
   });
   if (shape.every((d, i) => d === x.shape[i]) && st.every((s) => s === 1)) return x;
   return x.graph.node('Slice', [x], { starts: ns, ends: ne, axes: ax, steps: st }, x.dtype, shape);
@@ -182,7 +199,8 @@ export function Pad(x: Value, pads: number[]): Value {
   if (pads.length !== 2 * x.rank) throw new Error(`Pad: need ${2 * x.rank} pads for ${x}, got ${pads.length}`);
   if (pads.some((p) => p < 0)) throw new Error(`Pad: negative pads [${pads}] are not supported (use Slice)`);
   if (pads.every((p) => p === 0)) return x;
-  const shape = x.shape.map((d, i) => (pads[i] === 0 && pads[x.rank + i] === 0 ? d : staticDim(d, 'Pad axis') + pads[i] + pads[x.rank + i]));
+  // pads.length === 2·rank was checked above
+  const shape = x.shape.map((d, i) => (pads[i] === 0 && pads[x.rank + i] === 0 ? d : staticDim(d, 'Pad axis') + pads[i]! + pads[x.rank + i]!));
   return x.graph.node('Pad', [x], { pads }, x.dtype, shape);
 }
 
@@ -204,7 +222,7 @@ export function ScatterNDAdd(data: Value, indices: Value, updates: Value): Value
  *  (autodiff/attention.ts). */
 export function MultiHeadAttention(q: Value, k: Value, v: Value, numHeads: number, queryChunk = Infinity): Value<'MultiHeadAttention'> {
   if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) throw new Error(`MultiHeadAttention: q, k, v must be [B, L, H·d], got ${q}, ${k}, ${v}`);
-  return q.graph.node('MultiHeadAttention', [q, k, v], { num_heads: numHeads, query_chunk: queryChunk }, q.dtype, [q.shape[0], q.shape[1], v.shape[2]]);
+  return q.graph.node('MultiHeadAttention', [q, k, v], { num_heads: numHeads, query_chunk: queryChunk }, q.dtype, [q.dim(0), q.dim(1), v.dim(2)]);
 }
 
 export function assertFloat(x: Value, op: string): void {

@@ -10,7 +10,9 @@ export function numel(shape: Shape, what = 'tensor'): number {
   return n;
 }
 
-export function staticDim(d: Dim, what: string): number {
+/** d as a number; a symbolic dim, or none (an axis past the rank), is an error naming `what`. */
+export function staticDim(d: Dim | undefined, what: string): number {
+  if (d === undefined) throw new Error(`shape: ${what} needs a static size, got no such axis`);
   if (typeof d !== 'number') throw new Error(`shape: ${what} needs a static size, got symbolic "${d}"`);
   return d;
 }
@@ -42,7 +44,11 @@ export function sameShape(a: Shape, b: Shape): boolean {
 /** Resolves a Reshape target with ONNX's 0 (copy input dim) and -1 (infer) into explicit dims.
  *  -1 is inferred from static sizes; symbolic dims must be carried with 0 (or spelled out). */
 export function resolveReshape(input: Shape, target: readonly Dim[]): Dim[] {
-  const out = target.map((d, i) => (d === 0 ? input[i] : d));
+  const out = target.map((d, i) => {
+    const copied = d === 0 ? input[i] : d;
+    if (copied === undefined) throw new Error(`Reshape: 0 at axis ${i} of [${target.join(',')}] copies no dim of [${input.join(',')}]`);
+    return copied;
+  });
   const infer = out.indexOf(-1);
   if (out.indexOf(-1, infer + 1) >= 0) throw new Error(`Reshape: more than one -1 in [${target.join(',')}]`);
   const syms = (s: readonly Dim[]) => s.filter((d): d is string => typeof d === 'string').sort().join('*');
@@ -57,7 +63,7 @@ export function resolveReshape(input: Shape, target: readonly Dim[]): Dim[] {
   } else if (nums(input) !== nums(out)) {
     throw new Error(`Reshape: cannot reshape [${input.join(',')}] (${nums(input)}) to [${target.join(',')}] (${nums(out)})`);
   }
-  return out as Dim[];
+  return out;
 }
 
 /** The output length of a Slice along one axis, with ONNX's clamping; returns normalised start/end. */

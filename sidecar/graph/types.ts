@@ -81,6 +81,18 @@ export class Value<K extends OpType = OpType> {
   get rank(): number {
     return this.shape.length;
   }
+  /** Input i; the op builders give each op its inputs, so a missing one is a bug named here. */
+  input(i: number): Value {
+    const x = this.inputs[i];
+    if (!x) throw new Error(`graph: ${this} has no input ${i} (it has ${this.inputs.length})`);
+    return x;
+  }
+  /** Dim `axis` of the shape (negative counts from the end); an axis past the rank is a bug named here. */
+  dim(axis: number): Dim {
+    const d = this.shape.at(axis);
+    if (d === undefined) throw new Error(`graph: ${this} has no axis ${axis}`);
+    return d;
+  }
   toString(): string {
     return `${this.op} "${this.name}" ${this.dtype}[${this.shape.join(',')}]`;
   }

@@ -70,7 +70,7 @@ export function adamw(graph: Graph, params: readonly Value[], grads: readonly Va
     const stepSize = op.Div(lr, op.Sub(1, op.Pow(graph.scalar(beta1, dtype), step)));
     const bc2Sqrt = op.Sqrt(op.Sub(1, op.Pow(graph.scalar(beta2, dtype), step)));
     const slots = params.map((p, i) => {
-      const g = gs[i];
+      const g = gs[i]!; // as many gradients as parameters (checked above)
       const m = graph.input(`${p.name}.adam_m`, dtype, p.shape);
       const v = graph.input(`${p.name}.adam_v`, dtype, p.shape);
       const decayed = weightDecay ? op.Mul(p, op.Sub(1, op.Mul(lr, weightDecay))) : p;
