@@ -31,7 +31,7 @@ export type AttrValue = number | number[] | string | { float: number } | { float
 
 /** makeNode('Conv', ['x','w'], ['y'], { strides: [1, 1] }): integers become INT(S); wrap floats as
  *  { float } / { floats } since JS cannot tell 1.0 from 1. */
-export function makeNode(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, name = outputs[0]): NodeMsg {
+export function makeNode(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, name = outputs[0] ?? opType): NodeMsg {
   const attribute: AttributeMsg[] = Object.entries(attrs).map(([k, v]) => {
     if (typeof v === 'string') return { name: k, type: ATTR.STRING, s: new TextEncoder().encode(v) };
     if (typeof v === 'number') return { name: k, type: ATTR.INT, i: v };

@@ -75,7 +75,7 @@ function attributes(v: Value): Record<string, AttrValue> {
     case 'Conv':
     case 'ConvTranspose': {
       const out: Record<string, AttrValue> = { strides: a.strides as number[], pads: a.pads as number[], dilations: a.dilations as number[], group: a.group as number };
-      out.kernel_shape = v.inputs[1].shape.slice(2) as number[];
+      out.kernel_shape = v.input(1).shape.slice(2) as number[];
       if (v.op === 'ConvTranspose') out.output_padding = a.output_padding as number[];
       return out;
     }
@@ -179,7 +179,7 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
     switch (v.op) {
       case 'Reshape':
       case 'Expand':
-        return [shapeInput(v.name, a.shape)];
+        return [shapeInput(v.name, a.shape as Dim[])];
       case 'ReduceSum':
       case 'ReduceMean':
         return [int64(`${v.name}/axes`, a.axes as number[])];

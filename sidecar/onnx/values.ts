@@ -2,12 +2,12 @@
 import type { DType } from '../graph/types';
 
 const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+const u32 = new Uint32Array(f32.buffer); // u32[0]: the bits of f32[0]
 
 /** float32 → IEEE half bits, round to nearest even (handles subnormals, overflow to ±inf, NaN). */
 export function toHalfBits(v: number): number {
   f32[0] = v;
-  const x = u32[0];
+  const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -40,12 +40,13 @@ export function toHalfBits(v: number): number {
 /** float32 → bfloat16 bits, round to nearest even. */
 export function toBfloat16Bits(v: number): number {
   f32[0] = v;
-  const x = u32[0];
+  const x = u32[0]!;
   if ((x & 0x7fffffff) > 0x7f800000) return (x >>> 16) | 0x40;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
 export function encodeValues(values: ArrayLike<number>, dtype: DType): Uint8Array {
+  // values[i]! below: i < n = values.length
   const n = values.length;
   switch (dtype) {
     case 'float32':
@@ -53,11 +54,11 @@ export function encodeValues(values: ArrayLike<number>, dtype: DType): Uint8Arra
     case 'float64':
       return new Uint8Array(Float64Array.from(values).buffer);
     case 'float16':
-      return new Uint8Array(Uint16Array.from({ length: n }, (_, i) => toHalfBits(values[i])).buffer);
+      return new Uint8Array(Uint16Array.from({ length: n }, (_, i) => toHalfBits(values[i]!)).buffer);
     case 'bfloat16':
-      return new Uint8Array(Uint16Array.from({ length: n }, (_, i) => toBfloat16Bits(values[i])).buffer);
+      return new Uint8Array(Uint16Array.from({ length: n }, (_, i) => toBfloat16Bits(values[i]!)).buffer);
     case 'int64':
-      return new Uint8Array(BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(values[i]))).buffer);
+      return new Uint8Array(BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(values[i]!))).buffer);
     case 'int32':
       return new Uint8Array(Int32Array.from(values).buffer);
     case 'bool':
