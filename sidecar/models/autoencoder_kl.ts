@@ -6,6 +6,7 @@ import { Graph } from '../graph/graph';
 import * as op from '../graph/ops';
 import { conv2d, groupNorm, silu } from '../graph/nn';
 import type { DType, Value } from '../graph/types';
+import { blockEntry } from './config-check';
 import type { VaeConfig } from './configs';
 import { getDownBlock, getUpBlock, midBlock2D } from './unet_2d_blocks';
 import { module } from './scope';
@@ -25,13 +26,13 @@ export interface VaeBuildOptions {
 
 function encoder(x: Value, cfg: VaeConfig): Value {
   const n = cfg.block_out_channels.length;
-  let h = conv2d(x, 'conv_in', cfg.block_out_channels[0], { kernel: 3, padding: 1 });
+  let h = conv2d(x, 'conv_in', blockEntry(cfg.block_out_channels, 0, 'block_out_channels'), { kernel: 3, padding: 1 });
   for (let i = 0; i < n; i++) {
     const input = h;
     h = module(input, `down_blocks.${i}`, () =>
       getDownBlock('DownEncoderBlock2D', input, {
         numLayers: cfg.layers_per_block,
-        outChannels: cfg.block_out_channels[i],
+        outChannels: blockEntry(cfg.block_out_channels, i, 'block_out_channels'),
         groups: cfg.norm_num_groups,
         eps: EPS,
         addDownsample: i < n - 1,
@@ -40,7 +41,7 @@ function encoder(x: Value, cfg: VaeConfig): Value {
     );
   }
   const mid = h;
-  h = module(mid, 'mid_block', () => midBlock2D(mid, { numLayers: 1, outChannels: cfg.block_out_channels[n - 1], groups: cfg.norm_num_groups, eps: EPS, addAttention: cfg.mid_block_add_attention }));
+  h = module(mid, 'mid_block', () => midBlock2D(mid, { numLayers: 1, outChannels: blockEntry(cfg.block_out_channels, n - 1, 'block_out_channels'), groups: cfg.norm_num_groups, eps: EPS, addAttention: cfg.mid_block_add_attention }));
   h = silu(groupNorm(h, 'conv_norm_out', cfg.norm_num_groups, { eps: EPS }));
   return conv2d(h, 'conv_out', 2 * cfg.latent_channels, { kernel: 3, padding: 1 });
 }
@@ -48,15 +49,15 @@ function encoder(x: Value, cfg: VaeConfig): Value {
 function decoder(z: Value, cfg: VaeConfig): Value {
   const n = cfg.block_out_channels.length;
   const rev = [...cfg.block_out_channels].reverse();
-  let h = conv2d(z, 'conv_in', rev[0], { kernel: 3, padding: 1 });
+  let h = conv2d(z, 'conv_in', blockEntry(rev, 0, 'block_out_channels'), { kernel: 3, padding: 1 });
   const mid = h;
-  h = module(mid, 'mid_block', () => midBlock2D(mid, { numLayers: 1, outChannels: rev[0], groups: cfg.norm_num_groups, eps: EPS, addAttention: cfg.mid_block_add_attention }));
+  h = module(mid, 'mid_block', () => midBlock2D(mid, { numLayers: 1, outChannels: blockEntry(rev, 0, 'block_out_channels'), groups: cfg.norm_num_groups, eps: EPS, addAttention: cfg.mid_block_add_attention }));
   for (let i = 0; i < n; i++) {
     const input = h;
     h = module(input, `up_blocks.${i}`, () =>
       getUpBlock('UpDecoderBlock2D', input, {
         numLayers: cfg.layers_per_block + 1,
-        outChannels: rev[i],
+        outChannels: blockEntry(rev, i, 'block_out_channels'),
         groups: cfg.norm_num_groups,
         eps: EPS,
         addUpsample: i < n - 1,

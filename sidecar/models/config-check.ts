@@ -11,6 +11,14 @@ export class ConfigError extends Error {
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
+/** Entry i of a config's per-block list. The reader checked that every such list has one entry per
+ *  block, so a miss is a bug in the model code, named here with the key. */
+export function blockEntry<T>(list: readonly T[], i: number, key: string): T {
+  const v = list[i];
+  if (v === undefined) throw new Error(`config: ${key} has no entry for block ${i} (it has ${list.length})`);
+  return v;
+}
+
 /** A config being read: the raw object and where it came from (for error messages). */
 export class ConfigReader {
   constructor(

@@ -1,6 +1,6 @@
 // Typed configs for the three SD 1.x networks, read from the checkpoint's own config.json. Field
 // names follow diffusers/transformers; per-block fields are expanded to lists here (and only here).
-import { ConfigReader, ConfigError, type JsonObject } from './config-check';
+import { ConfigReader, ConfigError, type JsonObject, blockEntry } from './config-check';
 
 export const DOWN_BLOCK_TYPES = ['CrossAttnDownBlock2D', 'DownBlock2D'] as const;
 export const UP_BLOCK_TYPES = ['CrossAttnUpBlock2D', 'UpBlock2D'] as const;
@@ -100,7 +100,7 @@ export function parseUNetConfig(raw: JsonObject, source: string, predictionType:
   checkGroups(r, block_out_channels, norm_num_groups);
   block_out_channels.forEach((c, i) => {
     const isAttn = down[i] === 'CrossAttnDownBlock2D' || up[n - 1 - i] === 'CrossAttnUpBlock2D';
-    if (isAttn && c % heads[i] !== 0) throw new ConfigError(`${source}: block ${i} has ${c} channels, not divisible by its ${heads[i]} attention heads`);
+    if (isAttn && c % blockEntry(heads, i, 'num_attention_heads') !== 0) throw new ConfigError(`${source}: block ${i} has ${c} channels, not divisible by its ${heads[i]} attention heads`);
   });
   return {
     sample_size: r.int('sample_size', 64),

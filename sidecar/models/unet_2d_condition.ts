@@ -5,6 +5,7 @@ import { Graph } from '../graph/graph';
 import * as op from '../graph/ops';
 import { conv2d, groupNorm, linear, silu, timestepEmbedding } from '../graph/nn';
 import type { DType, Value } from '../graph/types';
+import { blockEntry } from './config-check';
 import type { UNetConfig } from './configs';
 import { getDownBlock, getUpBlock, midBlock2DCrossAttn } from './unet_2d_blocks';
 import { module } from './scope';
@@ -27,17 +28,21 @@ export interface UNetBuildOptions {
 
 export const UNET_INPUTS = { sample: 'sample', timestep: 'timestep', context: 'encoder_hidden_states' } as const;
 
+/** The config's per-block lists (one entry per block, checked by configs.ts). */
+type PerBlockKey = 'block_out_channels' | 'layers_per_block' | 'num_attention_heads' | 'transformer_layers_per_block' | 'only_cross_attention' | 'cross_attention_dim' | 'down_block_types' | 'up_block_types';
+
 export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   const dtype = o.dtype ?? 'float32';
   const g = o.graph ?? new Graph('unet');
   const n = cfg.block_out_channels.length;
   let sample: Value = g.input(UNET_INPUTS.sample, dtype, [o.batch, cfg.in_channels, o.height, o.width]);
   const timestep = g.input(UNET_INPUTS.timestep, 'float32', [o.batch]);
-  const context = o.context ?? g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, cfg.cross_attention_dim[0]]);
+  const context = o.context ?? g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, blockEntry(cfg.cross_attention_dim, 0, 'cross_attention_dim')]);
   const debug = (v: Value, name: string) => {
     if (o.intermediates) g.output(v, `intermediate.${name}`);
   };
-  const c0 = cfg.block_out_channels[0];
+  const at = <K extends PerBlockKey>(key: K, i: number): UNetConfig[K][number] => blockEntry<UNetConfig[K][number]>(cfg[key], i, key);
+  const c0 = at('block_out_channels', 0);
 
   // 1. time: sinusoidal projection (always float32, as diffusers), then the MLP in the compute dtype.
   const tProj = timestepEmbedding(timestep, c0, { flipSinToCos: cfg.flip_sin_to_cos, downscaleFreqShift: cfg.freq_shift });
@@ -54,18 +59,18 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   // 3. down
   const skips: Value[] = [h];
   const transformer = (i: number) => ({
-    heads: cfg.num_attention_heads[i],
-    layers: cfg.transformer_layers_per_block[i],
+    heads: at('num_attention_heads', i),
+    layers: at('transformer_layers_per_block', i),
     useLinearProjection: cfg.use_linear_projection,
-    onlyCrossAttention: cfg.only_cross_attention[i],
+    onlyCrossAttention: at('only_cross_attention', i),
     upcastAttention: cfg.upcast_attention,
   });
   for (let i = 0; i < n; i++) {
     const x = h;
     const r = module(x, `down_blocks.${i}`, () =>
-      getDownBlock(cfg.down_block_types[i], x, {
-        numLayers: cfg.layers_per_block[i],
-        outChannels: cfg.block_out_channels[i],
+      getDownBlock(at('down_block_types', i), x, {
+        numLayers: at('layers_per_block', i),
+        outChannels: at('block_out_channels', i),
         groups: cfg.norm_num_groups,
         eps: cfg.norm_eps,
         tembAct,
@@ -87,7 +92,7 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
     h = module(x, 'mid_block', () =>
       midBlock2DCrossAttn(x, {
         numLayers: 1,
-        outChannels: cfg.block_out_channels[n - 1],
+        outChannels: at('block_out_channels', n - 1),
         groups: cfg.norm_num_groups,
         eps: cfg.norm_eps,
         tembAct,
@@ -102,14 +107,14 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   // 5. up: block i mirrors down block n-1-i and takes its layers + 1 skip connections.
   for (let i = 0; i < n; i++) {
     const rev = n - 1 - i;
-    const layers = cfg.layers_per_block[rev] + 1;
+    const layers = at('layers_per_block', rev) + 1;
     const mine = skips.splice(skips.length - layers, layers);
-    const next = skips[skips.length - 1];
+    const next = skips.at(-1);
     const x = h;
     h = module(x, `up_blocks.${i}`, () =>
-      getUpBlock(cfg.up_block_types[i], x, {
+      getUpBlock(at('up_block_types', i), x, {
         numLayers: layers,
-        outChannels: cfg.block_out_channels[rev],
+        outChannels: at('block_out_channels', rev),
         groups: cfg.norm_num_groups,
         eps: cfg.norm_eps,
         tembAct,
