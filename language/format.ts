@@ -86,8 +86,9 @@ export function formatConcept(text: string, opts: FormatOptions = {}): string {
   // Align keys, then trailing comments, within runs of lines of the same depth without blank lines.
   const runs: OutLine[][] = [];
   for (const l of out) {
-    const run = runs[runs.length - 1];
-    if (run && !l.blankBefore && run[0].depth === l.depth && l.text !== '}' && !(l.text?.endsWith('{') ?? false) && !(run[0].text?.endsWith('{') ?? false)) run.push(l);
+    const run = runs.at(-1);
+    const head = run?.[0];
+    if (run && head && !l.blankBefore && head.depth === l.depth && l.text !== '}' && !(l.text?.endsWith('{') ?? false) && !(head.text?.endsWith('{') ?? false)) run.push(l);
     else runs.push([l]);
   }
   const rendered = new Map<OutLine, string>();

@@ -51,7 +51,7 @@ export function lex(text: string): Token[] {
   };
 
   while (i < text.length) {
-    const c = text[i];
+    const c = text[i]!;
     if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) {
       push('newline', i, i + 1);
       i++;
@@ -80,17 +80,18 @@ export function lex(text: string): Token[] {
       let closed = false;
       const escapeErrors: [number, number, string][] = [];
       while (i < text.length && text[i] !== '\n' && text[i] !== '\r') {
-        const ch = text[i];
+        const ch = text[i]!;
         if (ch === '"') {
           closed = true;
           i++;
           break;
         }
-        if (ch === '\\' && i + 1 < text.length && text[i + 1] !== '\n' && text[i + 1] !== '\r') {
-          const esc = ESCAPES[text[i + 1]];
+        const next = text[i + 1];
+        if (ch === '\\' && next !== undefined && next !== '\n' && next !== '\r') {
+          const esc = ESCAPES[next];
           if (esc === undefined) {
-            escapeErrors.push([i - lineStart, i + 2 - lineStart, `unknown escape \\${text[i + 1]}: use \\" \\\\ \\n or \\t`]);
-            value += text[i + 1];
+            escapeErrors.push([i - lineStart, i + 2 - lineStart, `unknown escape \\${next}: use \\" \\\\ \\n or \\t`]);
+            value += next;
           } else value += esc;
           i += 2;
           continue;
@@ -107,7 +108,7 @@ export function lex(text: string): Token[] {
     }
     const size = /\d/.test(c) ? match(SIZE) : null;
     if (size) {
-      const [w, h] = size.split(/[xX]/).map(Number);
+      const [w, h] = size.split(/[xX]/).map(Number) as [number, number]; // SIZE is digits, x, digits
       i += size.length;
       const tail = match(WORD_TAIL);
       if (tail) {

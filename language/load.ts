@@ -24,7 +24,7 @@ const fileError = (message: string, code = 'file'): Diagnostic => ({ range: at0,
 function positionOfByte(bytes: Uint8Array, n: number) {
   const before = new TextDecoder('utf-8').decode(bytes.subarray(0, n));
   const lines = before.split(/\r\n|\r|\n/);
-  return { line: lines.length - 1, character: lines[lines.length - 1].length };
+  return { line: lines.length - 1, character: lines.at(-1)?.length ?? 0 }; // (split returns at least one line)
 }
 
 export function readConceptFile(path: string): ReadResult {
@@ -65,7 +65,7 @@ export function readConceptFile(path: string): ReadResult {
     }
     // Step back over a partial character so the reported byte starts the bad sequence.
     let bad = lo;
-    while (bad > 0 && (bytes[bad] & 0xc0) === 0x80) bad--;
+    while (bad > 0 && (bytes[bad]! & 0xc0) === 0x80) bad--;
     const p = positionOfByte(bytes, bad);
     diagnostics.push({ range: range(p.line, p.character, p.line, p.character + 1), severity: 'error', code: 'encoding', message: `invalid UTF-8 at byte ${bad}: save the file as UTF-8` });
   }

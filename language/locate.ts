@@ -8,8 +8,7 @@ const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.li
 
 /** The block whose body holds `pos`, or undefined at the top level (or on a block's header line). */
 export function blockAt(doc: ConceptDoc, pos: Position): { block?: Block; onHeader: boolean } {
-  for (let i = 0; i < doc.blocks.length; i++) {
-    const b = doc.blocks[i];
+  for (const [i, b] of doc.blocks.entries()) {
     const next = doc.blocks[i + 1];
     if (before(pos, b.keywordRange.start)) break;
     // The header runs up to the `{` (or, without one, to the end of the keyword's line).
@@ -46,20 +45,23 @@ export function placeAt(doc: ConceptDoc, lineText: string, pos: Position): Place
   const { block, onHeader } = blockAt(doc, pos);
   const scope: Scope = block && !onHeader ? block.kind : 'file';
   const afterBrace = upTo.replace(/^.*[{}]/, (m) => ' '.repeat(m.length)); // `train { ste|` counts as a key
+  // (the `!` below read groups that are not optional in their pattern)
   let m = /^(\s*)([\p{L}_][\p{L}\p{N}_-]*)?$/u.exec(afterBrace);
   if (m) {
-    const start = m[1].length;
+    const start = m[1]!.length;
     return { kind: 'key', scope: onHeader ? 'file' : scope, block: onHeader ? undefined : block, prefix: m[2] ?? '', range: { start: { line: pos.line, character: start }, end: pos } };
   }
   m = /^\s*(concept|generate|train)\s+([\p{L}\p{N}_-]*)$/u.exec(afterBrace);
-  if (m && (BLOCK_KINDS as readonly string[]).includes(m[1]) && scope === 'file') {
-    const start = pos.character - m[2].length;
-    return { kind: 'blockName', blockKind: m[1] as BlockKind, prefix: m[2], range: { start: { line: pos.line, character: start }, end: pos } };
+  if (m && (BLOCK_KINDS as readonly string[]).includes(m[1]!) && scope === 'file') {
+    const prefix = m[2]!;
+    const start = pos.character - prefix.length;
+    return { kind: 'blockName', blockKind: m[1] as BlockKind, prefix, range: { start: { line: pos.line, character: start }, end: pos } };
   }
   m = /^(\s*)([\p{L}_][\p{L}\p{N}_-]*)(\s+)(.*)$/u.exec(afterBrace);
-  if (m && !m[4].includes('{')) {
-    const start = m[1].length + m[2].length + m[3].length;
-    return { kind: 'value', scope, block, key: m[2], prefix: m[4], range: { start: { line: pos.line, character: start }, end: pos } };
+  const [, indent = '', key = '', gap = '', rest = ''] = m ?? [];
+  if (m && !rest.includes('{')) {
+    const start = indent.length + key.length + gap.length;
+    return { kind: 'value', scope, block, key, prefix: rest, range: { start: { line: pos.line, character: start }, end: pos } };
   }
   return { kind: 'none' };
 }

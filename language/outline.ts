@@ -63,11 +63,12 @@ export function codeLenses(doc: ConceptDoc, uri: string): CodeLens[] {
   const lenses: CodeLens[] = [];
   const concepts = doc.blocks.filter((b) => b.kind === 'concept');
   const train = doc.blocks.find((b) => b.kind === 'train');
-  if (concepts.length) {
-    const at = (train ?? concepts[0]).keywordRange;
+  const [firstConcept] = concepts;
+  if (firstConcept) {
+    const at = (train ?? firstConcept).keywordRange;
     lenses.push({ range: at, command: { title: '$(play) Train', command: LENS_COMMANDS.train, arguments: [uri] } });
     if (train) lenses.push({ range: at, command: { title: 'Export…', command: LENS_COMMANDS.export, arguments: [uri] } });
-    lenses.push({ range: concepts[0].keywordRange, command: { title: 'Prepare images', command: LENS_COMMANDS.prepareImages, arguments: [uri] } });
+    lenses.push({ range: firstConcept.keywordRange, command: { title: 'Prepare images', command: LENS_COMMANDS.prepareImages, arguments: [uri] } });
   }
   for (const b of doc.blocks) {
     if (b.kind !== 'generate') continue;

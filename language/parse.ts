@@ -63,7 +63,7 @@ class Parser {
 
   parse(): ParseResult {
     this.stringErrors();
-    while (this.i < this.toks.length) this.statement(this.toks[this.i]);
+    for (let t = this.peek(); t; t = this.peek()) this.statement(t);
     if (this.block) this.error(this.block.keywordRange, `"${this.block.kind}" block is not closed: add "}" at the end`);
     this.diagnostics.sort(byPosition);
     return { doc: this.doc, diagnostics: this.diagnostics };
@@ -89,12 +89,22 @@ class Parser {
     return this.toks[this.i + k];
   }
 
-  private atLineEnd(t: Token | undefined): boolean {
+  private atLineEnd(t: Token | undefined): t is undefined | (Token & { kind: 'newline' }) {
     return !t || t.kind === 'newline';
   }
 
   private skipLine(): void {
-    while (this.i < this.toks.length && this.toks[this.i].kind !== 'newline') this.i++;
+    while (!this.atLineEnd(this.peek())) this.i++;
+  }
+
+  /** Skips to the end of the line or to a `}` on it; returns the last token skipped. */
+  private skipRestOfLine(): Token | undefined {
+    let last: Token | undefined;
+    for (let t = this.peek(); !this.atLineEnd(t) && t.kind !== 'rbrace'; t = this.peek()) {
+      last = t;
+      this.i++;
+    }
+    return last;
   }
 
   /** One line's worth at toks[i]: a blank line, a `}`, a block header, a property, or an error. */
@@ -147,12 +157,12 @@ class Parser {
         this.error(this.block.keywordRange, `"${this.block.kind}" block is not closed: add "}" before line ${t.range.start.line + 1}`);
         this.block = undefined;
       }
-      const b = this.blockHeader(kind);
+      const b = this.blockHeader(kind, t);
       this.doc.blocks.push(b);
       this.block = b;
       return;
     }
-    const prop = this.property();
+    const prop = this.property(t);
     if (this.block) {
       this.block.properties.push(prop);
       this.block.range = span(this.block.keywordRange, prop.range);
@@ -160,20 +170,20 @@ class Parser {
   }
 
   /** Key at toks[i]; reads `key value` and what follows on the line. */
-  private property(): Property {
-    const keyTok = this.toks[this.i++];
+  private property(keyTok: Token): Property {
+    this.i++;
     const prop: Property = { key: keyTok.raw, keyRange: keyTok.range, range: keyTok.range };
     const next = this.peek();
     if (this.atLineEnd(next) || next?.kind === 'rbrace') {
       this.error(keyTok.range, `"${keyTok.raw}" needs a value on the same line`);
       return prop;
     }
-    const value = toValue(next!);
+    const value = toValue(next);
     if (!value) {
-      if (next!.kind === 'error') this.error(next!.range, next!.error ?? 'unexpected input');
-      else this.error(next!.range, `expected a value for "${keyTok.raw}", found "${next!.raw}"`);
+      if (next.kind === 'error') this.error(next.range, next.error ?? 'unexpected input');
+      else this.error(next.range, `expected a value for "${keyTok.raw}", found "${next.raw}"`);
       // One error per line is enough: skip the rest quietly.
-      while (this.i < this.toks.length && this.toks[this.i].kind !== 'newline' && this.toks[this.i].kind !== 'rbrace') this.i++;
+      this.skipRestOfLine();
       return prop;
     }
     this.i++;
@@ -187,32 +197,28 @@ class Parser {
   private restOfProperty(): void {
     const first = this.peek();
     if (this.atLineEnd(first) || first?.kind === 'rbrace') return;
-    let last = first!;
-    while (this.i < this.toks.length && this.toks[this.i].kind !== 'newline' && this.toks[this.i].kind !== 'rbrace') last = this.toks[this.i++];
+    const last = this.skipRestOfLine() ?? first;
     const msg =
-      first!.kind === 'string' || first!.kind === 'ident'
+      first.kind === 'string' || first.kind === 'ident'
         ? 'one value per line: unexpected text after the value (strings need "quotes" around spaces)'
         : 'one value per line: unexpected text after the value';
-    this.error(span(first!.range, last.range), msg);
+    this.error(span(first.range, last.range), msg);
   }
 
   /** Skips `name [name] { ... }` through its matching `}` (or to the end). */
   private skipUnknownBlock(): void {
-    const toks = this.toks;
-    while (this.i < toks.length && toks[this.i].kind !== 'lbrace') this.i++;
+    for (let t = this.peek(); t && t.kind !== 'lbrace'; t = this.peek()) this.i++;
     let depth = 0;
-    for (; this.i < toks.length; this.i++) {
-      if (toks[this.i].kind === 'lbrace') depth++;
-      else if (toks[this.i].kind === 'rbrace' && --depth === 0) {
-        this.i++;
-        return;
-      }
+    for (let t = this.peek(); t; t = this.peek()) {
+      this.i++;
+      if (t.kind === 'lbrace') depth++;
+      else if (t.kind === 'rbrace' && --depth === 0) return;
     }
   }
 
   /** `kind [name] {` at toks[i]; returns the opened block. */
-  private blockHeader(kind: BlockKind): Block {
-    const kw = this.toks[this.i++];
+  private blockHeader(kind: BlockKind, kw: Token): Block {
+    this.i++;
     const b: Block = { kind, keywordRange: kw.range, range: kw.range, properties: [] };
     let t = this.peek();
     if (t?.kind === 'ident') {
