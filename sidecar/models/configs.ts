@@ -40,6 +40,11 @@ export interface UNetConfig {
   prediction_type: 'epsilon' | 'v_prediction';
 }
 
+/** Width of the text context the UNet attends to (its first block's cross_attention_dim). */
+export function contextDim(cfg: UNetConfig): number {
+  return blockEntry(cfg.cross_attention_dim, 0, 'cross_attention_dim');
+}
+
 export interface VaeConfig {
   in_channels: number;
   out_channels: number;

@@ -6,7 +6,7 @@ import * as op from '../graph/ops';
 import { conv2d, groupNorm, linear, silu, timestepEmbedding } from '../graph/nn';
 import type { DType, Value } from '../graph/types';
 import { blockEntry } from './config-check';
-import type { UNetConfig } from './configs';
+import { type UNetConfig, contextDim } from './configs';
 import { getDownBlock, getUpBlock, midBlock2DCrossAttn } from './unet_2d_blocks';
 import { module } from './scope';
 
@@ -37,7 +37,7 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   const n = cfg.block_out_channels.length;
   let sample: Value = g.input(UNET_INPUTS.sample, dtype, [o.batch, cfg.in_channels, o.height, o.width]);
   const timestep = g.input(UNET_INPUTS.timestep, 'float32', [o.batch]);
-  const context = o.context ?? g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, blockEntry(cfg.cross_attention_dim, 0, 'cross_attention_dim')]);
+  const context = o.context ?? g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, contextDim(cfg)]);
   const debug = (v: Value, name: string) => {
     if (o.intermediates) g.output(v, `intermediate.${name}`);
   };

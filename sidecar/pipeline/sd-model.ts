@@ -4,6 +4,7 @@
 import type { DType } from '../graph/types';
 import { buildTextEncoder } from '../models/clip_text_model';
 import { buildUNet, UNET_INPUTS } from '../models/unet_2d_condition';
+import { contextDim } from '../models/configs';
 import { buildVaeDecoder, buildVaeEncoder } from '../models/autoencoder_kl';
 import type { Runtime, Session } from '../runtime/runtime';
 import { openCheckpoint, type SdCheckpoint } from '../weights/checkpoint';
@@ -103,7 +104,8 @@ export class SdModel {
   async unet(sample: Float32Array, timesteps: number[], context: Float32Array, size: { batch: number; height: number; width: number }, opts: { intermediates?: boolean } = {}): Promise<Record<string, Float32Array>> {
     const cfg = this.checkpoint.unet;
     const { batch, height, width } = size;
-    const length = context.length / (batch * cfg.cross_attention_dim[0]);
+    const dim = contextDim(cfg);
+    const length = context.length / (batch * dim);
     const s = await this.session(`unet:${batch}:${height}:${width}:${length}:${!!opts.intermediates}`, () =>
       (async () =>
         loadComponent(this.runtime, buildUNet(cfg, { batch, height, width, dtype: this.dtype, contextLength: length, intermediates: opts.intermediates }), this.checkpoint.weights.unet, {
@@ -114,7 +116,7 @@ export class SdModel {
     const out = await s.run({
       [UNET_INPUTS.sample]: floatTensor(sample, [batch, cfg.in_channels, height, width], this.dtype),
       [UNET_INPUTS.timestep]: floatTensor(Float32Array.from(timesteps), [batch]),
-      [UNET_INPUTS.context]: floatTensor(context, [batch, length, cfg.cross_attention_dim[0]], this.dtype),
+      [UNET_INPUTS.context]: floatTensor(context, [batch, length, dim], this.dtype),
     });
     return Object.fromEntries(Object.keys(out).map((k) => [k, asF32(out[k], `unet ${k}`)]));
   }

@@ -25,6 +25,7 @@ async function tryProvider(p: ProviderName): Promise<void> {
   try {
     const x = new Float32Array([1, -2, 3.5]);
     const { y } = await session.run({ x: new ort.Tensor('float32', x, [3]) });
+    if (!y) throw new Error('identity test returned no output "y"');
     const got = y.data as Float32Array;
     if (got.length !== 3 || got.some((v, i) => v !== x[i])) throw new Error(`identity test returned [${Array.from(got)}]`);
   } finally {

@@ -75,6 +75,7 @@ async function download(t: ort.Tensor, copy: boolean): Promise<HostTensor> {
   if (t.location === 'cpu') return hostFromOrt(t, copy);
   const identity = await identityFor(t.type as HostDType, t.dims.length);
   const { y } = await identity.run({ x: t });
+  if (!y) throw new Error('download: the identity model returned no output "y"');
   if (y.location !== 'cpu') throw new Error(`download produced a tensor at '${y.location}', expected 'cpu'`);
   return hostFromOrt(y, false);
 }

@@ -1,6 +1,7 @@
 // Runs the training-step graph: one session, trained weights and AdamW moments kept on the device
 // (worker memory on CPU, GPU buffers with WebGPU/CUDA) between steps; only the batch goes in and
 // the losses come out each step. `state()` downloads weights and moments for checkpoints.
+import { contextDim } from '../models/configs';
 import { loadComponent } from '../pipeline/components';
 import type { SdModel } from '../pipeline/sd-model';
 import type { DeviceTensor, HostTensor, Session } from '../runtime/runtime';
@@ -173,7 +174,7 @@ export class Trainer {
       return { [STEP_IO.inputIds]: { dtype: 'int64', dims: [b, ids[0]!.length], data: BigInt64Array.from(ids.flat(), (v) => BigInt(v)) } };
     }
     if (!batch.context) throw new Error('training step: the batch needs the encoded prompts (context)');
-    const d = this.model.checkpoint.unet.cross_attention_dim[0];
+    const d = contextDim(this.model.checkpoint.unet);
     return { [STEP_IO.context]: f32(batch.context, [b, batch.context.length / (b * d), d]) };
   }
 

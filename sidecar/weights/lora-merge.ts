@@ -49,7 +49,7 @@ export function addLora(w: Float32Array, m: LoraModule, multiplier: number): Flo
       if (u === 0) continue;
       const row = o * inner;
       const d = r * inner;
-      for (let i = 0; i < inner; i++) w[row + i] += u * m.down.data[d + i]!;
+      for (let i = 0; i < inner; i++) w[row + i]! += u * m.down.data[d + i]!;
     }
   return w;
 }

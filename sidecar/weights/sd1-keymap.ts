@@ -18,7 +18,7 @@ export const ORIGINAL_PREFIX: Record<Component, string> = {
 };
 
 /** Renames applied to the key remainder after a block prefix, by kind of block. [diffusers, original]. */
-const INNER: Record<string, [string, string][]> = {
+const INNER = {
   plain: [],
   unet_resnet: [
     ['norm1.', 'in_layers.0.'],
@@ -37,7 +37,7 @@ const INNER: Record<string, [string, string][]> = {
     ['to_v.', 'v.'],
     ['to_out.0.', 'proj_out.'],
   ],
-};
+} satisfies Record<string, [string, string][]>;
 type InnerKind = keyof typeof INNER;
 
 /** One block: its prefix in both layouts and how names inside it change. */
@@ -64,8 +64,8 @@ function unetRules(s: KeymapShape['unet']): PrefixRule[] {
   const n = s.layersPerBlock.length;
   // input_blocks: 0 is conv_in, then one entry per resnet(+attention), then one per downsampler.
   let input = 1;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < s.layersPerBlock[i]; j++, input++) {
+  for (const [i, layers] of s.layersPerBlock.entries()) {
+    for (let j = 0; j < layers; j++, input++) {
       rules.push({ diffusers: `down_blocks.${i}.resnets.${j}.`, original: `input_blocks.${input}.0.`, inner: 'unet_resnet' });
       if (s.downHasAttention[i]) rules.push({ diffusers: `down_blocks.${i}.attentions.${j}.`, original: `input_blocks.${input}.1.`, inner: 'plain' });
     }
@@ -79,8 +79,8 @@ function unetRules(s: KeymapShape['unet']): PrefixRule[] {
   }
   // output_blocks: one entry per up resnet(+attention); the upsampler rides in the block's last entry.
   let output = 0;
-  for (let i = 0; i < n; i++) {
-    const layers = s.layersPerBlock[n - 1 - i] + 1;
+  for (const [i, downLayers] of [...s.layersPerBlock].reverse().entries()) {
+    const layers = downLayers + 1;
     for (let j = 0; j < layers; j++, output++) {
       rules.push({ diffusers: `up_blocks.${i}.resnets.${j}.`, original: `output_blocks.${output}.0.`, inner: 'unet_resnet' });
       if (s.upHasAttention[i]) rules.push({ diffusers: `up_blocks.${i}.attentions.${j}.`, original: `output_blocks.${output}.1.`, inner: 'plain' });
@@ -120,7 +120,7 @@ function vaeRules(s: KeymapShape['vae']): PrefixRule[] {
 const TEXT_RULES: PrefixRule[] = [{ diffusers: 'text_model.', original: 'text_model.', inner: 'plain' }];
 
 function applyInner(rest: string, kind: InnerKind, from: 0 | 1): string {
-  for (const pair of INNER[kind]) if (rest.startsWith(pair[from])) return pair[1 - from] + rest.slice(pair[from].length);
+  for (const pair of INNER[kind]) if (rest.startsWith(pair[from])) return pair[from === 0 ? 1 : 0] + rest.slice(pair[from].length);
   return rest;
 }
 
