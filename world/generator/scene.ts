@@ -57,7 +57,7 @@ export function drawScene(r: WorldRandom, o: SceneOptions = {}): Scene {
   const radius = r.uniform(...RADIUS[size]);
   // positions stay inside the frame: the offset from the centre shrinks as the object grows
   const reach = 0.5 - radius - 0.03;
-  const [dx, dy] = { centre: [0, 0], left: [-1, 0], right: [1, 0], top: [0, -1], bottom: [0, 1] }[position];
+  const [dx, dy] = ({ centre: [0, 0], left: [-1, 0], right: [1, 0], top: [0, -1], bottom: [0, 1] } as const)[position];
   const wobble = () => r.uniform(-0.04, 0.04);
   const max = MAX_ROTATION[shape];
   return {

@@ -12,7 +12,7 @@ export const IMAGE_SIZE = 64;
 export const CHANNELS = [32, 64, 96, 128] as const;
 const GROUPS = 8;
 const POSITION_CHANNELS = 8;
-export const EMBEDDING_SIZE = CHANNELS[CHANNELS.length - 1];
+export const EMBEDDING_SIZE = CHANNELS[CHANNELS.length - 1]!; // (CHANNELS is a non-empty tuple)
 
 export interface ParamShape {
   name: string;
