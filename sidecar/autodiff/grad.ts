@@ -6,9 +6,9 @@ import type { Shape, Value } from '../graph/types';
 import { Recompute } from './checkpoint';
 import { type VjpRule, rules } from './rules';
 
-/** d(seed · y)/d(wrt) for each of `wrt`; seed defaults to ones (for a scalar loss: dy/dwrt).
- *  Values in `wrt` that y does not depend on get zeros. */
-export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
+/** d(seed · y)/d(wrt) for each of `wrt`, one per value (a tuple for a tuple); seed defaults to
+ *  ones (for a scalar loss: dy/dwrt). Values in `wrt` that y does not depend on get zeros. */
+export function grad<const W extends readonly Value[]>(y: Value, wrt: W, seed?: Value): { -readonly [K in keyof W]: Value } {
   const graph = y.graph;
   const targets = new Set(wrt.map((v) => v.id));
   // Nodes on a path wrt → y: ancestors of y (creation order is topological) that depend on a target.
@@ -54,7 +54,7 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
       });
     });
   }
-  return wrt.map((x) => total(x) ?? op.Expand(graph.scalar(0, x.dtype), x.shape));
+  return wrt.map((x) => total(x) ?? op.Expand(graph.scalar(0, x.dtype), x.shape)) as { -readonly [K in keyof W]: Value };
 }
 
 /** Gradients of slices that tile one axis (q/k/v split from one projection, attention's query

@@ -127,9 +127,10 @@ export function gatedGelu(h: Value, gate: Value): Value {
 
 // ── layout helpers ───────────────────────────────────────────────────────────────────────────────
 
-export function split(x: Value, sizes: number[], axis: number): Value[] {
+/** One slice per size along `axis` (a tuple for a tuple of sizes). */
+export function split<const S extends readonly number[]>(x: Value, sizes: S, axis: number): { -readonly [K in keyof S]: Value } {
   let at = 0;
-  return sizes.map((n) => op.Slice(x, [at], [(at += n)], [axis]));
+  return sizes.map((n) => op.Slice(x, [at], [(at += n)], [axis])) as { -readonly [K in keyof S]: Value };
 }
 export function chunk(x: Value, n: number, axis: number): Value[] {
   const a = axis < 0 ? axis + x.rank : axis;
