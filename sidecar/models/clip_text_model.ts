@@ -79,9 +79,9 @@ export function textEncoderForward(g: Graph, cfg: ClipTextConfig, ids: Value, o:
       hidden.push(h);
     }
     const [w, b] = g.scope('final_layer_norm', () => [g.param('weight', dtype, [H]), g.param('bias', dtype, [H])]);
-    const last = layerNormWith(h, w!, b!, cfg.layer_norm_eps);
+    const last = layerNormWith(h, w, b, cfg.layer_norm_eps);
     // Built on request only, in the same scope: an unused value would still be emitted.
-    const clipSkip1 = () => g.scope('text_model', () => layerNormWith(hidden[hidden.length - 2]!, w!, b!, cfg.layer_norm_eps));
+    const clipSkip1 = () => g.scope('text_model', () => layerNormWith(hidden[hidden.length - 2]!, w, b, cfg.layer_norm_eps));
     return { last, hidden, clipSkip1 };
   });
 }
