@@ -42,7 +42,8 @@ test('a value used twice accumulates both contributions (d(x·x + x)/dx = 2x + 1
 test('attention { recompute: true } (a checkpoint per query chunk) gives the same gradients', async () => {
   const run = async (recompute: boolean) => {
     const g = new Graph();
-    const [q, k, v] = ['q', 'k', 'v'].map((n) => g.input(n, 'float32', [2, 9, 8]));
+    const input = (n: string) => g.input(n, 'float32', [2, 9, 8]);
+    const [q, k, v] = [input('q'), input('k'), input('v')];
     const y = nn.attention(q, k, v, 2, { queryChunk: 4, recompute, fused: false });
     grad(op.ReduceSum(op.Mul(y, y), [0, 1, 2], false), [q, k, v]).forEach((d, i) => g.output(d, `d${i}`));
     assert.equal(g.values.filter((x) => x.name.includes('recompute.') && x.op === 'Softmax').length, recompute ? 3 : 0);
@@ -50,7 +51,7 @@ test('attention { recompute: true } (a checkpoint per query chunk) gives the sam
     return runOrt(g, { q: randArr([2, 9, 8], r), k: randArr([2, 9, 8], r), v: randArr([2, 9, 8], r) });
   };
   const [a, b] = [await run(false), await run(true)];
-  for (const k of ['d0', 'd1', 'd2']) assertClose(b[k], a[k], 1e-6, 1e-9, k);
+  for (const k of ['d0', 'd1', 'd2']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, k);
 });
 
 test('gradients of slices that tile an axis are concatenated, not padded and added', () => {
@@ -98,10 +99,11 @@ test('gradient checkpointing recomputes the region and gives identical gradients
   const feeds: Record<string, Arr> = { x: randArr([2, 4, 6, 6], r), 'conv1.weight': randArr([4, 4, 3, 3], r, 0.3), 'conv2.weight': randArr([4, 4, 3, 3], r, 0.3), 'norm.weight': randArr([4], r) };
   const a = await runOrt(plain, feeds);
   const b = await runOrt(ckpt, feeds);
-  for (const k of ['loss', 'g0', 'g1', 'g2', 'g3']) assertClose(b[k], a[k], 1e-6, 1e-9, `checkpointed ${k}`);
+  for (const k of ['loss', 'g0', 'g1', 'g2', 'g3']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
   // and both are right: float64 reference of the checkpointed graph against the plain one
   const outs = (gr: Graph) => gr.outputs.map((o) => o.value);
   const ea = evaluate(outs(plain), feeds);
-  evaluate(outs(ckpt), feeds).forEach((v, i) => assertClose(v, ea[i], 1e-12, 1e-14, `float64 output ${i}`));
-  assertClose(a.g1, ea[2], 0, 1e-4 * Math.max(...ea[2].data.map(Math.abs)), 'ORT vs float64 dW1');
+  evaluate(outs(ckpt), feeds).forEach((v, i) => assertClose(v, ea[i]!, 1e-12, 1e-14, `float64 output ${i}`));
+  const dW1 = ea[2]!; // outputs: loss, g0, g1, …
+  assertClose(a.g1, dW1, 0, 1e-4 * Math.max(...dW1.data.map(Math.abs)), 'ORT vs float64 dW1');
 });

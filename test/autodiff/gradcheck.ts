@@ -42,25 +42,25 @@ export async function gradCheck(name: string, c: GradCase): Promise<void> {
 
   const analytic = evaluate(grads, feeds);
   const h = 1e-5;
-  const f = (fd: Record<string, Arr>) => evaluate([loss], fd)[0].data[0];
+  const f = (fd: Record<string, Arr>) => evaluate([loss], fd)[0].data[0]!;
   xs.forEach((_, i) => {
-    const x = feeds[`x${i}`];
+    const x = feeds[`x${i}`]!;
     const n = x.data.length;
     const picks = n <= 24 ? [...Array(n).keys()] : Array.from({ length: 24 }, (_, k) => Math.floor((k * n) / 24 + (k % 3) * 0.3 * (n / 24)));
-    const scale = Math.max(1, ...analytic[i].data.map(Math.abs));
+    const scale = Math.max(1, ...analytic[i]!.data.map(Math.abs));
     for (const j of picks) {
       const plus = Float64Array.from(x.data);
       const minus = Float64Array.from(x.data);
-      plus[j] += h;
-      minus[j] -= h;
+      plus[j]! += h;
+      minus[j]! -= h;
       const fdv = (f({ ...feeds, [`x${i}`]: { shape: x.shape, data: plus } }) - f({ ...feeds, [`x${i}`]: { shape: x.shape, data: minus } })) / (2 * h);
-      const err = Math.abs(fdv - analytic[i].data[j]) / scale;
-      if (!(err < 1e-6)) throw new Error(`${name}: d loss/d x${i}[${j}] is ${analytic[i].data[j]}, finite difference ${fdv} (rel err ${err.toExponential(2)})`);
+      const err = Math.abs(fdv - analytic[i]!.data[j]!) / scale;
+      if (!(err < 1e-6)) throw new Error(`${name}: d loss/d x${i}[${j}] is ${analytic[i]!.data[j]}, finite difference ${fdv} (rel err ${err.toExponential(2)})`);
     }
   });
   const out = await runOrt(g, feeds);
   analytic.forEach((a, i) => {
     const scale = Math.max(1e-3, ...a.data.map(Math.abs));
-    assertClose(out[`grad${i}`], a, 0, 3e-5 * scale, `${name}: ORT float32 grad${i}`);
+    assertClose(out[`grad${i}`]!, a, 0, 3e-5 * scale, `${name}: ORT float32 grad${i}`);
   });
 }

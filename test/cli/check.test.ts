@@ -19,7 +19,7 @@ const parsed = (lines: string[]) =>
   lines.map((l) => {
     const m = LINE.exec(l);
     assert.ok(m, `not file:line:col: severity: message: ${JSON.stringify(l)}`);
-    return { file: m[1], line: Number(m[2]), col: Number(m[3]), severity: m[4], message: m[5] };
+    return { file: m[1]!, line: Number(m[2]), col: Number(m[3]), severity: m[4]!, message: m[5]! }; // (LINE has no optional group)
   });
 
 before(() => {
@@ -44,7 +44,7 @@ test('errors exit 1 with 1-based positions; --errors-only drops the rest', () =>
     d.map((x) => [x.line, x.col, x.severity]),
     [[1, 9, 'warning'], [3, 19, 'error'], [6, 3, 'error']],
   );
-  assert.match(d[2].message, /unknown key "stepz" in a train block; did you mean steps\?/);
+  assert.match(d[2]!.message, /unknown key "stepz" in a train block; did you mean steps\?/);
   const e = check('--errors-only', f);
   assert.equal(e.code, 1);
   assert.deepEqual(parsed(e.out).map((x) => x.severity), ['error', 'error']);

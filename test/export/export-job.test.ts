@@ -94,22 +94,22 @@ test('checkpoint and diffusers exports reload with the LoRA merged, and draw the
 
   // The checkpoint in the original layout, through our single-file loader (the tiny model's configs).
   const want = await mergedByHand();
-  const single = await openCheckpoint(ckpt!, { configsFrom: TINY });
+  const single = await openCheckpoint(ckpt, { configsFrom: TINY });
   assert.equal(single.layout, 'single-file');
   assertWeights(await allWeights(single), want, 1e-6, 'checkpoint');
-  const index = await readSafetensorsIndex(ckpt!);
+  const index = await readSafetensorsIndex(ckpt);
   assert.deepEqual(index.tensors.get('first_stage_model.decoder.mid.attn_1.q.weight')!.shape, [64, 64, 1, 1]);
   assert.ok(index.tensors.has('cond_stage_model.transformer.text_model.encoder.layers.0.self_attn.q_proj.weight'));
   assert.ok([...index.tensors.keys()].every((k) => /^(model\.diffusion_model|first_stage_model|cond_stage_model\.transformer)\./.test(k)));
   assert.ok([...index.tensors.values()].every((t) => t.dtype === 'F32'));
-  assertWeights(await allWeights(await openCheckpoint(folder!)), want, 1e-6, 'diffusers folder');
+  assertWeights(await allWeights(await openCheckpoint(folder)), want, 1e-6, 'diffusers folder');
   for (const f of ['model_index.json', 'unet/config.json', 'vae/config.json', 'text_encoder/config.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt'])
-    assert.ok(existsSync(join(folder!, f)), f);
+    assert.ok(existsSync(join(folder, f)), f);
 
   const withLora = await image(TINY, { lora: p.trained });
   const plain = await image(TINY);
   assert.ok(maxDiff(withLora.latents, plain.latents) > 1e-2, 'the LoRA changes the image (else this test proves nothing)');
-  for (const [what, got] of [['checkpoint', await image(ckpt!, { configsFrom: TINY })], ['diffusers', await image(folder!)]] as const) {
+  for (const [what, got] of [['checkpoint', await image(ckpt, { configsFrom: TINY })], ['diffusers', await image(folder)]] as const) {
     assert.ok(maxDiff(got.latents, withLora.latents) < 1e-5, `${what}: latents differ by ${maxDiff(got.latents, withLora.latents)}`);
     assert.ok(maxDiff(got.pixels, withLora.pixels) <= 1, `${what}: pixels differ by ${maxDiff(got.pixels, withLora.pixels)}`);
   }
@@ -119,16 +119,16 @@ test('--half writes float16 of the merged weights; the lora format copies the Lo
   const p = await projectWith(root, 'half', lora);
   const [ckpt] = (await run(p.file, { half: true })).files;
   assert.equal(ckpt, join(p.exports, 'zwx-checkpoint-fp16.safetensors'));
-  const index = await readSafetensorsIndex(ckpt!);
+  const index = await readSafetensorsIndex(ckpt);
   assert.ok([...index.tensors.values()].every((t) => t.dtype === 'F16'));
   const want = new Map([...(await mergedByHand())].map(([k, v]) => [k, f16ArrayToF32(f32ArrayToF16(v))]));
-  const got = await allWeights(await openCheckpoint(ckpt!, { configsFrom: TINY }));
+  const got = await allWeights(await openCheckpoint(ckpt, { configsFrom: TINY }));
   assertWeights(got, want, 1e-3, 'checkpoint --half'); // a merged weight may round to the neighbouring half (float32 merge vs float64 here)
   assert.equal(maxDiff(got.get('unet:conv_in.weight')!, want.get('unet:conv_in.weight')!), 0, 'an unmerged weight rounds exactly');
 
   const [file] = (await run(p.file, { format: 'lora', half: true })).files;
   assert.equal(file, join(p.exports, 'zwx-lora-fp16.safetensors'));
-  const out = await readSafetensorsIndex(file!);
+  const out = await readSafetensorsIndex(file);
   assert.deepEqual([...out.tensors.keys()].sort(), Object.keys(lora).sort());
   assert.ok(Object.keys(lora).some((k) => k.startsWith('lora_te_')) && [...out.tensors.values()].every((t) => t.dtype === 'F16'));
   for (const [k, t] of Object.entries(lora)) assert.equal(maxDiff((await readTensorF32(out, k)).data, f16ArrayToF32(f32ArrayToF16(t.data))), 0, k);
@@ -206,7 +206,7 @@ test('LoRAs of another architecture are refused by name, and nothing is written'
 
 test('dreambooth export: the path on stdout; a bad --format is a usage error', async () => {
   const p = await projectWith(root, 'cli', lora);
-  const write = [process.stdout.write, process.stderr.write];
+  const write = [process.stdout.write, process.stderr.write] as const;
   let out = '';
   process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
   process.stderr.write = (() => true) as typeof process.stderr.write; // progress

@@ -63,13 +63,15 @@ function failNoFeed(name: string): never {
   throw new Error(`test: no feed for input ${name}`);
 }
 
-/** max |a-b| / (atol + rtol·|b|) ≤ 1, with a readable message naming the worst element. */
-export function assertClose(actual: Arr, expected: Arr, rtol: number, atol: number, what: string): void {
+/** max |a-b| / (atol + rtol·|b|) ≤ 1, with a readable message naming the worst element. `actual`
+ *  may be a lookup among a run's outputs: a missing one fails here, by name. */
+export function assertClose(actual: Arr | undefined, expected: Arr, rtol: number, atol: number, what: string): void {
+  if (!actual) throw new Error(`${what}: no such output`);
   if (actual.shape.join() !== expected.shape.join()) throw new Error(`${what}: shape [${actual.shape}] ≠ expected [${expected.shape}]`);
   let worst = 0;
   let at = -1;
   for (let i = 0; i < expected.data.length; i++) {
-    const e = Math.abs(actual.data[i] - expected.data[i]) / (atol + rtol * Math.abs(expected.data[i]));
+    const e = Math.abs(actual.data[i]! - expected.data[i]!) / (atol + rtol * Math.abs(expected.data[i]!));
     if (!(e <= worst)) {
       worst = e;
       at = i;

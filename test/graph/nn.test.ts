@@ -21,15 +21,15 @@ test('linear: x Wᵀ + b with torch layout', async () => {
   const f = { x: randArr([2, 3, 4], r), 'proj.to_q.weight': randArr([5, 4], r), 'proj.to_q.bias': randArr([5], r) };
   const want = arr([2, 3, 5], (i) => {
     const [row, o] = [Math.floor(i / 5), i % 5];
-    let s = f['proj.to_q.bias'].data[o];
-    for (let k = 0; k < 4; k++) s += f.x.data[row * 4 + k] * f['proj.to_q.weight'].data[o * 4 + k];
+    let s = f['proj.to_q.bias'].data[o]!;
+    for (let k = 0; k < 4; k++) s += f.x.data[row * 4 + k]! * f['proj.to_q.weight'].data[o * 4 + k]!;
     return s;
   });
   assertClose((await runOrt(g, f)).y, want, 1e-5, 1e-5, 'linear');
 });
 
 function groupNormRef(x: Arr, groups: number, w: Arr, b: Arr, eps: number): Arr {
-  const [n, c] = x.shape;
+  const [n, c] = x.shape as [number, number]; // (then spatial axes)
   const hw = x.data.length / (n * c);
   const per = (c / groups) * hw;
   const out = new Float64Array(x.data.length);
@@ -39,7 +39,7 @@ function groupNormRef(x: Arr, groups: number, w: Arr, b: Arr, eps: number): Arr 
     const vr = seg.reduce((a, v) => a + (v - mean) ** 2, 0) / per;
     for (let i = 0; i < per; i++) {
       const ch = (((s % groups) * per + i) / hw) | 0;
-      out[s * per + i] = ((seg[i] - mean) / Math.sqrt(vr + eps)) * w.data[ch] + b.data[ch];
+      out[s * per + i] = ((seg[i]! - mean) / Math.sqrt(vr + eps)) * w.data[ch]! + b.data[ch]!;
     }
   }
   return { shape: x.shape, data: out };
@@ -63,7 +63,7 @@ test('layerNorm over the last axis', async () => {
   const f = { x: randArr([2, 3, 6], r), 'norm.weight': randArr([6], r), 'norm.bias': randArr([6], r) };
   const want = groupNormRef({ shape: [6, 1, 6], data: f.x.data }, 1, { shape: [1], data: new Float64Array([1]) }, { shape: [1], data: new Float64Array([0]) }, 1e-5);
   const y = each(want, (v) => v);
-  y.data = y.data.map((v, i) => v * f['norm.weight'].data[i % 6] + f['norm.bias'].data[i % 6]);
+  y.data = y.data.map((v, i) => v * f['norm.weight'].data[i % 6]! + f['norm.bias'].data[i % 6]!);
   y.shape = [2, 3, 6];
   assertClose((await runOrt(g, f)).y, y, 1e-4, 1e-5, 'layerNorm');
 });
@@ -90,7 +90,7 @@ test('geglu: hidden · gelu(gate) with the projection split in (hidden, gate)', 
   g.output(nn.geglu(x, 'proj', 4), 'y');
   const r = rng(5);
   const f = { x: randArr([1, 2, 3], r), 'proj.weight': randArr([8, 3], r), 'proj.bias': randArr([8], r) };
-  const proj = (t: number, o: number) => f['proj.bias'].data[o] + [0, 1, 2].reduce((s, k) => s + f.x.data[t * 3 + k] * f['proj.weight'].data[o * 3 + k], 0);
+  const proj = (t: number, o: number) => f['proj.bias'].data[o]! + [0, 1, 2].reduce((s, k) => s + f.x.data[t * 3 + k]! * f['proj.weight'].data[o * 3 + k]!, 0);
   const want = arr([1, 2, 4], (i) => {
     const [t, o] = [Math.floor(i / 4), i % 4];
     const gate = proj(t, o + 4);
@@ -100,8 +100,8 @@ test('geglu: hidden · gelu(gate) with the projection split in (hidden, gate)', 
 });
 
 function attentionRef(q: Arr, k: Arr, v: Arr, heads: number): Arr {
-  const [b, lq, hd] = q.shape;
-  const lk = k.shape[1];
+  const [b, lq, hd] = q.shape as [number, number, number];
+  const lk = k.shape[1]!;
   const d = hd / heads;
   const out = new Float64Array(b * lq * hd);
   for (let n = 0; n < b; n++)
@@ -109,13 +109,13 @@ function attentionRef(q: Arr, k: Arr, v: Arr, heads: number): Arr {
       for (let i = 0; i < lq; i++) {
         const s = Array.from({ length: lk }, (_, j) => {
           let dot = 0;
-          for (let c = 0; c < d; c++) dot += q.data[(n * lq + i) * hd + h * d + c] * k.data[(n * lk + j) * hd + h * d + c];
+          for (let c = 0; c < d; c++) dot += q.data[(n * lq + i) * hd + h * d + c]! * k.data[(n * lk + j) * hd + h * d + c]!;
           return dot / Math.sqrt(d);
         });
         const m = Math.max(...s);
         const e = s.map((x) => Math.exp(x - m));
         const z = e.reduce((a, x) => a + x, 0);
-        for (let c = 0; c < d; c++) out[(n * lq + i) * hd + h * d + c] = e.reduce((a, x, j) => a + (x / z) * v.data[(n * lk + j) * hd + h * d + c], 0);
+        for (let c = 0; c < d; c++) out[(n * lq + i) * hd + h * d + c] = e.reduce((a, x, j) => a + (x / z) * v.data[(n * lk + j) * hd + h * d + c]!, 0);
       }
   return { shape: [b, lq, hd], data: out };
 }
@@ -149,8 +149,8 @@ test('attention { fused: true } (ORT MultiHeadAttention) equals the reference, a
   [...grad(loss(true), [q2, kv2]), ...grad(loss(false), [q2, kv2])].forEach((d, i) => h.output(d, `d${i}`));
   assert.equal(h.values.filter((x) => x.op === 'MultiHeadAttention').length, 1);
   const d = await runOrt(h, f);
-  assertClose(d.d0, d.d2, 1e-5, 1e-6, 'dq fused vs composite');
-  assertClose(d.d1, d.d3, 1e-5, 1e-6, 'dkv fused vs composite');
+  assertClose(d.d0, d.d2!, 1e-5, 1e-6, 'dq fused vs composite');
+  assertClose(d.d1, d.d3!, 1e-5, 1e-6, 'dkv fused vs composite');
 });
 
 test('upsampleNearest2x repeats each pixel in a 2×2 block', async () => {
@@ -160,7 +160,7 @@ test('upsampleNearest2x repeats each pixel in a 2×2 block', async () => {
   const f = { x: randArr([1, 2, 3, 2], rng(7)) };
   const want = arr([1, 2, 6, 4], (i) => {
     const [c, y, xx] = [Math.floor(i / 24), Math.floor(i / 4) % 6, i % 4];
-    return f.x.data[c * 6 + Math.floor(y / 2) * 2 + Math.floor(xx / 2)];
+    return f.x.data[c * 6 + Math.floor(y / 2) * 2 + Math.floor(xx / 2)]!;
   });
   assertClose((await runOrt(g, f)).y, want, 1e-7, 0, 'upsample');
 });
@@ -176,7 +176,7 @@ test('timestepEmbedding follows diffusers get_timestep_embedding (flip_sin_to_co
       const [n, j] = [Math.floor(i / dim), i % dim];
       if (j >= 2 * half) return 0;
       const k = j % half;
-      const a = f.t.data[n] * Math.exp((-Math.log(10000) * k) / (half - shift));
+      const a = f.t.data[n]! * Math.exp((-Math.log(10000) * k) / (half - shift));
       const first = j < half;
       return first !== flip ? Math.sin(a) : Math.cos(a);
     });
@@ -193,7 +193,7 @@ test('embedding gathers rows of weight; mseLoss is the mean squared error', asyn
   g.output(nn.mseLoss(e, g.scalar(0.5, 'float32')), 'loss');
   const w = randArr([6, 3], rng(8));
   const out = await runOrt(g, { ids: { shape: [1, 4], data: Float64Array.from([5, 0, 2, 5]) }, 'token_embedding.weight': w });
-  const want = arr([1, 4, 3], (i) => w.data[[5, 0, 2, 5][Math.floor(i / 3)] * 3 + (i % 3)]);
+  const want = arr([1, 4, 3], (i) => w.data[[5, 0, 2, 5][Math.floor(i / 3)]! * 3 + (i % 3)]!);
   assertClose(out.e, want, 1e-7, 0, 'embedding');
   assertClose(out.loss, { shape: [], data: Float64Array.from([want.data.reduce((a, v) => a + (v - 0.5) ** 2, 0) / 12]) }, 1e-6, 0, 'mse');
 });

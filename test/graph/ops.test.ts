@@ -72,7 +72,7 @@ test('op Gather and ScatterND add (duplicates accumulate)', async () => {
   assertClose(out.gathered, eg, 1e-6, 1e-6, 'Gather');
   assertClose(out.scattered, es, 1e-5, 1e-5, 'ScatterND');
   // independent check of the accumulation: row 4 received three updates
-  const expectRow4 = [0, 1, 2].map((c) => feeds.table.data[12 + c] + feeds.upd.data[c] + feeds.upd.data[6 + c] + feeds.upd.data[12 + c]);
+  const expectRow4 = [0, 1, 2].map((c) => feeds.table.data[12 + c]! + feeds.upd.data[c]! + feeds.upd.data[6 + c]! + feeds.upd.data[12 + c]!);
   assertClose({ shape: [3], data: es.data.slice(12, 15) }, { shape: [3], data: Float64Array.from(expectRow4) }, 1e-12, 1e-12, 'ScatterND row 4');
 });
 

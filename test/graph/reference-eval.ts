@@ -281,7 +281,7 @@ type AnyAttrs = UnionToIntersection<Exclude<OpAttrs[OpType], Record<string, neve
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 
 /** Evaluates `outputs` given every input and parameter by name (values as float64). */
-export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>): Arr[] {
+export function evaluate<const O extends readonly Value[]>(outputs: O, feeds: Record<string, Arr>): { -readonly [K in keyof O]: Arr } {
   const memo = new Map<number, Arr>();
   const syms = new Map<string, number>();
   const dims = (s: readonly Dim[]) => s.map((d) => (typeof d === 'number' ? d : (syms.get(d) ?? fail(`symbol ${d}`))));
@@ -330,7 +330,7 @@ export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>):
       case 'Cos': r = map(arg(0), Math.cos); break;
       case 'Cast': r = map(arg(0), (p) => round(p, a.to)); break;
       case 'MatMul': r = matmul(arg(0), arg(1)); break;
-      case 'Conv': r = conv(arg(0), arg(1), arg(2), a as never); break;
+      case 'Conv': r = conv(arg(0), arg(1), x[2] /* optional bias */, a as never); break;
       case 'ConvTranspose': r = convTranspose(arg(0), arg(1), a as never); break;
       case 'ReduceSum': r = reduce(arg(0), a.axes, a.keepdims === 1, false); break;
       case 'ReduceMean': r = reduce(arg(0), a.axes, a.keepdims === 1, true); break;
@@ -410,5 +410,5 @@ export function evaluate(outputs: readonly Value[], feeds: Record<string, Arr>):
     memo.set(v.id, r);
     return r;
   };
-  return outputs.map(ev);
+  return outputs.map(ev) as { -readonly [K in keyof O]: Arr };
 }

@@ -203,7 +203,8 @@ describe('resolveModel: downloads that stop', () => {
 
   it('two concurrent calls fetch each blob once', async () => {
     const cache = tempCache();
-    const [a, b] = await Promise.all([0, 1].map(() => resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache })));
+    const resolve = () => resolveModel(REPO, { endpoint: hub.hubUrl, cacheDir: cache });
+    const [a, b] = await Promise.all([resolve(), resolve()]);
     assert.equal(a, b);
     const cdn = hub.log.filter((r) => r.origin === 'cdn').map((r) => r.path);
     assert.equal(cdn.length, 3, cdn.join(', '));

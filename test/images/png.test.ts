@@ -90,7 +90,7 @@ test('corrupt PNGs are reported', async () => {
   assert.throws(() => readChunks(new Uint8Array([1, 2, 3])), PngFormatError);
   const bytes = await encodePng(new Uint8Array(3), 1, 1, 'x');
   const bad = bytes.slice();
-  bad[bad.length - 20] ^= 0xff; // inside IDAT/IEND region: some chunk's CRC no longer matches
+  bad[bad.length - 20]! ^= 0xff; // inside IDAT/IEND region: some chunk's CRC no longer matches
   assert.throws(() => readChunks(bad), /bad CRC|past the end|truncated/);
 });
 

@@ -26,7 +26,7 @@ function at(textWithCursor: string, snippets = false): CompletionItem[] {
   const offset = textWithCursor.indexOf('|');
   const text = textWithCursor.replace('|', '');
   const before = text.slice(0, offset).split('\n');
-  return complete(text, { line: before.length - 1, character: before[before.length - 1].length }, { fileDir: dir, snippets });
+  return complete(text, { line: before.length - 1, character: before[before.length - 1]!.length }, { fileDir: dir, snippets });
 }
 const labels = (items: CompletionItem[]) => items.map((i) => i.label);
 const inserted = (i: CompletionItem) => (i.textEdit && 'newText' in i.textEdit ? i.textEdit.newText : i.insertText);

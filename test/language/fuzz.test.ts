@@ -28,7 +28,7 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const SOUP = ['concept', 'train', 'generate', 'zwx', 'sks', '{', '}', '{', '}', '"', '"a b"', '"\\"', '\\', '#', '# c', '\n', '\n', '\r\n', '\r', ' ', '  ', '\t', 'steps', 'size', 'method', 'lora', 'prompt', 'model', '1e-4', '-1', '.5', '512x512', '99999999999999999999', 'true', 'false', 'x', '0x', '1.2.3', '\u0000', '\ufeff', '🐶', '東京', '\ud800', '=', ':', ';', ','];
 
@@ -43,7 +43,7 @@ function exercise(text: string, label: string): void {
   for (const d of result.diagnostics) {
     const { start, end } = d.range;
     assert.ok(start.line >= 0 && start.line < lines.length && end.line < lines.length, `${label}: diagnostic outside the text: ${JSON.stringify(d)}`);
-    assert.ok(start.character <= lines[start.line].length && end.character <= lines[end.line].length, `${label}: diagnostic past the line end: ${JSON.stringify(d)}`);
+    assert.ok(start.character <= lines[start.line]!.length && end.character <= lines[end.line]!.length, `${label}: diagnostic past the line end: ${JSON.stringify(d)}`);
     assert.ok(d.message.length > 0);
   }
   resolveConcept(result.doc, exampleDir);
@@ -58,7 +58,7 @@ function exercise(text: string, label: string): void {
   // Completions and hovers at a few positions, including past the ends of lines.
   for (let k = 0; k < 4; k++) {
     const line = (k * 7919) % lines.length;
-    const pos = { line, character: (k * 31) % (lines[line].length + 2) };
+    const pos = { line, character: (k * 31) % (lines[line]!.length + 2) };
     complete(text, pos, { fileDir: exampleDir, snippets: k % 2 === 0 });
     hover(result.doc, pos);
   }

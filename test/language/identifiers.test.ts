@@ -31,7 +31,7 @@ test('every suggested identifier is one rare token', () => {
   const tok = bundledTokenizer();
   const rare = rareIdentifiers();
   assert.ok(rare.length >= 8);
-  assert.equal(rare[0].word, 'ohwx');
+  assert.equal(rare[0]!.word, 'ohwx');
   for (const r of rare) {
     assert.deepEqual(tok.tokenize(r.word), [`${r.word}</w>`], r.word);
     assert.ok(r.id >= 30000 && r.id > COMMON_TOKEN_ID_LIMIT, `${r.word} #${r.id}`);

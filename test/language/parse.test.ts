@@ -33,13 +33,13 @@ test('blocks: concept NAME, train, generate NAME, several of each, single-line a
     doc.blocks.map((b) => [b.kind, b.name, b.properties.map((p) => p.key)]),
     [['concept', 'a', ['instance_prompt']], ['concept', 'b', []], ['train', undefined, ['steps']], ['generate', 'one', []], ['generate', 'two', ['prompt']]],
   );
-  const a = doc.blocks[0];
+  const a = doc.blocks[0]!;
   assert.deepEqual(a.keywordRange, r(0, 0, 0, 7));
   assert.deepEqual(a.nameRange, r(0, 8, 0, 9));
   assert.deepEqual(a.openRange, r(0, 10, 0, 11));
   assert.deepEqual(a.closeRange, r(2, 0, 2, 1));
   assert.deepEqual(a.range, r(0, 0, 2, 1));
-  assert.deepEqual(doc.blocks[4].openRange, r(9, 0, 9, 1));
+  assert.deepEqual(doc.blocks[4]!.openRange, r(9, 0, 9, 1));
 });
 
 test('comments are kept apart, also after values and braces; # inside strings is text', () => {
@@ -49,7 +49,7 @@ test('comments are kept apart, also after values and braces; # inside strings is
     doc.comments.map((c) => [c.text, c.range.start.line, c.range.start.character]),
     [['# top', 0, 0], ['# why', 1, 12], ['# t', 2, 8]],
   );
-  assert.equal(doc.properties[0].value?.kind === 'string' && doc.properties[0].value.value, 'a#b');
+  assert.equal(doc.properties[0]!.value?.kind === 'string' && doc.properties[0]!.value.value, 'a#b');
 });
 
 test('errors are reported where they are, and parsing goes on', () => {
@@ -81,7 +81,7 @@ test('a forgotten } closes the block at the next block header', () => {
 test('misspelt block keywords: parsed as the nearest block, or skipped whole', () => {
   const { doc, diagnostics } = parseConcept('trian {\n  steps 5\n}\ngenerat x {\n  prompt "p"\n}\nfoo {\n  a {\n  }\n  b 1\n}\nmodel "m"\n');
   assert.deepEqual(
-    diagnostics.map((d) => [d.range.start.line, d.message, d.fix?.edits[0].newText]),
+    diagnostics.map((d) => [d.range.start.line, d.message, d.fix?.edits[0]!.newText]),
     [
       [0, 'unknown block "trian"; did you mean train?', 'train'],
       [3, 'unknown block "generat"; did you mean generate?', 'generate'],
@@ -104,5 +104,5 @@ test('CRLF and lone CR line ends count as lines', () => {
 test('deep nesting and floods of errors stay bounded', () => {
   const { diagnostics } = parseConcept('{'.repeat(100_000) + '}'.repeat(100_000));
   assert.ok(diagnostics.length <= 101, `${diagnostics.length} diagnostics`);
-  assert.match(diagnostics[diagnostics.length - 1].message, /stopped reporting/);
+  assert.match(diagnostics[diagnostics.length - 1]!.message, /stopped reporting/);
 });

@@ -25,7 +25,7 @@ function apply(text: string, edits: TextEdit[]): string {
   const lines = text.split('\n');
   // Edits are single-line; apply right to left so earlier columns stay valid.
   for (const e of [...edits].sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character)) {
-    const l = lines[e.range.start.line];
+    const l = lines[e.range.start.line]!;
     lines[e.range.start.line] = l.slice(0, e.range.start.character) + e.newText + l.slice(e.range.end.character);
   }
   return lines.join('\n');
@@ -55,7 +55,7 @@ test('the identifier diagnostics offer the rename as a quick fix, and the result
   const { diagnostics } = checkConceptText(TEXT);
   const d = diagnostics.find((x) => x.code === 'identifier-tokens')!;
   assert.equal(d.fix?.title, 'Rename zwx to ohwx (block name and prompts)');
-  const fixed = apply(TEXT, d.fix!.edits);
+  const fixed = apply(TEXT, d.fix.edits);
   assert.deepEqual(checkConceptText(fixed).diagnostics.filter((x) => x.code.includes('identifier')), []);
   assert.equal(formatConcept(fixed).includes('concept ohwx {'), true);
 });

@@ -38,7 +38,7 @@ test('computed defaults follow the other values', () => {
   const r = resolveText('concept a {\n  instance_prompt "photo of a x"\n  class_prompt "photo of a person"\n  instance_images "p"\n}\ntrain {\n  method full\n  lora_rank 16\n}\n');
   assert.equal(r.train.learningRate, 5e-6);
   assert.equal(r.train.loraAlpha, 16);
-  assert.equal(r.concepts[0].numClassImages, 200);
+  assert.equal(r.concepts[0]!.numClassImages, 200);
   assert.equal(r.output, '/proj/runs');
 });
 
@@ -47,7 +47,7 @@ test('the example resolves to absolute paths next to it', () => {
   assert.equal(concept.model, join(root, 'fixtures', 'tiny-sd'));
   assert.equal(concept.modelIsPath, true);
   assert.equal(concept.output, join(root, 'examples', 'zwx', 'runs'));
-  assert.equal(concept.concepts[0].instanceImages, join(root, 'examples', 'zwx', 'photos'));
+  assert.equal(concept.concepts[0]!.instanceImages, join(root, 'examples', 'zwx', 'photos'));
   assert.deepEqual(concept.generate.portrait, { prompt: 'portrait of zwx person, oil painting, soft light', negativePrompt: 'blurry, lowres', count: 2, steps: 8, guidance: 7.5, sampler: 'dpmpp_2m', seed: 1234, width: 64, height: 64 });
   assert.equal(concept.train.resolution, 64);
   assert.equal(concept.train.steps, 600);

@@ -126,23 +126,23 @@ test('syntax, unknown-key, type and folder diagnostics arrive with precise range
   const text = ['concept sks {', '  instance_prompt "photo of sks dog"', '  instanse_images "./nowhere"', '}', 'train {', '  steps "800"', '  method lorra', '}', 'generate x { size 513x512 }', 'model "unterminated'].join('\n');
   const { uri, diagnostics } = await open('bad.dreambooth', text);
   const find = (code: string) => diagnostics.filter((d) => d.code === code);
-  const unknown = find('unknown-key')[0];
+  const unknown = find('unknown-key')[0]!;
   assert.match(messageOf(unknown), /did you mean instance_images\?/);
   assert.deepEqual(unknown.range, { start: at(2, 2), end: at(2, 17) });
-  assert.match(messageOf(find('missing-key')[0]), /instance_images/);
+  assert.match(messageOf(find('missing-key')[0]!), /instance_images/);
   const types = find('type').map(messageOf);
   assert.ok(types.some((m) => /steps: numbers are written without quotes/.test(m)), types.join('\n'));
   assert.ok(types.some((m) => /did you mean lora/.test(m)), types.join('\n'));
   assert.ok(types.some((m) => /513x512 is out of range/.test(m)), types.join('\n'));
   assert.ok(find('missing-key').some((d) => /generate x is missing "prompt"/.test(messageOf(d))));
-  const syntax = find('syntax')[0];
+  const syntax = find('syntax')[0]!;
   assert.match(messageOf(syntax), /unterminated string/);
   assert.equal(syntax.range.start.line, 9);
 
   // The did-you-mean diagnostic carries a quick fix.
   const actions = await conn.sendRequest(req<object, CodeAction[]>('textDocument/codeAction'), { textDocument: { uri }, range: unknown.range, context: { diagnostics: [unknown] } });
   assert.equal(actions.length, 1);
-  assert.deepEqual(actions[0].edit?.changes?.[uri], [{ range: unknown.range, newText: 'instance_images' }]);
+  assert.deepEqual(actions[0]!.edit?.changes?.[uri], [{ range: unknown.range, newText: 'instance_images' }]);
 });
 
 test('changes re-publish diagnostics for the new version', async () => {
@@ -217,7 +217,7 @@ test('saving re-reads the folders (photos added where no watcher reported them)'
   const src = join(root, 'examples', 'zwx', 'photos');
   for (const f of ['01.jpg', '02.jpg']) cpSync(join(src, f), join(photos, f));
   const { uri, diagnostics } = await open('save.dreambooth', 'concept sks {\n  instance_prompt "photo of sks person"\n  instance_images "./saved"\n}\ntrain {\n  steps 500\n}\n');
-  assert.match(messageOf(diagnostics[0]), /only 2 image\(s\)/);
+  assert.match(messageOf(diagnostics[0]!), /only 2 image\(s\)/);
   for (const f of ['03.png', '04.jpg', '05.png']) cpSync(join(src, f), join(photos, f));
   const next = nextDiagnostics(uri);
   await conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
@@ -234,7 +234,7 @@ test('symbols, folding, code lenses', async () => {
   );
   const folds = await conn.sendRequest(req<object, FoldingRange[]>('textDocument/foldingRange'), { textDocument: { uri } });
   assert.deepEqual(
-    folds.map((f) => [f.startLine, f.endLine]).sort((a, b) => a[0] - b[0]),
+    folds.map((f) => [f.startLine, f.endLine]).sort((a, b) => a[0]! - b[0]!),
     [[0, 1], [3, 4], [6, 7], [9, 10]],
   );
   const lenses = await conn.sendRequest(req<object, CodeLens[]>('textDocument/codeLens'), { textDocument: { uri } });
@@ -262,8 +262,8 @@ test('formatting returns one edit that aligns and indents, then nothing', async 
   const format = () => conn.sendRequest(req<object, TextEdit[]>('textDocument/formatting'), { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
   const edits = await format();
   assert.equal(edits.length, 1);
-  assert.equal(edits[0].newText, 'model  "x/y"\noutput "o"\n\ntrain {\n  steps         5\n  learning_rate 1e-4\n}\n');
+  assert.equal(edits[0]!.newText, 'model  "x/y"\noutput "o"\n\ntrain {\n  steps         5\n  learning_rate 1e-4\n}\n');
   version++;
-  await conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text: edits[0].newText }] });
+  await conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text: edits[0]!.newText }] });
   assert.deepEqual(await format(), []);
 });

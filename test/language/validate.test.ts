@@ -21,7 +21,7 @@ function folder(name: string, n: number, extra: Record<string, string | Uint8Arr
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
   const src = readdirSync(photos).sort();
-  for (let i = 0; i < n; i++) copyFileSync(join(photos, src[i % src.length]), join(d, `${i}-${src[i % src.length]}`));
+  for (let i = 0; i < n; i++) copyFileSync(join(photos, src[i % src.length]!), join(d, `${i}-${src[i % src.length]}`));
   for (const [f, data] of Object.entries(extra)) writeFileSync(join(d, f), data);
   return d;
 }
@@ -41,11 +41,14 @@ test('the example has nothing but the 2-token hint for "zwx"', () => {
 
 test('unknown keys: did-you-mean with a fix, or where the key belongs', () => {
   const [typo] = check('modle "x/y"\n');
+  assert.ok(typo);
   assert.equal(typo.message, 'unknown key "modle" at the top level; did you mean model?');
   assert.deepEqual(typo.fix, { title: 'Change to model', edits: [{ range: typo.range, newText: 'model' }] });
   const [misplaced] = check('train {\n  prompt "x"\n}\n');
+  assert.ok(misplaced);
   assert.equal(misplaced.message, 'unknown key "prompt" in a train block; "prompt" belongs in a generate block');
   const [nothing] = check('train {\n  zzzzzzzz 1\n}\n');
+  assert.ok(nothing);
   assert.match(nothing.message, /valid keys: method, steps, learning_rate/);
 });
 
@@ -69,10 +72,10 @@ test('types and ranges, with fixes where the intent is clear', () => {
       continue;
     }
     assert.equal(d.length, 1, line);
-    assert.equal(d[0].message, message, line);
-    assert.equal(d[0].fix?.edits[0].newText, fix, line);
-    assert.equal(d[0].range.start.line, 1);
-    assert.equal(d[0].range.start.character, 2 + line.indexOf(' ') + 1, line);
+    assert.equal(d[0]!.message, message, line);
+    assert.equal(d[0]!.fix?.edits[0]!.newText, fix, line);
+    assert.equal(d[0]!.range.start.line, 1);
+    assert.equal(d[0]!.range.start.character, 2 + line.indexOf(' ') + 1, line);
   }
   const size = check('generate g {\n  prompt "x"\n  size 512\n}\n').find((x) => x.code === 'type');
   assert.equal(size?.message, 'size: a size is WIDTHxHEIGHT, e.g. 512x512');
@@ -83,17 +86,18 @@ test('types and ranges, with fixes where the intent is clear', () => {
 test('required keys, duplicate keys and blocks, block names', () => {
   assert.deepEqual(codes(concept('sks', '')), ['error missing-key']);
   const [missing] = check(concept('sks', ''));
+  assert.ok(missing);
   assert.match(missing.message, /concept sks is missing "instance_prompt" and "instance_images"/);
   assert.deepEqual(missing.fix, { title: 'Add instance_prompt, instance_images', edits: [{ range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, newText: '  instance_prompt "photo of sks person"\n  instance_images "./photos"\n' }] });
-  assert.equal(check('generate g { count 2 }\n')[0].fix, undefined, 'no fix when } shares a line');
+  assert.equal(check('generate g { count 2 }\n')[0]!.fix, undefined, 'no fix when } shares a line');
   assert.deepEqual(codes('generate {\n}\n'), ['error missing-key']);
   assert.deepEqual(codes('train {\n  steps 5\n  steps 6\n}\n'), ['error duplicate-key']);
   assert.deepEqual(codes('train {\n}\ntrain {\n}\n'), ['error duplicate-block']);
   assert.deepEqual(codes('generate a {\n  prompt "x"\n}\ngenerate a {\n  prompt "y"\n}\n'), ['error duplicate-block']);
   assert.deepEqual(codes('train fast {\n}\n'), ['error block-name']);
   const unnamed = check('concept {\n  instance_prompt "x"\n  instance_images "."\n}\n', false);
-  assert.equal(unnamed[0].code, 'block-name');
-  assert.match(unnamed[0].message, /needs a name, its identifier: e.g. "concept ohwx \{"/);
+  assert.equal(unnamed[0]!.code, 'block-name');
+  assert.match(unnamed[0]!.message, /needs a name, its identifier: e.g. "concept ohwx \{"/);
 });
 
 test('identifiers: common words and many tokens warn, rare single tokens pass', () => {
@@ -101,12 +105,12 @@ test('identifiers: common words and many tokens warn, rare single tokens pass', 
   assert.deepEqual(idDiag('sks'), []);
   assert.deepEqual(idDiag('ohwx'), []);
   const dog = idDiag('dog');
-  assert.equal(dog[0].severity, 'warning');
-  assert.match(dog[0].message, /"dog" is a common word to CLIP \(token #1929\)/);
+  assert.equal(dog[0]!.severity, 'warning');
+  assert.match(dog[0]!.message, /"dog" is a common word to CLIP \(token #1929\)/);
   const many = idDiag('xyzzyqq');
-  assert.equal(many[0].severity, 'warning');
-  assert.match(many[0].message, /splits into 4 CLIP tokens \(xy·zzy·q·q\)/);
-  assert.equal(idDiag('zwx')[0].severity, 'info');
+  assert.equal(many[0]!.severity, 'warning');
+  assert.match(many[0]!.message, /splits into 4 CLIP tokens \(xy·zzy·q·q\)/);
+  assert.equal(idDiag('zwx')[0]!.severity, 'info');
 });
 
 test('prompts: the identifier and the class noun must appear in the instance prompt', () => {
@@ -149,9 +153,9 @@ test('step budget: about 100 steps per instance image', () => {
     check(`${concept('sks', '  instance_prompt "photo of sks person"\n  instance_images "./ten"')}${n === undefined ? '' : `train {\n  steps ${n}\n}\n`}`).filter((d) => d.code === 'steps');
   assert.deepEqual(steps(1000), []);
   assert.deepEqual(steps(undefined), []); // default 800 for 10 images: fine
-  assert.match(steps(5000)[0].message, /5000 steps for 10 instance image\(s\) is likely to overfit.*\(1000\)/);
-  assert.match(steps(200)[0].message, /200 steps for 10 instance image\(s\) is likely too few/);
-  assert.equal(steps(200)[0].range.start.line, 5);
+  assert.match(steps(5000)[0]!.message, /5000 steps for 10 instance image\(s\) is likely to overfit.*\(1000\)/);
+  assert.match(steps(200)[0]!.message, /200 steps for 10 instance image\(s\) is likely too few/);
+  assert.equal(steps(200)[0]!.range.start.line, 5);
 });
 
 test('model and output paths', () => {

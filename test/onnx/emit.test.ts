@@ -61,7 +61,7 @@ test('emitted model: opset 21 / IR 10, initializers named like the weight keys, 
   const w = (n: string) => ({ kind: 'bytes', data: new Uint8Array(n.endsWith('weight') ? 3 * 2 * 9 * 4 : 12), dtype: 'float32' }) as WeightSource;
   const m = decodeModel(emitModel(g, { weights: w }).bytes);
   assert.equal(m.ir_version, 10);
-  assert.equal(m.opset_import[0].version, 21);
+  assert.equal(m.opset_import[0]!.version, 21);
   assert.deepEqual(m.graph.initializer.map((t) => t.name).filter((n) => !n.includes('/')), ['down_blocks.0.conv.weight', 'down_blocks.0.conv.bias']);
   assert.ok(m.graph.node.some((n) => n.op_type === 'Conv' && n.name === 'down_blocks.0.conv.Conv'), m.graph.node.map((n) => n.name).join());
 });
@@ -80,7 +80,7 @@ test('external data into a .safetensors in place (F16 on disk → Cast to float3
   const emitted = emitModel(g, {
     modelDir: dir,
     weights: (name) => {
-      const [begin, end] = st.header[name].data_offsets;
+      const [begin, end] = st.header[name]!.data_offsets;
       return { kind: 'file', path: join(dir, 'unet.safetensors'), offset: st.dataStart + begin, length: end - begin, dtype: name.endsWith('weight') ? 'F16' : 'F32' };
     },
   });
@@ -91,10 +91,10 @@ test('external data into a .safetensors in place (F16 on disk → Cast to float3
   const [want] = evaluate([y], { sample: x, 'down_blocks.0.conv.weight': wHalf, 'down_blocks.0.conv.bias': { shape: [3], data: b.data.map(Math.fround) } });
   const feeds = { sample: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) };
   const fromPath = await ort.InferenceSession.create(join(dir, 'model.onnx'));
-  const got1 = (await fromPath.run(feeds)).out;
+  const got1 = (await fromPath.run(feeds)).out!;
   assertClose({ shape: [...got1.dims], data: Float64Array.from(got1.data as Float32Array) }, want, 1e-5, 1e-5, 'from path');
   const fromBytes = await ort.InferenceSession.create(emitted.bytes, { externalData: [{ path: 'unet.safetensors', data: readFileSync(join(dir, 'unet.safetensors')) }] });
-  const got2 = (await fromBytes.run(feeds)).out;
+  const got2 = (await fromBytes.run(feeds)).out!;
   assertClose({ shape: [...got2.dims], data: Float64Array.from(got2.data as Float32Array) }, want, 1e-5, 1e-5, 'from bytes');
 });
 
@@ -104,10 +104,10 @@ test('bytes sources gathered into one external blob', async () => {
   const data = { 'down_blocks.0.conv.weight': randArr([3, 2, 3, 3], r), 'down_blocks.0.conv.bias': randArr([3], r) };
   const emitted = emitModel(g, { bytesLocation: 'weights.bin', weights: (n) => ({ kind: 'bytes', data: encodeValues(data[n as keyof typeof data].data, 'float32'), dtype: 'F32' }) });
   assert.equal(emitted.externalFiles.length, 1);
-  assert.equal(emitted.externalFiles[0].data!.byteLength, (54 + 3) * 4);
-  const s = await ort.InferenceSession.create(emitted.bytes, { externalData: [{ path: 'weights.bin', data: emitted.externalFiles[0].data! }] });
+  assert.equal(emitted.externalFiles[0]!.data!.byteLength, (54 + 3) * 4);
+  const s = await ort.InferenceSession.create(emitted.bytes, { externalData: [{ path: 'weights.bin', data: emitted.externalFiles[0]!.data! }] });
   const x = randArr([1, 2, 5, 5], r);
-  const got = (await s.run({ sample: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) })).out;
+  const got = (await s.run({ sample: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) })).out!;
   assertClose({ shape: [...got.dims], data: Float64Array.from(got.data as Float32Array) }, evaluate([y], { sample: x, ...data })[0], 1e-5, 1e-5, 'blob');
 });
 
@@ -142,16 +142,16 @@ test('float16 compute and BF16-on-disk weights (Cast inserted) run in ORT', asyn
   const bf16 = (v: number) => {
     const b = new Float32Array([v]);
     const u = new Uint32Array(b.buffer);
-    u[0] = (((u[0] + 0x7fff + ((u[0] >>> 16) & 1)) >>> 16) << 16) >>> 0;
-    return b[0];
+    u[0] = (((u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16) << 16) >>> 0;
+    return b[0]!;
   };
-  const emitted = emitModel(g, { weights: (n) => ({ kind: 'bytes', data: encodeValues(params[n].data, 'bfloat16'), dtype: 'BF16' }) });
+  const emitted = emitModel(g, { weights: (n) => ({ kind: 'bytes', data: encodeValues(params[n]!.data, 'bfloat16'), dtype: 'BF16' }) });
   assert.ok(decodeModel(emitted.bytes).graph.node.some((n) => n.op_type === 'Cast' && n.input[0] === 'conv.weight'));
   const xv = randArr([1, 2, 4, 4], r);
   const half = (v: number) => halfToFloat(toHalfBits(v));
   const s = await ort.InferenceSession.create(emitted.bytes);
-  const got = (await s.run({ x: new ort.Tensor('float16', Uint16Array.from(xv.data, toHalfBits), [1, 2, 4, 4]) })).y;
-  const want = evaluate([g.outputs[0].value], { x: { shape: xv.shape, data: xv.data.map(half) }, ...Object.fromEntries(Object.entries(params).map(([k, a]) => [k, { shape: a.shape, data: a.data.map((v) => half(bf16(v))) }])) })[0];
+  const got = (await s.run({ x: new ort.Tensor('float16', Uint16Array.from(xv.data, toHalfBits), [1, 2, 4, 4]) })).y!;
+  const want = evaluate([g.outputs[0]!.value], { x: { shape: xv.shape, data: xv.data.map(half) }, ...Object.fromEntries(Object.entries(params).map(([k, a]) => [k, { shape: a.shape, data: a.data.map((v) => half(bf16(v))) }])) })[0];
   assertClose({ shape: [...got.dims], data: Float64Array.from(got.data as Uint16Array, halfToFloat) }, want, 2e-2, 2e-2, 'float16 graph');
 });
 

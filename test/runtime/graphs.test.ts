@@ -74,13 +74,13 @@ for (const provider of ['cpu', 'webgpu'] as const) {
         assert.equal(next.location, provider === 'cpu' ? 'cpu' : 'gpu-buffer', 'kept where the provider computes');
         if ('kind' in w) await rt.release(w); // the previous step's weight is no longer needed
         w = next;
-        losses.push((asHost(out.loss).data as Float32Array)[0]);
+        losses.push((asHost(out.loss).data as Float32Array)[0]!);
         ref = sgdStepRef(x, target, ref.w, lr, n, k, m);
       }
       const final = await rt.download(w as DeviceTensor);
       assert.deepEqual(final.dims, [k, m]);
       assert.ok(maxRelErr(final.data as Float32Array, ref.w) < 1e-5, 'weights after 20 device-resident steps');
-      assert.ok(losses[steps - 1] < losses[0], 'the loss went down');
+      assert.ok(losses[steps - 1]! < losses[0]!, 'the loss went down');
       // A download is a copy: the device tensor is still usable afterwards.
       const again = await rt.download(w as DeviceTensor);
       assert.deepEqual(Array.from(again.data as Float32Array), Array.from(final.data as Float32Array));

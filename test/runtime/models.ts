@@ -28,8 +28,8 @@ export function affineRef(x: Float32Array, w: Float32Array, b: Float32Array, n: 
   const y = new Float64Array(n * m);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < m; j++) {
-      let s = b[j];
-      for (let t = 0; t < k; t++) s += x[i * k + t] * w[t * m + j];
+      let s = b[j]!;
+      for (let t = 0; t < k; t++) s += x[i * k + t]! * w[t * m + j]!;
       y[i * m + j] = Math.max(0, s);
     }
   return y;
@@ -63,8 +63,8 @@ export function sgdStepRef(x: Float32Array, t: Float32Array, w: Float64Array, lr
   let loss = 0;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < m; j++) {
-      let s = -t[i * m + j];
-      for (let q = 0; q < k; q++) s += x[i * k + q] * w[q * m + j];
+      let s = -t[i * m + j]!;
+      for (let q = 0; q < k; q++) s += x[i * k + q]! * w[q * m + j]!;
       r[i * m + j] = s;
       loss += s * s;
     }
@@ -72,8 +72,8 @@ export function sgdStepRef(x: Float32Array, t: Float32Array, w: Float64Array, lr
   for (let q = 0; q < k; q++)
     for (let j = 0; j < m; j++) {
       let g = 0;
-      for (let i = 0; i < n; i++) g += x[i * k + q] * r[i * m + j];
-      next[q * m + j] = w[q * m + j] - lr * g;
+      for (let i = 0; i < n; i++) g += x[i * k + q]! * r[i * m + j]!;
+      next[q * m + j] = w[q * m + j]! - lr * g;
     }
   return { w: next, loss };
 }
@@ -98,7 +98,7 @@ export function convRef(x: Float32Array, k: Float32Array, ci: number, co: number
           for (let di = 0; di < 3; di++)
             for (let dj = 0; dj < 3; dj++) {
               const ii = i + di - 1, jj = j + dj - 1;
-              if (ii >= 0 && ii < h && jj >= 0 && jj < w) s += x[(c * h + ii) * w + jj] * k[((o * ci + c) * 3 + di) * 3 + dj];
+              if (ii >= 0 && ii < h && jj >= 0 && jj < w) s += x[(c * h + ii) * w + jj]! * k[((o * ci + c) * 3 + di) * 3 + dj]!;
             }
         y[(o * h + i) * w + j] = s;
       }
@@ -148,6 +148,6 @@ export function externalBiasModel(location: string, offset: number, n: number): 
 export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
   let e = 0;
-  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
   return e;
 }

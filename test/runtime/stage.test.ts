@@ -22,7 +22,7 @@ describe('external data', () => {
   const n = 7;
   const b = lcg(n, 11);
   const x = lcg(n, 12);
-  const want = Array.from(x, (v, i) => Math.fround(v + b[i]));
+  const want = Array.from(x, (v, i) => Math.fround(v + b[i]!));
   let rt: Runtime;
   let dir: string;
   before(async () => {

@@ -18,7 +18,7 @@ after(() => rm(root, { recursive: true, force: true }));
 test('closing the sidecar\'s stdin mid-training saves a checkpoint, then the process exits 0', async () => {
   const { file, dir } = await copyExample(root, 's', { saveEvery: 0 });
   const child = spawn(process.execPath, ['--import', 'tsx', 'sidecar/main.ts'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DREAMBOOTH_CACHE: join(root, 'cache') } });
-  const conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const trained = new Promise<number>((resolve) =>
     conn.onNotification(JobProgress, (p) => {
       if (p.phase === 'training' && p.loss !== undefined) resolve(p.step);
@@ -29,10 +29,10 @@ test('closing the sidecar\'s stdin mid-training saves a checkpoint, then the pro
   await conn.sendRequest(StartJob, { kind: 'train', params: { conceptFile: file, resume: false } });
   const step = await trained;
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   conn.dispose();
-  child.stdin!.end(); // what the extension does when it goes away
+  child.stdin.end(); // what the extension does when it goes away
   assert.equal(await exited, 0);
   const saved = await readSafetensorsIndex(join(dir, 'runs', 'checkpoints', 'zwx.resume.safetensors')).catch((e: Error) => assert.fail(`${e.message}; sidecar said: ${stderr}`));
   assert.ok(Number(saved.metadata.dreambooth_step) >= step, `saved at step ${saved.metadata.dreambooth_step} (progress had reached ${step})`);

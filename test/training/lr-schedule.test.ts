@@ -31,7 +31,7 @@ test('the checker refuses a warm-up as long as the run and notes one that consta
   const base = (train: string) => `concept zwx {\n  instance_prompt "photo of zwx person"\n  instance_images "./photos"\n}\ntrain {\n${train}\n}\n`;
   const long = checkConceptText(base('  steps 100\n  lr_scheduler cosine\n  lr_warmup_steps 100')).diagnostics.find((d) => d.code === 'lr-warmup');
   assert.equal(long?.severity, 'error');
-  assert.match(long!.message, /lr_warmup_steps 100 is not fewer than the run's 100 steps/);
+  assert.match(long.message, /lr_warmup_steps 100 is not fewer than the run's 100 steps/);
   const ignored = checkConceptText(base('  steps 100\n  lr_warmup_steps 10')).diagnostics.find((d) => d.code === 'unused-key');
   assert.match(ignored?.message ?? '', /no effect with lr_scheduler constant/);
   const unknown = checkConceptText(base('  lr_scheduler cosine_annealing')).diagnostics.find((d) => d.severity === 'error');

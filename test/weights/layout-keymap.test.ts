@@ -43,7 +43,7 @@ test('VAE attention projections are exactly the reshaped keys', () => {
   const reshapedDiffusers = new Set(Object.values(m.reshaped).map((r) => r.diffusers));
   for (const key of Object.keys(m.mapping.vae)) assert.equal(isVaeAttentionProjection('vae', key), reshapedDiffusers.has(key), key);
   for (const [orig, r] of Object.entries(m.reshaped)) {
-    assert.deepEqual(m.original[orig].shape, r.original_shape);
+    assert.deepEqual(m.original[orig]!.shape, r.original_shape);
     assert.deepEqual(r.original_shape, [...r.diffusers_shape, 1, 1]);
   }
 });
