@@ -21,11 +21,11 @@ function blockBackward(part: BlockPart): BenchCase {
     async prepare(): Promise<Timed> {
       const t0 = performance.now();
       const { graph, output, params } = buildBlock(part, true);
-      const x = graph.inputs[0];
+      const x = graph.inputs[0]!;
       const gy = graph.input('gy', 'float32', output.shape);
       const grads = grad(output, [x, ...params], gy);
       graph.output(grads[0], 'grad.x');
-      params.forEach((p, i) => graph.output(grads[i + 1], `grad.${p.name}`));
+      params.forEach((p, i) => graph.output(grads[i + 1]!, `grad.${p.name}`));
       const { bytes } = emitModel(graph);
       const feeds: Record<string, HostTensor> = {
         x: tensor('x_input', x.shape as number[], 7),

@@ -7,6 +7,7 @@ import { timeModel } from './measure';
 
 async function main(): Promise<void> {
   const [name, optsJson] = process.argv.slice(2);
+  if (!name || !optsJson) throw new Error('usage: child.ts CASE OPTIONS_JSON');
   const opts = JSON.parse(optsJson) as CaseOptions;
   const c = findCase(name);
   const result: CaseResult = { name, what: c.what, provider: opts.provider, threads: opts.threads };

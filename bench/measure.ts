@@ -8,7 +8,7 @@ const seconds = (ms: number) => Math.round(ms) / 1000;
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export async function timeModel(rt: Runtime, name: string, t: Timed, opts: CaseOptions): Promise<Partial<CaseResult>> {

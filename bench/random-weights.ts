@@ -16,7 +16,7 @@ function initOf(name: string, shape: readonly number[]): { scale: number; consta
   const norm = /norm/.test(name);
   if (name.endsWith('.bias')) return { scale: 0, constant: 0 };
   if (norm && name.endsWith('.weight')) return { scale: 0, constant: 1 };
-  const fanIn = shape.length > 1 ? shape.slice(1).reduce((a, d) => a * d, 1) : shape[0];
+  const fanIn = shape.length > 1 ? shape.slice(1).reduce((a, d) => a * d, 1) : shape[0]!; // (no SD weight is a scalar)
   return { scale: 1 / Math.sqrt(fanIn) };
 }
 

@@ -30,7 +30,7 @@ export function resultsTable(results: CaseResult[], peer: PeerRun[] = []): strin
     const p = peerFor(r.name, peer);
     const pm = p.length ? p.map((x) => x.median_s as number).sort((a, b) => a - b)[p.length >> 1] : undefined;
     const pr = p.length ? Math.max(...p.map((x) => x.peak_rss_mib ?? 0)) : undefined;
-    const t = r.error ? `error: ${r.error.split('\n')[0].slice(0, 160)}` : `${fmt(r.medianS)} (${r.timesS?.length})`;
+    const t = r.error ? `error: ${r.error.split('\n')[0]!.slice(0, 160)}` : `${fmt(r.medianS)} (${r.timesS?.length})`;
     const gf = r.gflop && r.medianS ? fmt(r.gflop / r.medianS, 0) : '–';
     const ratio = pm && r.medianS ? fmt(r.medianS / pm, 2) : '–';
     const mratio = pr && r.peakRssMiB && !r.error ? fmt(r.peakRssMiB / pr, 2) : '–';
