@@ -2,6 +2,7 @@
 // (VS Code would otherwise swallow them).
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { COMMANDS, commandId } from '../protocol/commands';
 import { onRestartSettingChanged } from './config';
 import { Ctx } from './ctx';
 import { startLanguageClient } from './languageClient';
@@ -20,9 +21,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ctx | 
       GalleryPanel.registerSerializer(c),
       DashboardPanel.registerSerializer(c, (file) => trainingRun(vscode.Uri.file(file))),
       onRestartSettingChanged(async () => {
-        const restart = 'Restart Sidecar';
+        const restart = COMMANDS.restartSidecar.title;
         if ((await vscode.window.showInformationMessage('DreamBooth: the new setting applies after the sidecar restarts.', restart)) === restart) {
-          await vscode.commands.executeCommand('dreambooth.restartSidecar');
+          await vscode.commands.executeCommand(commandId('restartSidecar'));
         }
       }),
     );
