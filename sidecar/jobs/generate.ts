@@ -130,7 +130,8 @@ async function generateWith(runtime: Runtime, modelPath: string, params: Generat
         seed,
         width: params.width,
         height: params.height,
-        modelName: basename(modelPath).replace(/\.safetensors$/i, ''),
+        // The name the user gave (a Hub id's repo name, not its snapshot folder, which is a commit hash).
+        modelName: basename((params.model || modelPath).replace(/@[^/\\]*$/, '')).replace(/\.safetensors$/i, ''),
         extra: lora ? { Lora: `${basename(lora.path).replace(/\.safetensors$/i, '')}:${lora.multiplier}` } : undefined,
       });
       const file = join(params.outDir, `${String(index++).padStart(5, '0')}-${seed}.png`);
