@@ -6,6 +6,7 @@ import { COMMANDS, commandId, type CommandName } from '../protocol/commands';
 import { conceptUri, generateJobs, saveIfDirty } from './concept';
 import type { Ctx } from './ctx';
 import { GalleryPanel } from './panels/galleryPanel';
+import { PreparedPanel } from './panels/preparedPanel';
 import { askAndStoreHfToken, clearHfToken, getHfToken } from './secrets';
 import { requireTrust } from './trust';
 
@@ -13,12 +14,12 @@ type Handler = (...args: unknown[]) => Promise<unknown>;
 type Factory = (ctx: Ctx) => Handler;
 
 /** Tells the user how a job ended, with the next useful action. */
-async function reportOutcome(ctx: Ctx, what: string, outcome: JobFinishedParams): Promise<void> {
+async function reportOutcome(ctx: Ctx, what: string, outcome: JobFinishedParams, show?: { label: string; open(): void }): Promise<void> {
   switch (outcome.status) {
     case 'done': {
-      const open = outcome.images.length ? 'Open Gallery' : undefined;
-      const choice = await vscode.window.showInformationMessage(`DreamBooth: ${what} finished.`, ...(open ? [open] : []));
-      if (choice === open) GalleryPanel.createOrShow(ctx);
+      const action = show ?? (outcome.images.length ? { label: 'Open Gallery', open: () => GalleryPanel.createOrShow(ctx) } : undefined);
+      const choice = await vscode.window.showInformationMessage(`DreamBooth: ${what} finished.`, ...(action ? [action.label] : []));
+      if (action && choice === action.label) action.open();
       return;
     }
     case 'cancelled':
@@ -34,6 +35,12 @@ async function reportOutcome(ctx: Ctx, what: string, outcome: JobFinishedParams)
       throw new Error(`unknown job outcome ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** The concept file the gallery belongs to: the argument or active editor, else the workspace's first. */
+async function galleryConcept(arg: unknown): Promise<string | undefined> {
+  const uri = conceptUri(arg) ?? (await vscode.workspace.findFiles('**/*.dreambooth', '**/node_modules/**', 1))[0];
+  return uri?.fsPath;
 }
 
 function needConcept(arg: unknown): vscode.Uri {
@@ -64,10 +71,12 @@ const factories: Record<CommandName, Factory> = {
     const uri = needConcept(arg);
     await saveIfDirty(uri);
     const hfToken = await getHfToken(ctx.extension.secrets);
-    const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } });
-    void reportOutcome(ctx, 'preparing images', outcome);
+    const outcome = await PreparedPanel.whilePreparing(uri.fsPath, () =>
+      ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } }),
+    );
+    void reportOutcome(ctx, 'preparing images', outcome, { label: 'Show Prepared Images', open: () => PreparedPanel.createOrShow(ctx, uri.fsPath) });
   },
-  openGallery: (ctx) => async () => GalleryPanel.createOrShow(ctx),
+  openGallery: (ctx) => async (arg) => void GalleryPanel.createOrShow(ctx, await galleryConcept(arg)),
   cancelJob: (ctx) => async () => {
     const jobs = ctx.jobs.running();
     if (!jobs.length) return void vscode.window.showInformationMessage('DreamBooth: no job is running.');
@@ -93,6 +102,12 @@ const factories: Record<CommandName, Factory> = {
     await clearHfToken(ctx.extension.secrets);
     void vscode.window.showInformationMessage('DreamBooth: Hugging Face token removed.');
   },
+  // gallery and prepared images
+  showImageParameters: (ctx) => async (arg) => {
+    const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectFiles: true, filters: { PNG: ['png'] }, title: 'A PNG with generation parameters', openLabel: 'Show Parameters' }))?.[0];
+    if (uri) await GalleryPanel.createOrShow(ctx, await galleryConcept(undefined)).showParametersOf(uri);
+  },
+  showPreparedImages: (ctx) => async (arg) => PreparedPanel.createOrShow(ctx, needConcept(arg).fsPath),
 };
 
 export function registerCommands(ctx: Ctx): void {

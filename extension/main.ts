@@ -6,6 +6,7 @@ import { onRestartSettingChanged } from './config';
 import { Ctx } from './ctx';
 import { startLanguageClient } from './languageClient';
 import { GalleryPanel } from './panels/galleryPanel';
+import { PreparedPanel } from './panels/preparedPanel';
 
 let ctx: Ctx | undefined;
 
@@ -16,6 +17,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ctx | 
     registerCommands(c);
     c.extensionScope.push(
       GalleryPanel.registerSerializer(c),
+      PreparedPanel.registerSerializer(c),
       onRestartSettingChanged(async () => {
         const restart = 'Restart Sidecar';
         if ((await vscode.window.showInformationMessage('DreamBooth: the new setting applies after the sidecar restarts.', restart)) === restart) {

@@ -22,6 +22,9 @@ export const COMMANDS = {
   showProviders: { title: 'Show Execution Providers', needsTrust: false },
   setHuggingFaceToken: { title: 'Set Hugging Face Token', needsTrust: false },
   clearHuggingFaceToken: { title: 'Clear Hugging Face Token', needsTrust: false },
+  // gallery and prepared images
+  showImageParameters: { title: 'Show PNG Parameters', needsTrust: false },
+  showPreparedImages: { title: 'Show Prepared Images', needsTrust: false },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

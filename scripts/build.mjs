@@ -14,6 +14,7 @@ const bundles = [
   ['sidecar/cli/main.ts', 'dist/cli.js', 'node'],
   ['sidecar/runtime/worker.ts', 'dist/ort-worker.js', 'node'],
   ['webview/gallery/main.ts', 'dist/webview/gallery.js', 'browser'],
+  ['webview/prepared/main.ts', 'dist/webview/prepared.js', 'browser'],
 ];
 
 const contexts = await Promise.all(

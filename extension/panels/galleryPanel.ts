@@ -59,6 +59,9 @@ export class GalleryPanel {
   private models: Choice[] = [];
   private loras: Choice[] = [];
   private ready = false;
+  private markInitialized!: () => void;
+  /** Resolves once the page has its form and pickers (parameters are mapped onto the pickers' entries). */
+  private readonly initialized = new Promise<void>((resolve) => (this.markInitialized = resolve));
   private pending: ExtensionToWebview[] = [];
   private disposed = false;
 
@@ -117,6 +120,7 @@ export class GalleryPanel {
   /** Shows the A1111 parameters of a PNG on disk (the "Show PNG Parameters" command, a drop from the Explorer). */
   async showParametersOf(uri: vscode.Uri): Promise<void> {
     const bytes = await vscode.workspace.fs.readFile(uri);
+    await this.initialized;
     this.showParameters(path.basename(uri.path), bytes);
   }
 
@@ -132,6 +136,7 @@ export class GalleryPanel {
       case 'ready':
         await this.sendInit();
         this.ready = true;
+        this.markInitialized();
         for (const m of this.pending.splice(0)) this.post(m);
         return;
       case 'generate':

@@ -2,7 +2,8 @@
 // and filling it (from the defaults, the saved state, a history entry or a PNG's parameters).
 import type { SamplerName } from '../../protocol/vocabulary';
 import type { Choice, GalleryForm } from '../../protocol/webview';
-import { el, type Page, type ValueElement } from './page';
+import { el } from '../dom';
+import type { Page, ValueElement } from './page';
 
 /** The pickers' entries; select options carry their index (an empty value, "no LoRA", is not a safe option value). */
 export const choices = { models: [] as Choice[], loras: [] as Choice[] };

@@ -11,7 +11,8 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { unreachable, type ExtensionToWebview, type GalleryForm, type GalleryImage, type HistoryEntry } from '../../protocol/webview';
 import './gallery.css';
 import { choices, fillForm, readForm, setChoices, setSamplers } from './form';
-import { buildPage, el, type Page } from './page';
+import { el } from '../dom';
+import { buildPage, type Page } from './page';
 import { ImageViewer } from './viewer';
 
 interface SavedState {

@@ -1,4 +1,6 @@
 // The gallery's DOM, built once with vscode-elements; main.ts only fills it.
+import { el } from '../dom';
+
 export interface ValueElement extends HTMLElement {
   value: string;
 }
@@ -45,12 +47,6 @@ export interface Viewer {
   reveal: HTMLElement;
 }
 
-export function el<T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, text?: string): T {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e as T;
-}
 
 function field(label: string, control: HTMLElement, wide = false, ...more: HTMLElement[]): HTMLElement {
   const wrap = el('div', { class: wide ? 'field wide' : 'field' });
