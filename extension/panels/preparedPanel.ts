@@ -9,9 +9,7 @@ import * as vscode from 'vscode';
 import { commandId } from '../../protocol/commands';
 import { unreachable, type ExtensionToPrepared, type GalleryImage, type PreparedToExtension } from '../../protocol/webview';
 import { IMAGE_EXTENSIONS } from '../../language/images';
-import { loadConcept } from '../../language/load';
-import { runLayout } from '../../language/resolve';
-import { inside, parseReport, preparedView } from '../prepared/view';
+import { conceptFolders, inside, parseReport, preparedView } from '../prepared/view';
 import type { Ctx } from '../ctx';
 import { localRoots, panelHtml } from './webviewSetup';
 
@@ -23,12 +21,6 @@ function imagesIn(folder: string): string[] {
   }
 }
 
-/** What the concept file says about where its images are; throws ConceptFileError when it has errors. */
-function conceptFolders(conceptFile: string): { report: string; preparedRoot: string; classFolders: string[] } {
-  const { concept } = loadConcept(conceptFile);
-  const layout = runLayout(concept.output);
-  return { report: layout.preparedReport, preparedRoot: path.dirname(layout.preparedReport), classFolders: concept.concepts.map((c) => c.classImages) };
-}
 
 export class PreparedPanel {
   static readonly viewType = 'dreambooth.preparedImages';

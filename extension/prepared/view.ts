@@ -2,7 +2,10 @@
 // The report is a file in the workspace, so it is read as untrusted input: a field of the wrong type
 // makes the whole report "unreadable" with a clear next step, and a crop path outside the run's
 // prepared/ folder is not shown. No `vscode` import.
-import { basename, relative, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, relative } from 'node:path';
+import { readConceptFile } from '../../language/load';
+import { parseConcept } from '../../language/parse';
+import { resolveConcept, runLayout } from '../../language/resolve';
 import type { PreparedConcept, PreparedReport } from '../../protocol/prepared';
 import type { GalleryImage, PreparedConceptView, PreparedView } from '../../protocol/webview';
 
@@ -18,6 +21,20 @@ function isConcept(c: unknown): c is PreparedConcept {
     !!x && isStr(x.name) && isStr(x.instanceImages) && isStr(x.classImages) && typeof x.numClassImages === 'number' && isStrs(x.ignored) &&
     Array.isArray(x.photos) && x.photos.every((p) => !!p && isStr(p.source) && isStrs(p.warnings) && (p.prepared === undefined || isStr(p.prepared)) && (p.skipped === undefined || isStr(p.skipped)))
   );
+}
+
+/** Where a concept file's images are: the report, the folder of its crops and its class folders (the
+ *  panel's localResourceRoots, besides its own bundle). Throws when the file cannot be read or parsed. */
+export function conceptFolders(conceptFile: string): { report: string; preparedRoot: string; classFolders: string[] } {
+  // Parsed, not validated: a folder without photos yet must not hide the panel.
+  const { text, diagnostics } = readConceptFile(conceptFile);
+  if (text === undefined) throw new Error(`${conceptFile}: ${diagnostics[0]?.message ?? 'cannot read it'}`);
+  const { doc, diagnostics: syntax } = parseConcept(text);
+  const error = syntax.find((d) => d.severity === 'error');
+  if (error) throw new Error(`${conceptFile}:${error.range.start.line + 1}: ${error.message} (fix the concept file to see its images)`);
+  const concept = resolveConcept(doc, dirname(conceptFile));
+  const layout = runLayout(concept.output);
+  return { report: layout.preparedReport, preparedRoot: dirname(layout.preparedReport), classFolders: concept.concepts.map((c) => c.classImages) };
 }
 
 /** The report, or why it cannot be used. */

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { RESULTS, ROOT } from './paths';
-import { commandPalette, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
+import { commandPalette, expectImagesLoaded, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
 export const CONCEPT = 'zwx.dreambooth';
 /** A made-up token: it must reach secret storage and nowhere else on disk. */
@@ -13,6 +13,17 @@ export const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
 const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
 const hasGrammar = existsSync(join(ROOT, 'syntaxes/dreambooth.tmLanguage.json'));
 const hasGenerate = existsSync(join(ROOT, 'sidecar/jobs/generate.ts'));
+
+/** A kohya LoRA trained on the bundled tiny model (a reference fixture). */
+const E2E_LORA = join(ROOT, 'fixtures/tiny-sd/cases/lora_step1_kohya.safetensors');
+const LORA_NAME = 'lora_step1_kohya';
+/** The gallery form for the LoRA generation, by field id; the round trip must bring these back. */
+const LORA_FORM = { prompt: 'portrait of zwx person', seed: '77', steps: '2', guidance: '6.5', 'lora-scale': '0.8', width: '64', height: '64', count: '1' };
+
+function galleryPngs(workspace: string): string[] {
+  const dir = join(workspace, 'runs', 'gallery');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')) : [];
+}
 
 export interface Step {
   name: string;
@@ -288,10 +299,83 @@ export const steps: Step[] = [
       if (hasGenerate) {
         if (text !== 'Done.') throw new Error(`generation did not succeed: ${text}`);
         await frame.locator('#grid img').first().waitFor({ timeout: TIMEOUT });
-        return `${await frame.locator('#grid img').count()} image(s) shown`;
+        return `${await expectImagesLoaded(frame, '#grid img')} image(s) shown and loaded`;
       }
       if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/jobs/generate.ts is missing, got: ${text}`);
       return `failed as expected without the pipeline: ${text}`;
+    },
+  },
+  {
+    name: 'the gallery generates with a LoRA file chosen from disk',
+    skip: !hasGenerate && 'sidecar/jobs/generate.ts has not landed yet',
+    run: async (page, env) => {
+      const frame = webviewFrame(page);
+      await frame.locator('#browse-lora').click();
+      // code-server's own file dialog is a quick input: type the file's path and accept it.
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await input.fill(E2E_LORA);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await frame.locator('#lora vscode-option[selected]', { hasText: LORA_NAME }).waitFor({ timeout: TIMEOUT });
+      for (const [id, value] of Object.entries(LORA_FORM)) await frame.locator(`#${id} ${id === 'prompt' ? 'textarea' : 'input'}`).fill(value);
+      const before = new Set(galleryPngs(env.workspace));
+      await frame.locator('#generate').click();
+      const status = frame.locator('#status', { hasText: /^(Done\.|Failed: |Cancelled\.)/ });
+      await status.waitFor({ timeout: 120_000 });
+      const text = (await status.innerText()).trim();
+      if (text !== 'Done.') throw new Error(`generation with the LoRA did not succeed: ${text}`);
+      const fresh = galleryPngs(env.workspace).filter((f) => !before.has(f));
+      if (fresh.length !== 1) throw new Error(`expected 1 new image, found ${fresh.join(', ') || 'none'}`);
+      // The PNG says it was drawn with the LoRA at the chosen weight (read as bytes, not with our parser).
+      const png = readFileSync(join(env.workspace, 'runs', 'gallery', fresh[0]!)).toString('latin1');
+      if (!png.includes(`Lora: ${LORA_NAME}:0.8`)) throw new Error(`${fresh[0]} does not record the LoRA: ${/Steps:[^\0]*/.exec(png)?.[0]}`);
+      await frame.locator(`#grid img[alt="${fresh[0]}"]`).waitFor({ timeout: TIMEOUT });
+      const n = await expectImagesLoaded(frame, '#grid img');
+      return `${fresh[0]} with Lora ${LORA_NAME}:0.8; ${n} image(s) loaded`;
+    },
+  },
+  {
+    name: 'a PNG\'s parameters open in the viewer (←/→/Esc) and "use these settings" puts them in the form',
+    skip: !hasGenerate && 'sidecar/jobs/generate.ts has not landed yet',
+    run: async (page) => {
+      const frame = webviewFrame(page);
+      // Change the form first, so the round trip has something to restore.
+      for (const [id, value] of Object.entries({ prompt: 'something else', seed: '5', steps: '3', guidance: '2', 'lora-scale': '1', width: '128', height: '128' })) {
+        await frame.locator(`#${id} ${id === 'prompt' ? 'textarea' : 'input'}`).fill(value);
+      }
+      await frame.locator('#lora').evaluate((el) => {
+        (el as HTMLElement & { value: string }).value = '0'; // "None"
+      });
+      const viewer = frame.locator('#viewer');
+      await frame.locator('#grid img').first().click();
+      await viewer.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await frame.locator('#params-text', { hasText: `Lora: ${LORA_NAME}:0.8` }).waitFor({ timeout: TIMEOUT });
+      await expectImagesLoaded(frame, '#viewer-image');
+      const caption = frame.locator('#viewer-caption');
+      await page.keyboard.press('ArrowRight');
+      await caption.filter({ hasText: '(2 of' }).waitFor({ timeout: TIMEOUT });
+      await expectImagesLoaded(frame, '#viewer-image');
+      await page.keyboard.press('ArrowLeft');
+      await caption.filter({ hasText: '(1 of' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#params-text', { hasText: `Lora: ${LORA_NAME}:0.8` }).waitFor({ timeout: TIMEOUT });
+      const params = (await frame.locator('#params-text').innerText()).trim();
+      await page.screenshot({ path: join(RESULTS, 'gallery-parameters.png') });
+      await frame.locator('#use-settings').click();
+      await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
+      const got: Record<string, string> = {};
+      for (const id of Object.keys(LORA_FORM)) got[id] = await frame.locator(`#${id}`).evaluate((el) => (el as HTMLElement & { value: string }).value);
+      const lora = (await frame.locator('#lora vscode-option[selected]').innerText()).trim();
+      const want = LORA_FORM;
+      if (JSON.stringify(got) !== JSON.stringify(want) || lora !== LORA_NAME) {
+        throw new Error(`the form is ${JSON.stringify(got)} with LoRA "${lora}", expected ${JSON.stringify(want)} with "${LORA_NAME}"`);
+      }
+      // Esc closes the viewer.
+      await frame.locator('#grid img').first().click();
+      await viewer.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await page.keyboard.press('Escape');
+      await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
+      return `${params.split('\n').pop()} → form ${JSON.stringify(got)}, LoRA ${lora}`;
     },
   },
   {

@@ -52,3 +52,25 @@ export async function goToLine(page: Page, line: number): Promise<void> {
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
+
+/** Waits until every image `selector` matches in `frame` has loaded, and fails naming any that did
+ *  not decode (naturalWidth 0); returns how many there are. */
+export async function expectImagesLoaded(frame: FrameLocator, selector: string): Promise<number> {
+  const images = frame.locator(selector);
+  const n = await images.count();
+  if (!n) throw new Error(`no image matches ${selector}`);
+  for (let i = 0; i < n; i++) {
+    const { width, alt } = await images.nth(i).evaluate(
+      (el) =>
+        new Promise<{ width: number; alt: string }>((resolve) => {
+          const img = el as HTMLImageElement;
+          const done = () => resolve({ width: img.naturalWidth, alt: img.alt || img.src });
+          if (img.complete) return done();
+          img.addEventListener('load', done, { once: true });
+          img.addEventListener('error', done, { once: true });
+        }),
+    );
+    if (!(width > 0)) throw new Error(`image ${alt} (${selector} #${i + 1}) did not load`);
+  }
+  return n;
+}
