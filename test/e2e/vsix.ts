@@ -14,6 +14,8 @@ const REQUIRED = [
   'extension/dist/language-server.js',
   'extension/dist/webview/gallery.js',
   'extension/dist/webview/gallery.css',
+  'extension/dist/webview/prepared.js',
+  'extension/dist/webview/prepared.css',
   'extension/data/clip-tokenizer/vocab.json',
   'extension/data/clip-tokenizer/merges.txt',
   'extension/syntaxes/dreambooth.tmLanguage.json',

@@ -43,3 +43,9 @@ test('the title is escaped, so it cannot inject markup', () => {
   assert.equal([...html.matchAll(/<script/g)].length, 1);
   assert.match(html, /&lt;\/title&gt;&lt;script&gt;/);
 });
+
+test('the Prepared Images page is rendered by the same renderer: its own bundle, the same strict CSP', () => {
+  const html = renderPanelHtml(webview, { title: 'Prepared Images', script: 'dist/webview/prepared.js', style: 'dist/webview/prepared.css' }, 'N2');
+  assert.match(csp(html), /^default-src 'none'; img-src https:\/\/x\.vscode-cdn\.net; .*script-src 'nonce-N2'/);
+  assert.match(html, /<script nonce="N2" src="https:\/\/x\.vscode-cdn\.net\/ext\/dist\/webview\/prepared\.js"><\/script>/);
+});
