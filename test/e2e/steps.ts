@@ -365,7 +365,11 @@ export const steps: Step[] = [
       await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
       const got: Record<string, string> = {};
       for (const id of Object.keys(LORA_FORM)) got[id] = await frame.locator(`#${id}`).evaluate((el) => (el as HTMLElement & { value: string }).value);
-      const lora = (await frame.locator('#lora vscode-option[selected]').innerText()).trim();
+      // The picker's value (an option index), not an option's `selected` attribute, which may be stale.
+      const lora = await frame.locator('#lora').evaluate((el) => {
+        const i = Number((el as HTMLElement & { value: string }).value);
+        return (el.querySelectorAll('vscode-option')[i]?.textContent ?? '').trim();
+      });
       const want = LORA_FORM;
       if (JSON.stringify(got) !== JSON.stringify(want) || lora !== LORA_NAME) {
         throw new Error(`the form is ${JSON.stringify(got)} with LoRA "${lora}", expected ${JSON.stringify(want)} with "${LORA_NAME}"`);
