@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { RESULTS, ROOT } from './paths';
-import { commandPalette, expectImagesLoaded, goToLine, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
+import { commandPalette, expectImagesLoaded, goToLine, openFile, pickInFileDialog, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
 export const CONCEPT = 'zwx.dreambooth';
 /** A made-up token: it must reach secret storage and nowhere else on disk. */
@@ -311,12 +311,7 @@ export const steps: Step[] = [
     run: async (page, env) => {
       const frame = webviewFrame(page);
       await frame.locator('#browse-lora').click();
-      // code-server's own file dialog is a quick input: type the file's path and accept it.
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: TIMEOUT });
-      await input.fill(E2E_LORA);
-      await page.keyboard.press('Enter');
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await pickInFileDialog(page, E2E_LORA);
       await frame.locator('#lora vscode-option[selected]', { hasText: LORA_NAME }).waitFor({ timeout: TIMEOUT });
       for (const [id, value] of Object.entries(LORA_FORM)) await frame.locator(`#${id} ${id === 'prompt' ? 'textarea' : 'input'}`).fill(value);
       const before = new Set(galleryPngs(env.workspace));

@@ -60,17 +60,32 @@ export async function expectImagesLoaded(frame: FrameLocator, selector: string):
   const n = await images.count();
   if (!n) throw new Error(`no image matches ${selector}`);
   for (let i = 0; i < n; i++) {
+    // No named inner functions: tsx would wrap them in a helper the page does not have.
     const { width, alt } = await images.nth(i).evaluate(
       (el) =>
         new Promise<{ width: number; alt: string }>((resolve) => {
           const img = el as HTMLImageElement;
-          const done = () => resolve({ width: img.naturalWidth, alt: img.alt || img.src });
-          if (img.complete) return done();
-          img.addEventListener('load', done, { once: true });
-          img.addEventListener('error', done, { once: true });
+          if (img.complete) return resolve({ width: img.naturalWidth, alt: img.alt || img.src });
+          img.addEventListener('load', () => resolve({ width: img.naturalWidth, alt: img.alt }), { once: true });
+          img.addEventListener('error', () => resolve({ width: 0, alt: img.alt || img.src }), { once: true });
         }),
     );
     if (!(width > 0)) throw new Error(`image ${alt} (${selector} #${i + 1}) did not load`);
   }
   return n;
+}
+
+/** Picks a file in code-server's own file dialog (a quick input listing a folder): opens its folder,
+ *  waits for the file's row, then accepts its path. */
+export async function pickInFileDialog(page: Page, file: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: TIMEOUT });
+  // The dialog fills in its starting folder once it has listed it: wait for that before typing.
+  await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: TIMEOUT });
+  const slash = file.lastIndexOf('/');
+  await input.fill(file.slice(0, slash + 1));
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: file.slice(slash + 1) }).first().waitFor({ timeout: TIMEOUT });
+  await input.fill(file);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
 }

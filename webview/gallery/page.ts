@@ -95,7 +95,7 @@ export function buildPage(root: HTMLElement): Page {
     prompt: el('vscode-textarea', { id: 'prompt', rows: '3', placeholder: 'a photo of zwx dog on the beach', resize: 'vertical' }),
     negative: el('vscode-textarea', { id: 'negative', rows: '2', placeholder: 'blurry, low quality', resize: 'vertical' }),
     seed: el('vscode-textfield', { id: 'seed', type: 'number', min: '-1', title: '-1: a random seed' }),
-    randomSeed: el('vscode-button', { id: 'random-seed', secondary: '', title: 'A random seed for each generation (-1)' }, '🎲'),
+    randomSeed: el('vscode-button', { id: 'random-seed', secondary: '', title: 'A random seed for each generation (-1)' }, 'Random'),
     steps: el('vscode-textfield', { id: 'steps', type: 'number', min: '1', max: '200' }),
     guidance: el('vscode-textfield', { id: 'guidance', type: 'number', min: '0', max: '50', step: '0.5', title: 'How strongly to follow the prompt (1 turns guidance off)' }),
     count: el('vscode-textfield', { id: 'count', type: 'number', min: '1', max: '16' }),
