@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { RESULTS, ROOT } from './paths';
 import { commandPalette, expectImagesLoaded, goToLine, openFile, pickInFileDialog, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
@@ -19,6 +19,11 @@ const E2E_LORA = join(ROOT, 'fixtures/tiny-sd/cases/lora_step1_kohya.safetensors
 const LORA_NAME = 'lora_step1_kohya';
 /** The gallery form for the LoRA generation, by field id; the round trip must bring these back. */
 const LORA_FORM = { prompt: 'portrait of zwx person', seed: '77', steps: '2', guidance: '6.5', 'lora-scale': '0.8', width: '64', height: '64', count: '1' };
+
+/** The label of a vscode-single-select's chosen option (its value is the option's index). */
+function selectedLabel(frame: FrameLocator, selector: string): Promise<string> {
+  return frame.locator(selector).evaluate((el) => (el.querySelectorAll('vscode-option')[Number((el as HTMLElement & { value: string }).value)]?.textContent ?? '').trim());
+}
 
 function galleryPngs(workspace: string): string[] {
   const dir = join(workspace, 'runs', 'gallery');
@@ -312,7 +317,11 @@ export const steps: Step[] = [
       const frame = webviewFrame(page);
       await frame.locator('#browse-lora').click();
       await pickInFileDialog(page, E2E_LORA);
-      await frame.locator('#lora vscode-option[selected]', { hasText: LORA_NAME }).waitFor({ timeout: TIMEOUT });
+      const deadline = Date.now() + TIMEOUT;
+      while ((await selectedLabel(frame, '#lora')) !== LORA_NAME) {
+        if (Date.now() > deadline) throw new Error(`the LoRA picker shows "${await selectedLabel(frame, '#lora')}", not the chosen ${LORA_NAME}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
       for (const [id, value] of Object.entries(LORA_FORM)) await frame.locator(`#${id} ${id === 'prompt' ? 'textarea' : 'input'}`).fill(value);
       const before = new Set(galleryPngs(env.workspace));
       await frame.locator('#generate').click();
@@ -360,11 +369,7 @@ export const steps: Step[] = [
       await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
       const got: Record<string, string> = {};
       for (const id of Object.keys(LORA_FORM)) got[id] = await frame.locator(`#${id}`).evaluate((el) => (el as HTMLElement & { value: string }).value);
-      // The picker's value (an option index), not an option's `selected` attribute, which may be stale.
-      const lora = await frame.locator('#lora').evaluate((el) => {
-        const i = Number((el as HTMLElement & { value: string }).value);
-        return (el.querySelectorAll('vscode-option')[i]?.textContent ?? '').trim();
-      });
+      const lora = await selectedLabel(frame, '#lora');
       const want = LORA_FORM;
       if (JSON.stringify(got) !== JSON.stringify(want) || lora !== LORA_NAME) {
         throw new Error(`the form is ${JSON.stringify(got)} with LoRA "${lora}", expected ${JSON.stringify(want)} with "${LORA_NAME}"`);
