@@ -17,6 +17,8 @@ const hasGenerate = existsSync(join(ROOT, 'sidecar/jobs/generate.ts'));
 /** A kohya LoRA trained on the bundled tiny model (a reference fixture). */
 const E2E_LORA = join(ROOT, 'fixtures/tiny-sd/cases/lora_step1_kohya.safetensors');
 const LORA_NAME = 'lora_step1_kohya';
+/** How the PNG records it (A1111 quotes a value with ":" in it). */
+const LORA_PARAM = /Lora: "?lora_step1_kohya:0\.8"?/;
 /** The gallery form for the LoRA generation, by field id; the round trip must bring these back. */
 const LORA_FORM = { prompt: 'portrait of zwx person', seed: '77', steps: '2', guidance: '6.5', 'lora-scale': '0.8', width: '64', height: '64', count: '1' };
 
@@ -333,7 +335,7 @@ export const steps: Step[] = [
       if (fresh.length !== 1) throw new Error(`expected 1 new image, found ${fresh.join(', ') || 'none'}`);
       // The PNG says it was drawn with the LoRA at the chosen weight (read as bytes, not with our parser).
       const png = readFileSync(join(env.workspace, 'runs', 'gallery', fresh[0]!)).toString('latin1');
-      if (!png.includes(`Lora: ${LORA_NAME}:0.8`)) throw new Error(`${fresh[0]} does not record the LoRA: ${/Steps:[^\0]*/.exec(png)?.[0]}`);
+      if (!LORA_PARAM.test(png)) throw new Error(`${fresh[0]} does not record the LoRA: ${/Steps:[^\0]*/.exec(png)?.[0]}`);
       await frame.locator(`#grid img[alt="${fresh[0]}"]`).waitFor({ timeout: TIMEOUT });
       const n = await expectImagesLoaded(frame, '#grid img');
       return `${fresh[0]} with Lora ${LORA_NAME}:0.8; ${n} image(s) loaded`;
@@ -354,7 +356,7 @@ export const steps: Step[] = [
       const viewer = frame.locator('#viewer');
       await frame.locator('#grid img').first().click();
       await viewer.waitFor({ state: 'visible', timeout: TIMEOUT });
-      await frame.locator('#params-text', { hasText: `Lora: ${LORA_NAME}:0.8` }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#params-text', { hasText: LORA_PARAM }).waitFor({ timeout: TIMEOUT });
       await expectImagesLoaded(frame, '#viewer-image');
       const caption = frame.locator('#viewer-caption');
       await page.keyboard.press('ArrowRight');
@@ -362,7 +364,7 @@ export const steps: Step[] = [
       await expectImagesLoaded(frame, '#viewer-image');
       await page.keyboard.press('ArrowLeft');
       await caption.filter({ hasText: '(1 of' }).waitFor({ timeout: TIMEOUT });
-      await frame.locator('#params-text', { hasText: `Lora: ${LORA_NAME}:0.8` }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#params-text', { hasText: LORA_PARAM }).waitFor({ timeout: TIMEOUT });
       const params = (await frame.locator('#params-text').innerText()).trim();
       await page.screenshot({ path: join(RESULTS, 'gallery-parameters.png') });
       await frame.locator('#use-settings').click();
