@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
 import { parametersToForm, pngParametersText, shortName } from '../../extension/gallery/pngSettings';
+import { formatParameters } from '../../sidecar/images/infotext';
 import type { Choice } from '../../protocol/webview';
 
 const models: Choice[] = [
@@ -48,6 +49,14 @@ test('our Lora key selects the exported LoRA at its weight; PLMS is pndm', () =>
   assert.equal(form.guidance, 7);
   assert.equal(form.model, '/ws/fixtures/tiny-sd');
   assert.equal(form.negativePrompt, '');
+  assert.deepEqual(notes, []);
+});
+
+test('round trip: what the generate job writes comes back as the settings it was given', () => {
+  const text = formatParameters({ prompt: 'a, b: c', negativePrompt: 'n', steps: 2, sampler: 'euler_a', cfgScale: 6.5, seed: 77, width: 64, height: 96, modelName: 'tiny-sd', extra: { Lora: 'zwx:0.8' } });
+  assert.match(text, /Lora: "zwx:0\.8"/, 'the value is quoted (it holds a colon)');
+  const { form, notes } = parametersToForm(text, { models, loras });
+  assert.deepEqual(form, { prompt: 'a, b: c', negativePrompt: 'n', steps: 2, sampler: 'euler_a', guidance: 6.5, seed: 77, width: 64, height: 96, model: '/ws/fixtures/tiny-sd', lora: '/ws/runs/exports/zwx.safetensors', loraScale: 0.8 });
   assert.deepEqual(notes, []);
 });
 
