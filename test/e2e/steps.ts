@@ -1,7 +1,7 @@
 // The end-to-end checks, in order: each a name, an optional reason to skip, and what it does in the
 // workbench. Waits are for selectors or conditions, never fixed sleeps.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { RESULTS, ROOT } from './paths';
@@ -382,6 +382,38 @@ export const steps: Step[] = [
       await page.keyboard.press('Escape');
       await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
       return `${params.split('\n').pop()} → form ${JSON.stringify(got)}, LoRA ${lora}`;
+    },
+  },
+  {
+    name: 'the Prepared Images panel shows the crops training sees, each file\'s problem, and the class images',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      // Undo the earlier steps' edits (the unknown key), leave one webview open, and ask for 2 class images.
+      await runCommand(page, 'File: Revert File');
+      await runCommand(page, 'View: Close All Editors');
+      await openFile(page, CONCEPT);
+      await goToLine(page, lineOf('num_class_images'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('Shift+Home');
+      await page.keyboard.type('num_class_images 2');
+      writeFileSync(join(env.workspace, 'photos', 'notes.txt'), 'not a photo');
+      writeFileSync(join(env.workspace, 'photos', 'broken.jpg'), 'not a JPEG either');
+      await page.locator('.codelens-decoration a', { hasText: 'Show prepared images' }).click();
+      const frame = webviewFrame(page);
+      await frame.locator('#missing', { hasText: 'not been prepared yet' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#prepare').click();
+      const outcome = page.locator('.notification-toast', { hasText: /preparing images (finished|failed|was cancelled)/ });
+      await outcome.waitFor({ timeout: 180_000 });
+      const text = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!text.includes('finished')) throw new Error(text);
+      await frame.locator('figure.skipped', { hasText: 'broken.jpg' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('figure.skipped', { hasText: 'notes.txt' }).filter({ hasText: 'not an image' }).waitFor({ timeout: TIMEOUT });
+      const crops = await expectImagesLoaded(frame, '.photos img');
+      const classes = await expectImagesLoaded(frame, '.classes img');
+      if (crops !== 6 || classes !== 2) throw new Error(`expected the 6 photos' crops and 2 class images, the panel shows ${crops} and ${classes}`);
+      await page.screenshot({ path: join(RESULTS, 'prepared-images.png') });
+      await clearNotifications(page);
+      return `${crops} crops and ${classes} class images loaded; broken.jpg skipped, notes.txt ignored`;
     },
   },
   {
