@@ -389,7 +389,9 @@ export const steps: Step[] = [
     skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
     run: async (page, env) => {
       // Undo the earlier steps' edits (the unknown key), leave one webview open, and ask for 2 class images.
+      await openFile(page, CONCEPT);
       await runCommand(page, 'File: Revert File');
+      await page.locator(`.tab.active.dirty[aria-label*="${CONCEPT}"]`).waitFor({ state: 'hidden', timeout: TIMEOUT });
       await runCommand(page, 'View: Close All Editors');
       await openFile(page, CONCEPT);
       await goToLine(page, lineOf('num_class_images'));
