@@ -213,7 +213,7 @@ export class GalleryPanel {
       running: run && { progress: run.progress, images: run.files.map((f) => this.image(f)) },
     };
     void this.panel.webview.postMessage(message);
-    this.panel.title = this.concept.conceptFile ? `Gallery: ${path.basename(this.concept.conceptFile)}` : 'DreamBooth Gallery';
+    this.panel.title = this.concept.conceptFile ? `Gallery: ${path.basename(this.concept.conceptFile, '.dreambooth')}` : 'DreamBooth Gallery';
   }
 
   private async loadChoices(): Promise<void> {

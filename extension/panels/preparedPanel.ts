@@ -36,7 +36,7 @@ export class PreparedPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
     if (PreparedPanel.current?.conceptFile === conceptFile) return PreparedPanel.current.panel.reveal(column);
     PreparedPanel.current?.dispose();
-    const panel = vscode.window.createWebviewPanel(PreparedPanel.viewType, `Prepared: ${path.basename(conceptFile)}`, column);
+    const panel = vscode.window.createWebviewPanel(PreparedPanel.viewType, `Prepared: ${path.basename(conceptFile, '.dreambooth')}`, column);
     PreparedPanel.current = new PreparedPanel(panel, ctx, conceptFile);
   }
 
