@@ -388,11 +388,10 @@ export const steps: Step[] = [
     name: 'the Prepared Images panel shows the crops training sees, each file\'s problem, and the class images',
     skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
     run: async (page, env) => {
-      // Undo the earlier steps' edits (the unknown key), leave one webview open, and ask for 2 class images.
-      await openFile(page, CONCEPT);
-      await runCommand(page, 'File: Revert File');
-      await page.locator(`.tab.active.dirty[aria-label*="${CONCEPT}"]`).waitFor({ state: 'hidden', timeout: TIMEOUT });
+      // Drop the earlier steps' edits (the unknown key), leave one webview open, and ask for 2 class images.
       await runCommand(page, 'View: Close All Editors');
+      await page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click();
+      await page.locator('.tab').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
       await openFile(page, CONCEPT);
       await goToLine(page, lineOf('num_class_images'));
       await page.keyboard.press('End');
