@@ -9,6 +9,7 @@ import { startLanguageClient } from './languageClient';
 import { GalleryPanel } from './panels/galleryPanel';
 import { DashboardPanel } from './panels/dashboardPanel';
 import { trainingRun } from './training';
+import { PreparedPanel } from './panels/preparedPanel';
 
 let ctx: Ctx | undefined;
 
@@ -20,6 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ctx | 
     c.extensionScope.push(
       GalleryPanel.registerSerializer(c),
       DashboardPanel.registerSerializer(c, (file) => trainingRun(vscode.Uri.file(file))),
+      PreparedPanel.registerSerializer(c),
       onRestartSettingChanged(async () => {
         const restart = COMMANDS.restartSidecar.title;
         if ((await vscode.window.showInformationMessage('DreamBooth: the new setting applies after the sidecar restarts.', restart)) === restart) {

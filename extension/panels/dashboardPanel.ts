@@ -156,7 +156,7 @@ export class DashboardPanel {
     const webview = this.panel.webview;
     return (await listSamples(runLayout(this.run.output).samples)).map((s) => ({
       step: s.step,
-      images: s.files.map((f) => ({ src: webview.asWebviewUri(vscode.Uri.file(f)).toString(), label: path.basename(f) })),
+      images: s.files.map((f) => ({ src: webview.asWebviewUri(vscode.Uri.file(f)).toString(), label: path.basename(f), file: f })),
     }));
   }
 

@@ -18,6 +18,8 @@ const REQUIRED = [
   'extension/dist/webview/gallery.css',
   'extension/dist/webview/dashboard.js',
   'extension/dist/webview/dashboard.css',
+  'extension/dist/webview/prepared.js',
+  'extension/dist/webview/prepared.css',
   'extension/data/clip-tokenizer/vocab.json',
   'extension/data/clip-tokenizer/merges.txt',
   'extension/syntaxes/dreambooth.tmLanguage.json',

@@ -11,7 +11,7 @@ import { zipBytes } from '../weights/torch-writer';
 const dir = mkdtempSync(join(tmpdir(), 'vsix-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const REQUIRED = ['package.json', 'dist/extension.js', 'dist/sidecar.js', 'dist/ort-worker.js', 'dist/language-server.js', 'dist/webview/gallery.js', 'dist/webview/gallery.css', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'data/clip-tokenizer/vocab.json', 'data/clip-tokenizer/merges.txt', 'syntaxes/dreambooth.tmLanguage.json', 'images/icon.png', 'node_modules/onnxruntime-node/package.json', 'node_modules/sharp/package.json'];
+const REQUIRED = ['package.json', 'dist/extension.js', 'dist/sidecar.js', 'dist/ort-worker.js', 'dist/language-server.js', 'dist/webview/gallery.js', 'dist/webview/gallery.css', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'dist/webview/prepared.js', 'dist/webview/prepared.css', 'data/clip-tokenizer/vocab.json', 'data/clip-tokenizer/merges.txt', 'syntaxes/dreambooth.tmLanguage.json', 'images/icon.png', 'node_modules/onnxruntime-node/package.json', 'node_modules/sharp/package.json'];
 const LINUX = ['node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node', 'node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so'];
 
 function vsix(name: string, files: string[]): string {
