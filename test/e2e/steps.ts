@@ -10,6 +10,8 @@ import { commandPalette, expectImagesLoaded, goToLine, openFile, pickInFileDialo
 export const CONCEPT = 'zwx.dreambooth';
 /** A 3-step copy the dashboard step writes and trains. */
 const DASH_CONCEPT = 'dash.dreambooth';
+/** A 40-step copy the queue step trains while it asks for more. */
+const QUEUE_CONCEPT = 'queue.dreambooth';
 /** A made-up token: it must reach secret storage and nowhere else on disk. */
 export const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
 const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
@@ -460,6 +462,40 @@ export const steps: Step[] = [
       await clearNotifications(page);
       await runCommand(page, 'View: Close All Editors');
       return `${points} loss points; ${images} sample image(s) loaded (${steps.join(', ')}); ${ended}`;
+    },
+  },
+  {
+    name: 'one job queue: a second Train of a running run is refused, and generation waits behind the training',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      // A run long enough to act while it trains (its own output folder, no class images).
+      const text = readFileSync(join(env.workspace, CONCEPT), 'utf8')
+        .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
+        .replace(/steps\s+600/, 'steps 40')
+        .replace(/save_every\s+\d+/, 'save_every 0')
+        .replace(/^output .*$/m, 'output "./runs-queue"');
+      writeFileSync(join(env.workspace, QUEUE_CONCEPT), text);
+      await openFile(page, QUEUE_CONCEPT);
+      const train = page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ });
+      await train.click();
+      await page.locator('.notification-toast', { hasText: 'DreamBooth: Training' }).first().waitFor({ timeout: TIMEOUT });
+      await train.click();
+      const refused = page.locator('.notification-toast', { hasText: /is already running on this run/ });
+      await refused.waitFor({ timeout: TIMEOUT });
+      await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
+      const waiting = page.locator('.notification-toast', { hasText: /waiting for Training .* to finish/ });
+      await waiting.waitFor({ timeout: TIMEOUT });
+      const trained = page.locator('.notification-toast', { hasText: /training (was cancelled|failed|finished)/ });
+      await trained.waitFor({ timeout: 300_000 });
+      const generated = page.locator('.notification-toast', { hasText: /generating "portrait" (finished|failed|was cancelled)/ });
+      await generated.waitFor({ timeout: 180_000 });
+      const outcomes = [await trained.locator('.notification-list-item-message').innerText(), await generated.locator('.notification-list-item-message').innerText()].map((t) => t.trim());
+      if (!outcomes.every((t) => t.includes('finished'))) throw new Error(outcomes.join(' | '));
+      const log = readFileSync(join(env.workspace, 'runs-queue', 'logs', 'train.jsonl'), 'utf8').trim().split('\n');
+      if (log.length !== 40) throw new Error(`one training ran its 40 steps once: ${log.length} log lines`);
+      await clearNotifications(page);
+      await runCommand(page, 'View: Close All Editors');
+      return `second Train refused; generation waited, then ran: ${outcomes.join('; ')}`;
     },
   },
   {

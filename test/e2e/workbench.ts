@@ -32,8 +32,17 @@ export async function openFile(page: Page, name: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: TIMEOUT });
   await input.fill(name);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: TIMEOUT });
-  await page.keyboard.press('Enter');
+  const found = await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: name })
+    .first()
+    .waitFor({ timeout: 5_000 })
+    .then(() => true, () => false);
+  if (found) await page.keyboard.press('Enter');
+  else {
+    // A file the test has just written may not be in Quick Open's file index yet: the Explorer has it.
+    await page.keyboard.press('Escape');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click({ timeout: TIMEOUT });
+  }
   await page.locator(`.tab.active[aria-label*="${name}"]`).waitFor({ timeout: TIMEOUT });
   await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: TIMEOUT });
 }
