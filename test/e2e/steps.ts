@@ -86,6 +86,18 @@ async function clearNotifications(page: Page): Promise<void> {
   await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
 }
 
+/** A copy of the example as `name` in the workspace that trains a short run of its own (no class images,
+ *  its own output folder, so the example's run and its settings stay as they are); `generate`: keep
+ *  the generate blocks. */
+function writeRunCopy(workspace: string, name: string, o: { steps: number; saveEvery: number; output: string; generate: boolean }): void {
+  const text = readFileSync(join(workspace, CONCEPT), 'utf8')
+    .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
+    .replace(/steps\s+600/, `steps ${o.steps}`)
+    .replace(/save_every\s+\d+/, `save_every ${o.saveEvery}`)
+    .replace(/^output .*$/m, `output "${o.output}"`);
+  writeFileSync(join(workspace, name), o.generate ? text : text.slice(0, text.indexOf('\ngenerate ')));
+}
+
 /** 1-based number of the first line of the concept file that contains `text`. */
 function lineOf(text: string): number {
   const lines = readFileSync(join(ROOT, 'examples/zwx', CONCEPT), 'utf8').split('\n');
@@ -425,14 +437,8 @@ export const steps: Step[] = [
     name: 'the training dashboard shows the loss curve and the sample images of a short run',
     skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
     run: async (page, env) => {
-      // A 3-step run of its own (no class images, a sample at step 2 and at the end), so the example's
-      // run and its settings stay as they are.
-      const text = readFileSync(join(env.workspace, CONCEPT), 'utf8')
-        .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
-        .replace(/steps\s+600/, 'steps 3')
-        .replace(/save_every\s+\d+/, 'save_every 2')
-        .replace(/^output .*$/m, 'output "./runs-dash"');
-      writeFileSync(join(env.workspace, DASH_CONCEPT), text.slice(0, text.indexOf('\ngenerate ')));
+      // A 3-step run of its own, a sample at step 2 and at the end.
+      writeRunCopy(env.workspace, DASH_CONCEPT, { steps: 3, saveEvery: 2, output: './runs-dash', generate: false });
       // Closing all editors takes the gallery's webview away: one webview frame from here. Earlier
       // steps typed into the example (a bogus key, a completion): those edits are not saved.
       await runCommand(page, 'View: Close All Editors');
@@ -468,13 +474,8 @@ export const steps: Step[] = [
     name: 'one job queue: a second Train of a running run is refused, and generation waits behind the training',
     skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
     run: async (page, env) => {
-      // A run long enough to act while it trains (its own output folder, no class images).
-      const text = readFileSync(join(env.workspace, CONCEPT), 'utf8')
-        .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
-        .replace(/steps\s+600/, 'steps 40')
-        .replace(/save_every\s+\d+/, 'save_every 0')
-        .replace(/^output .*$/m, 'output "./runs-queue"');
-      writeFileSync(join(env.workspace, QUEUE_CONCEPT), text);
+      // A run long enough to act while it trains.
+      writeRunCopy(env.workspace, QUEUE_CONCEPT, { steps: 40, saveEvery: 0, output: './runs-queue', generate: true });
       await openFile(page, QUEUE_CONCEPT);
       const train = page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ });
       await train.click();
