@@ -9,6 +9,7 @@ import type { Ctx } from './ctx';
 import { reportOutcome, type OutcomeAction } from './outcome';
 import { DashboardPanel } from './panels/dashboardPanel';
 import { GalleryPanel } from './panels/galleryPanel';
+import { PreparedPanel } from './panels/preparedPanel';
 import { askAndStoreHfToken, clearHfToken, getHfToken } from './secrets';
 import { trainConcept, trainingRun } from './training';
 import { requireTrust } from './trust';
@@ -19,6 +20,12 @@ type Factory = (ctx: Ctx) => Handler;
 /** After a job that made images: the gallery shows them. */
 const galleryAction = (ctx: Ctx, outcome: JobFinishedParams): OutcomeAction[] =>
   outcome.status === 'done' && outcome.images.length ? [{ label: 'Open Gallery', run: () => GalleryPanel.createOrShow(ctx) }] : [];
+
+/** The concept file the gallery belongs to: the argument or active editor, else the workspace's first. */
+async function galleryConcept(arg: unknown): Promise<string | undefined> {
+  const uri = conceptUri(arg) ?? (await vscode.workspace.findFiles('**/*.dreambooth', '**/node_modules/**', 1))[0];
+  return uri?.fsPath;
+}
 
 function needConcept(arg: unknown): vscode.Uri {
   const uri = conceptUri(arg);
@@ -50,8 +57,10 @@ const factories: Record<CommandName, Factory> = {
     const uri = needConcept(arg);
     await saveIfDirty(uri);
     const hfToken = await getHfToken(ctx.extension.secrets);
-    const outcome = await ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } });
-    void reportOutcome(ctx, 'preparing images', outcome, galleryAction(ctx, outcome));
+    const outcome = await PreparedPanel.whilePreparing(uri.fsPath, () =>
+      ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } }),
+    );
+    void reportOutcome(ctx, 'preparing images', outcome, [{ label: 'Show Prepared Images', run: () => PreparedPanel.createOrShow(ctx, uri.fsPath) }, ...galleryAction(ctx, outcome)]);
   },
   export: (ctx) => async (arg) => {
     const uri = needConcept(arg);
@@ -63,7 +72,7 @@ const factories: Record<CommandName, Factory> = {
     const reveal = await vscode.window.showInformationMessage(`DreamBooth: exported ${outcome.files[0]}`, 'Reveal');
     if (reveal) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(outcome.files[0]!));
   },
-  openGallery: (ctx) => async () => GalleryPanel.createOrShow(ctx),
+  openGallery: (ctx) => async (arg) => void GalleryPanel.createOrShow(ctx, await galleryConcept(arg)),
   cancelJob: (ctx) => async () => {
     const jobs = ctx.jobs.running();
     if (!jobs.length) return void vscode.window.showInformationMessage('DreamBooth: no job is running.');
@@ -89,6 +98,12 @@ const factories: Record<CommandName, Factory> = {
     await clearHfToken(ctx.extension.secrets);
     void vscode.window.showInformationMessage('DreamBooth: Hugging Face token removed.');
   },
+  // gallery and prepared images
+  showImageParameters: (ctx) => async (arg) => {
+    const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectFiles: true, filters: { PNG: ['png'] }, title: 'A PNG with generation parameters', openLabel: 'Show Parameters' }))?.[0];
+    if (uri) await GalleryPanel.createOrShow(ctx, await galleryConcept(undefined)).showParametersOf(uri);
+  },
+  showPreparedImages: (ctx) => async (arg) => PreparedPanel.createOrShow(ctx, needConcept(arg).fsPath),
 };
 
 export function registerCommands(ctx: Ctx): void {

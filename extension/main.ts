@@ -2,12 +2,14 @@
 // (VS Code would otherwise swallow them).
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { COMMANDS, commandId } from '../protocol/commands';
 import { onRestartSettingChanged } from './config';
 import { Ctx } from './ctx';
 import { startLanguageClient } from './languageClient';
 import { GalleryPanel } from './panels/galleryPanel';
 import { DashboardPanel } from './panels/dashboardPanel';
 import { trainingRun } from './training';
+import { PreparedPanel } from './panels/preparedPanel';
 
 let ctx: Ctx | undefined;
 
@@ -19,10 +21,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ctx | 
     c.extensionScope.push(
       GalleryPanel.registerSerializer(c),
       DashboardPanel.registerSerializer(c, (file) => trainingRun(vscode.Uri.file(file))),
+      PreparedPanel.registerSerializer(c),
       onRestartSettingChanged(async () => {
-        const restart = 'Restart Sidecar';
+        const restart = COMMANDS.restartSidecar.title;
         if ((await vscode.window.showInformationMessage('DreamBooth: the new setting applies after the sidecar restarts.', restart)) === restart) {
-          await vscode.commands.executeCommand('dreambooth.restartSidecar');
+          await vscode.commands.executeCommand(commandId('restartSidecar'));
         }
       }),
     );

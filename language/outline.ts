@@ -6,7 +6,13 @@ import { commandId } from '../protocol/commands';
 import type { Block, ConceptDoc, Property } from './ast';
 import { DEFAULT_GENERATE_NAME } from './resolve';
 
-export const LENS_COMMANDS = { train: commandId('train'), generate: commandId('generate'), prepareImages: commandId('prepareImages'), export: commandId('export') } as const;
+export const LENS_COMMANDS = {
+  train: commandId('train'),
+  generate: commandId('generate'),
+  prepareImages: commandId('prepareImages'),
+  showPreparedImages: commandId('showPreparedImages'),
+  export: commandId('export'),
+} as const;
 
 function propertySymbol(p: Property): DocumentSymbol {
   return { name: p.key, detail: p.value?.raw ?? '', kind: SymbolKind.Property, range: p.range, selectionRange: p.keyRange };
@@ -69,6 +75,7 @@ export function codeLenses(doc: ConceptDoc, uri: string): CodeLens[] {
     lenses.push({ range: at, command: { title: '$(play) Train', command: LENS_COMMANDS.train, arguments: [uri] } });
     if (train) lenses.push({ range: at, command: { title: 'Export…', command: LENS_COMMANDS.export, arguments: [uri] } });
     lenses.push({ range: firstConcept.keywordRange, command: { title: 'Prepare images', command: LENS_COMMANDS.prepareImages, arguments: [uri] } });
+    lenses.push({ range: firstConcept.keywordRange, command: { title: 'Show prepared images', command: LENS_COMMANDS.showPreparedImages, arguments: [uri] } });
   }
   for (const b of doc.blocks) {
     if (b.kind !== 'generate') continue;

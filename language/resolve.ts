@@ -230,6 +230,8 @@ export function generationDefaults(): GenerationSettings {
 export function runLayout(output: string) {
   return {
     prepared: (concept: string) => join(output, 'prepared', concept),
+    /** What the last prepare found per photo (protocol/prepared.ts). */
+    preparedReport: join(output, 'prepared', 'report.json'),
     /** Default class_images of a concept. */
     classImages: (concept: string) => join(output, 'class', concept),
     checkpoints: join(output, 'checkpoints'),

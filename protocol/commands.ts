@@ -26,6 +26,9 @@ export const COMMANDS = {
   // training dashboard and runs (issue 12)
   trainFromScratch: { title: 'Train from Scratch', needsTrust: true },
   openDashboard: { title: 'Open Training Dashboard', needsTrust: false },
+  // gallery and prepared images
+  showImageParameters: { title: 'Show PNG Parameters', needsTrust: false },
+  showPreparedImages: { title: 'Show Prepared Images', needsTrust: false },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

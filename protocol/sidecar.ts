@@ -43,6 +43,8 @@ export interface GenerateParams extends GenerationSettings {
   outDir: string;
   /** Optional LoRA (kohya .safetensors) applied on top of the base model. */
   lora?: string;
+  /** The LoRA's strength (A1111's `<lora:name:weight>`); default 1. */
+  loraScale?: number;
   /** Hugging Face token for gated/private repos; never logged or written anywhere. */
   hfToken?: string;
 }

@@ -15,6 +15,7 @@ const bundles = [
   ['sidecar/runtime/worker.ts', 'dist/ort-worker.js', 'node'],
   ['webview/gallery/main.ts', 'dist/webview/gallery.js', 'browser'],
   ['webview/dashboard/main.ts', 'dist/webview/dashboard.js', 'browser'],
+  ['webview/prepared/main.ts', 'dist/webview/prepared.js', 'browser'],
 ];
 
 const contexts = await Promise.all(

@@ -4,6 +4,7 @@
 // file watcher on the run folder and from the job's progress (either one suffices). The page keeps no
 // data of its own: on every (re)load it says `ready` and gets the whole state, so hiding and showing
 // the panel needs no retained context; the serializer revives it after a window reload.
+import { commandId } from '../../protocol/commands';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DashboardJob, DashboardRun, DashboardSamples, DashboardState, DashboardToExtension, ExtensionToDashboard } from '../../protocol/webview';
@@ -109,7 +110,7 @@ export class DashboardPanel {
         return;
       }
       case 'resume':
-        void vscode.commands.executeCommand('dreambooth.train', vscode.Uri.file(this.run.conceptFile));
+        void vscode.commands.executeCommand(commandId('train'), vscode.Uri.file(this.run.conceptFile));
         return;
       default:
         unreachable(message);
@@ -155,7 +156,7 @@ export class DashboardPanel {
     const webview = this.panel.webview;
     return (await listSamples(runLayout(this.run.output).samples)).map((s) => ({
       step: s.step,
-      images: s.files.map((f) => ({ src: webview.asWebviewUri(vscode.Uri.file(f)).toString(), label: path.basename(f) })),
+      images: s.files.map((f) => ({ src: webview.asWebviewUri(vscode.Uri.file(f)).toString(), label: path.basename(f), file: f })),
     }));
   }
 

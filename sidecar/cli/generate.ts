@@ -98,7 +98,8 @@ export async function main(args: string[]): Promise<number> {
   if (positional.length > 1) throw new UsageError(`one concept file at most, got ${positional.join(', ')}`);
   const params = positional.length ? await paramsFromConceptFile(positional[0]!, parsed) : paramsFromFlags(flags);
   if (flags.lora) params.lora = resolve(flags.lora);
-  const extras: GenerateExtras = { loraMultiplier: real(flags, 'lora-scale', 1), configsFrom: flags['configs-from'] && resolve(flags['configs-from']), providers: providerFlag(flags.provider) };
+  params.loraScale = real(flags, 'lora-scale', 1);
+  const extras: GenerateExtras = { configsFrom: flags['configs-from'] && resolve(flags['configs-from']), providers: providerFlag(flags.provider) };
   if (flags.latents) {
     const idx = await readSafetensorsIndex(flags.latents);
     if (!idx.tensors.has('latents')) throw new UsageError(`${flags.latents} has no tensor named "latents" (it has ${[...idx.tensors.keys()].slice(0, 5).join(', ')})`);

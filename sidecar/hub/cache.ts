@@ -2,7 +2,7 @@
 // huggingface-cli:  <cache>/models--owner--name/{blobs/<etag>, snapshots/<commit>/<path> -> ../../blobs/<etag>,
 // refs/<revision> (holds the commit hash)}.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, readlink, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, readlink, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -73,4 +73,33 @@ export class RepoCache {
     await rename(tmp, target);
     return target;
   }
+}
+
+/**
+ * The models a cache holds, as a job names them: "owner/name" for a diffusers pipeline (a snapshot
+ * with model_index.json), "owner/name/file.safetensors" for a single-file checkpoint at a snapshot's
+ * top level. Reads the revision "main" (else the newest snapshot); a missing cache is empty.
+ */
+export async function listCachedModels(cacheDir: string): Promise<string[]> {
+  const out: string[] = [];
+  const dirs = (await readdir(cacheDir).catch(() => [] as string[])).filter((d) => d.startsWith('models--')).sort();
+  for (const dir of dirs) {
+    const [owner, ...name] = dir.slice('models--'.length).split('--');
+    if (!owner || !name.length) continue;
+    const repo = `${owner}/${name.join('--')}`;
+    const cache = new RepoCache(cacheDir, repo);
+    const commit = (await cache.commitOf('main')) ?? (await newestSnapshot(cache));
+    if (!commit) continue;
+    const files = await readdir(cache.snapshot(commit)).catch(() => [] as string[]);
+    if (files.includes('model_index.json')) out.push(repo);
+    for (const f of files.filter((f) => f.toLowerCase().endsWith('.safetensors')).sort()) if (await cache.hasFile(commit, f)) out.push(`${repo}/${f}`);
+  }
+  return out;
+}
+
+async function newestSnapshot(cache: RepoCache): Promise<string | undefined> {
+  const dir = join(cache.root, 'snapshots');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(isCommitHash);
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n))).mtimeMs })));
+  return dated.sort((a, b) => b.t - a.t)[0]?.n;
 }

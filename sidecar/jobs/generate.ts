@@ -32,8 +32,6 @@ export interface GenerateExtras {
   providers?: ProviderName[];
   /** For a single-file checkpoint that is not SD 1.x's standard size: a diffusers folder with its configs. */
   configsFrom?: string;
-  /** Strength of params.lora (default 1). */
-  loraMultiplier?: number;
   /** Hard links / staged .onnx files (default: ~/.cache/dreambooth/onnx). */
   cacheDir?: string;
 }
@@ -50,6 +48,7 @@ export function checkParams(p: GenerateParams): void {
   if (!Number.isInteger(p.seed)) bad(`seed must be an integer, got ${p.seed}`);
   for (const [k, v] of [['width', p.width], ['height', p.height]] as const)
     if (!Number.isInteger(v) || v < 8 || v % 8 !== 0 || v > 4096) bad(`${k} must be a multiple of 8 between 8 and 4096, got ${v}`);
+  if (p.loraScale !== undefined && !Number.isFinite(p.loraScale)) bad(`loraScale must be a number, got ${p.loraScale}`);
   if (!p.outDir) bad('output folder is missing');
 }
 
@@ -73,7 +72,7 @@ export async function generate(params: GenerateParams, ctx: JobContext, extras: 
 
 async function generateWith(runtime: Runtime, modelPath: string, params: GenerateParams, ctx: JobContext, extras: GenerateExtras): Promise<string[]> {
   const dtype = runtime.provider === 'cpu' ? 'float32' : 'float16';
-  const lora = params.lora ? { path: resolve(params.lora), multiplier: extras.loraMultiplier ?? 1 } : undefined;
+  const lora = params.lora ? { path: resolve(params.lora), multiplier: params.loraScale ?? 1 } : undefined;
   const model = await SdModel.open(modelPath, runtime, { dtype, cacheDir: extras.cacheDir, lora, configsFrom: extras.configsFrom });
   try {
     await model.checkLora();
@@ -131,7 +130,8 @@ async function generateWith(runtime: Runtime, modelPath: string, params: Generat
         seed,
         width: params.width,
         height: params.height,
-        modelName: basename(modelPath).replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, ''),
+        // The name the user gave (a Hub id's repo name, not its snapshot folder, which is a commit hash).
+        modelName: basename((params.model || modelPath).replace(/@[^/\\]*$/, '')).replace(/\.(safetensors|ckpt|pt|pth|bin)$/i, ''),
         extra: lora ? { Lora: `${basename(lora.path).replace(/\.safetensors$/i, '')}:${lora.multiplier}` } : undefined,
       });
       const file = join(params.outDir, `${String(index++).padStart(5, '0')}-${seed}.png`);

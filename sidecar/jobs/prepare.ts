@@ -4,9 +4,12 @@
 //      square crop on the subject at the train block's resolution), as PNGs in
 //      OUTPUT/prepared/<concept>/<photo name>.png; unreadable files are skipped and reported by name
 //   2. each concept's class folder topped up to num_class_images with the base model
+//   3. what it found per photo (warnings, skipped, ignored files) in OUTPUT/prepared/report.json, for
+//      the Prepared Images panel
 // Writes are atomic; cancellation is checked between images (and between denoising steps).
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import type { PreparedConcept, PreparedReport } from '../../protocol/prepared';
 import type { PrepareParams } from '../../protocol/sidecar';
 import { loadConcept } from '../../language/load';
 import { runLayout } from '../../language/resolve';
@@ -47,6 +50,7 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
   const res = concept.train.resolution;
   const images: string[] = [];
   const folders: string[] = [];
+  const report: PreparedConcept[] = [];
 
   // 1. instance images
   for (const c of concept.concepts) {
@@ -56,24 +60,31 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
     const sources = await listImages(c.instanceImages);
     const ignored = await nonImageFiles(c.instanceImages);
     if (ignored.length) ctx.log('warn', `ignored ${ignored.length} file(s) in ${c.instanceImages} that are not images: ${ignored.join(', ')}`);
+    const found: PreparedConcept = { name: c.name, instanceImages: c.instanceImages, photos: [], ignored, classImages: c.classImages, numClassImages: c.numClassImages };
+    report.push(found);
     const names = preparedNames(sources);
     const written = new Set<string>();
     ctx.progress({ phase: 'preparing images', step: 0, total: sources.length, message: c.name, images: [...images] });
     for (const [i, file] of sources.entries()) {
       checkCancelled(ctx);
       let pixels: Float32Array | undefined;
+      const photo: PreparedConcept['photos'][number] = { source: file, warnings: [] };
+      found.photos.push(photo);
       try {
         const prepared = await prepareImage(file, res);
         pixels = prepared.pixels;
+        photo.warnings = prepared.warnings;
         for (const w of prepared.warnings) ctx.log('warn', `photo ${file} ${w}`);
       } catch (e) {
-        ctx.log('warn', `skipped ${file}: ${(e as Error).message.split('\n')[0]}`);
+        photo.skipped = (e as Error).message.split('\n')[0]!;
+        ctx.log('warn', `skipped ${file}: ${photo.skipped}`);
       }
       if (pixels) {
         const out = join(folder, names[i]!);
         await writePng(out, pixels, res, res);
         written.add(names[i]!);
         images.push(out);
+        photo.prepared = out;
       }
       ctx.progress({ phase: 'preparing images', step: i + 1, total: sources.length, message: `${c.name}: ${basename(file)}${pixels ? '' : ' (skipped)'}`, images: [...images] });
     }
@@ -81,6 +92,9 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
     // Crops of photos since removed would mislead: the folder shows exactly what training will use.
     for (const n of await readdir(folder)) if (n.endsWith('.png') && !written.has(n)) await rm(join(folder, n), { force: true });
   }
+
+  // Written before class images are generated, so the crops can be looked at while that runs.
+  await writeReport(runLayout(concept.output).preparedReport, { conceptFile: params.conceptFile, resolution: res, time: new Date().toISOString(), concepts: report });
 
   // 2. class images; the model (and a runtime) only when some are missing
   const generated: string[] = [];
@@ -98,4 +112,10 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
     }
   }
   return { images, files: [...images, ...generated], folders };
+}
+
+async function writeReport(file: string, report: PreparedReport): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
+  await rename(tmp, file);
 }

@@ -13,7 +13,8 @@ import { CHROMIUM, CODE_SERVER, NODE24, RESULTS, ROOT } from './paths';
 import { stageExtension } from './stage';
 import { FAKE_HF_TOKEN, steps } from './steps';
 import { TIMEOUT } from './workbench';
-import { checkVsix, packageVsix } from './vsix';
+import { checkVsix } from './vsix';
+import { hostTarget, packageTarget } from '../../scripts/package';
 
 /** Files under `dir` (recursively) whose bytes contain `needle`. */
 function filesContaining(dir: string, needle: string): string[] {
@@ -48,9 +49,8 @@ async function main(): Promise<number> {
   if (process.env.E2E_STAGE === 'folder') {
     stageExtension(extensionsDir);
   } else {
-    const vsix = join(RESULTS, 'dreambooth.vsix');
-    packageVsix(vsix);
-    console.log(`✓ packaged ${vsix}: ${checkVsix(vsix)} files, contents checked`);
+    const vsix = packageTarget(hostTarget(), RESULTS); // this machine's platform package, as a user installs it
+    console.log(`✓ packaged ${vsix}: ${checkVsix(vsix, hostTarget())} files, contents and size checked`);
     installVsix(vsix, extensionsDir, tmp);
     rmSync(vsix);
   }

@@ -3,18 +3,38 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { RESULTS, ROOT } from './paths';
-import { commandPalette, goToLine, imagesLoaded, openFile, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
+import { commandPalette, expectImagesLoaded, goToLine, openFile, pickInFileDialog, runCommand, TIMEOUT, waitWorkbench, webviewFrame } from './workbench';
 
 export const CONCEPT = 'zwx.dreambooth';
 /** A 3-step copy the dashboard step writes and trains. */
 const DASH_CONCEPT = 'dash.dreambooth';
+/** A 40-step copy the queue step trains while it asks for more. */
+const QUEUE_CONCEPT = 'queue.dreambooth';
 /** A made-up token: it must reach secret storage and nowhere else on disk. */
 export const FAKE_HF_TOKEN = 'hf_e2eNotARealToken7Q2x9';
 const hasLanguageServer = existsSync(join(ROOT, 'language/server/main.ts'));
 const hasGrammar = existsSync(join(ROOT, 'syntaxes/dreambooth.tmLanguage.json'));
 const hasGenerate = existsSync(join(ROOT, 'sidecar/jobs/generate.ts'));
+
+/** A kohya LoRA trained on the bundled tiny model (a reference fixture). */
+const E2E_LORA = join(ROOT, 'fixtures/tiny-sd/cases/lora_step1_kohya.safetensors');
+const LORA_NAME = 'lora_step1_kohya';
+/** How the PNG records it (A1111 quotes a value with ":" in it). */
+const LORA_PARAM = /Lora: "?lora_step1_kohya:0\.8"?/;
+/** The gallery form for the LoRA generation, by field id; the round trip must bring these back. */
+const LORA_FORM = { prompt: 'portrait of zwx person', seed: '77', steps: '2', guidance: '6.5', 'lora-scale': '0.8', width: '64', height: '64', count: '1' };
+
+/** The label of a vscode-single-select's chosen option (its value is the option's index). */
+function selectedLabel(frame: FrameLocator, selector: string): Promise<string> {
+  return frame.locator(selector).evaluate((el) => (el.querySelectorAll('vscode-option')[Number((el as HTMLElement & { value: string }).value)]?.textContent ?? '').trim());
+}
+
+function galleryPngs(workspace: string): string[] {
+  const dir = join(workspace, 'runs', 'gallery');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')) : [];
+}
 
 export interface Step {
   name: string;
@@ -64,6 +84,18 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = TI
 async function clearNotifications(page: Page): Promise<void> {
   await runCommand(page, 'Notifications: Clear All Notifications');
   await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
+}
+
+/** A copy of the example as `name` in the workspace that trains a short run of its own (no class images,
+ *  its own output folder, so the example's run and its settings stay as they are); `generate`: keep
+ *  the generate blocks. */
+function writeRunCopy(workspace: string, name: string, o: { steps: number; saveEvery: number; output: string; generate: boolean }): void {
+  const text = readFileSync(join(workspace, CONCEPT), 'utf8')
+    .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
+    .replace(/steps\s+600/, `steps ${o.steps}`)
+    .replace(/save_every\s+\d+/, `save_every ${o.saveEvery}`)
+    .replace(/^output .*$/m, `output "${o.output}"`);
+  writeFileSync(join(workspace, name), o.generate ? text : text.slice(0, text.indexOf('\ngenerate ')));
 }
 
 /** 1-based number of the first line of the concept file that contains `text`. */
@@ -289,24 +321,124 @@ export const steps: Step[] = [
       await page.locator('.notification-toast', { hasText: 'DreamBooth: Generating' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
       if (hasGenerate) {
         if (text !== 'Done.') throw new Error(`generation did not succeed: ${text}`);
-        return `${await imagesLoaded(frame, '#grid img')} image(s) shown and loaded`;
+        await frame.locator('#grid img').first().waitFor({ timeout: TIMEOUT });
+        return `${await expectImagesLoaded(frame, '#grid img')} image(s) shown and loaded`;
       }
       if (!/^Failed: .+/.test(text)) throw new Error(`expected a clear failure while sidecar/jobs/generate.ts is missing, got: ${text}`);
       return `failed as expected without the pipeline: ${text}`;
     },
   },
   {
+    name: 'the gallery generates with a LoRA file chosen from disk',
+    skip: !hasGenerate && 'sidecar/jobs/generate.ts has not landed yet',
+    run: async (page, env) => {
+      const frame = webviewFrame(page);
+      await frame.locator('#browse-lora').click();
+      await pickInFileDialog(page, E2E_LORA);
+      const deadline = Date.now() + TIMEOUT;
+      while ((await selectedLabel(frame, '#lora')) !== LORA_NAME) {
+        if (Date.now() > deadline) throw new Error(`the LoRA picker shows "${await selectedLabel(frame, '#lora')}", not the chosen ${LORA_NAME}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      for (const [id, value] of Object.entries(LORA_FORM)) await frame.locator(`#${id} ${id === 'prompt' ? 'textarea' : 'input'}`).fill(value);
+      const before = new Set(galleryPngs(env.workspace));
+      await frame.locator('#generate').click();
+      const status = frame.locator('#status', { hasText: /^(Done\.|Failed: |Cancelled\.)/ });
+      await status.waitFor({ timeout: 120_000 });
+      const text = (await status.innerText()).trim();
+      if (text !== 'Done.') throw new Error(`generation with the LoRA did not succeed: ${text}`);
+      const fresh = galleryPngs(env.workspace).filter((f) => !before.has(f));
+      if (fresh.length !== 1) throw new Error(`expected 1 new image, found ${fresh.join(', ') || 'none'}`);
+      // The PNG says it was drawn with the LoRA at the chosen weight (read as bytes, not with our parser).
+      const png = readFileSync(join(env.workspace, 'runs', 'gallery', fresh[0]!)).toString('latin1');
+      if (!LORA_PARAM.test(png)) throw new Error(`${fresh[0]} does not record the LoRA: ${/Steps:[^\0]*/.exec(png)?.[0]}`);
+      await frame.locator(`#grid img[alt="${fresh[0]}"]`).waitFor({ timeout: TIMEOUT });
+      const n = await expectImagesLoaded(frame, '#grid img');
+      return `${fresh[0]} with Lora ${LORA_NAME}:0.8; ${n} image(s) loaded`;
+    },
+  },
+  {
+    name: 'a PNG\'s parameters open in the viewer (←/→/Esc) and "use these settings" puts them in the form',
+    skip: !hasGenerate && 'sidecar/jobs/generate.ts has not landed yet',
+    run: async (page) => {
+      const frame = webviewFrame(page);
+      // Change the form first, so the round trip has something to restore.
+      for (const [id, value] of Object.entries({ prompt: 'something else', seed: '5', steps: '3', guidance: '2', 'lora-scale': '1', width: '128', height: '128' })) {
+        await frame.locator(`#${id} ${id === 'prompt' ? 'textarea' : 'input'}`).fill(value);
+      }
+      await frame.locator('#lora').evaluate((el) => {
+        (el as HTMLElement & { value: string }).value = '0'; // "None"
+      });
+      const viewer = frame.locator('#viewer');
+      await frame.locator('#grid img').first().click();
+      await viewer.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await frame.locator('#params-text', { hasText: LORA_PARAM }).waitFor({ timeout: TIMEOUT });
+      await expectImagesLoaded(frame, '#viewer-image');
+      const caption = frame.locator('#viewer-caption');
+      await page.keyboard.press('ArrowRight');
+      await caption.filter({ hasText: '(2 of' }).waitFor({ timeout: TIMEOUT });
+      await expectImagesLoaded(frame, '#viewer-image');
+      await page.keyboard.press('ArrowLeft');
+      await caption.filter({ hasText: '(1 of' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#params-text', { hasText: LORA_PARAM }).waitFor({ timeout: TIMEOUT });
+      const params = (await frame.locator('#params-text').innerText()).trim();
+      await page.screenshot({ path: join(RESULTS, 'gallery-parameters.png') });
+      await frame.locator('#use-settings').click();
+      await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
+      const got: Record<string, string> = {};
+      for (const id of Object.keys(LORA_FORM)) got[id] = await frame.locator(`#${id}`).evaluate((el) => (el as HTMLElement & { value: string }).value);
+      const lora = await selectedLabel(frame, '#lora');
+      const want = LORA_FORM;
+      if (JSON.stringify(got) !== JSON.stringify(want) || lora !== LORA_NAME) {
+        throw new Error(`the form is ${JSON.stringify(got)} with LoRA "${lora}", expected ${JSON.stringify(want)} with "${LORA_NAME}"`);
+      }
+      // Esc closes the viewer.
+      await frame.locator('#grid img').first().click();
+      await viewer.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await page.keyboard.press('Escape');
+      await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
+      return `${params.split('\n').pop()} → form ${JSON.stringify(got)}, LoRA ${lora}`;
+    },
+  },
+  {
+    name: 'the Prepared Images panel shows the crops training sees, each file\'s problem, and the class images',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      // Drop the earlier steps' edits (the unknown key), leave one webview open, and ask for 2 class images.
+      await runCommand(page, 'View: Close All Editors');
+      await page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click();
+      await page.locator('.tab').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await openFile(page, CONCEPT);
+      await goToLine(page, lineOf('num_class_images'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('Shift+Home');
+      await page.keyboard.type('num_class_images 2');
+      writeFileSync(join(env.workspace, 'photos', 'notes.txt'), 'not a photo');
+      writeFileSync(join(env.workspace, 'photos', 'broken.jpg'), 'not a JPEG either');
+      await page.locator('.codelens-decoration a', { hasText: 'Show prepared images' }).click();
+      const frame = webviewFrame(page);
+      await frame.locator('#missing', { hasText: 'not been prepared yet' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('#prepare').click();
+      const outcome = page.locator('.notification-toast', { hasText: /preparing images (finished|failed|was cancelled)/ });
+      await outcome.waitFor({ timeout: 180_000 });
+      const text = (await outcome.locator('.notification-list-item-message').innerText()).trim();
+      if (!text.includes('finished')) throw new Error(text);
+      await frame.locator('figure.skipped', { hasText: 'broken.jpg' }).waitFor({ timeout: TIMEOUT });
+      await frame.locator('figure.skipped', { hasText: 'notes.txt' }).filter({ hasText: 'not an image' }).waitFor({ timeout: TIMEOUT });
+      const crops = await expectImagesLoaded(frame, '.photos img');
+      const classes = await expectImagesLoaded(frame, '.classes img');
+      if (crops !== 6 || classes !== 2) throw new Error(`expected the 6 photos' crops and 2 class images, the panel shows ${crops} and ${classes}`);
+      await page.screenshot({ path: join(RESULTS, 'prepared-images.png') });
+      await clearNotifications(page);
+      return `${crops} crops and ${classes} class images loaded; broken.jpg skipped, notes.txt ignored`;
+    },
+  },
+  {
     name: 'the training dashboard shows the loss curve and the sample images of a short run',
     skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
     run: async (page, env) => {
-      // A 3-step run of its own (no class images, a sample at step 2 and at the end), so the example's
-      // run and its settings stay as they are.
-      const text = readFileSync(join(env.workspace, CONCEPT), 'utf8')
-        .replace(/^\s*(class_prompt|num_class_images)\b.*\n/gm, '')
-        .replace(/steps\s+600/, 'steps 3')
-        .replace(/save_every\s+\d+/, 'save_every 2')
-        .replace(/^output .*$/m, 'output "./runs-dash"');
-      writeFileSync(join(env.workspace, DASH_CONCEPT), text.slice(0, text.indexOf('\ngenerate ')));
+      // A 3-step run of its own, a sample at step 2 and at the end.
+      writeRunCopy(env.workspace, DASH_CONCEPT, { steps: 3, saveEvery: 2, output: './runs-dash', generate: false });
       // Closing all editors takes the gallery's webview away: one webview frame from here. Earlier
       // steps typed into the example (a bogus key, a completion): those edits are not saved.
       await runCommand(page, 'View: Close All Editors');
@@ -327,7 +459,7 @@ export const steps: Step[] = [
       const ended = (await outcome.locator('.notification-list-item-message').innerText()).trim();
       if (!ended.includes('finished')) throw new Error(ended);
       await frame.locator('#status', { hasText: 'Finished: 3 steps.' }).waitFor({ timeout: TIMEOUT });
-      const images = await imagesLoaded(frame, '#samples img', 60_000);
+      const images = await expectImagesLoaded(frame, '#samples img', 60_000);
       const steps = await frame.locator('#samples figcaption').allInnerTexts();
       if (steps.join(',') !== 'step 2,step 3') throw new Error(`sample images by step: ${steps.join(', ')}`);
       const points = Number(await curve.getAttribute('data-points'));
@@ -336,6 +468,35 @@ export const steps: Step[] = [
       await clearNotifications(page);
       await runCommand(page, 'View: Close All Editors');
       return `${points} loss points; ${images} sample image(s) loaded (${steps.join(', ')}); ${ended}`;
+    },
+  },
+  {
+    name: 'one job queue: a second Train of a running run is refused, and generation waits behind the training',
+    skip: !hasLanguageServer && 'language/server/main.ts has not landed yet',
+    run: async (page, env) => {
+      // A run long enough to act while it trains.
+      writeRunCopy(env.workspace, QUEUE_CONCEPT, { steps: 40, saveEvery: 0, output: './runs-queue', generate: true });
+      await openFile(page, QUEUE_CONCEPT);
+      const train = page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ });
+      await train.click();
+      await page.locator('.notification-toast', { hasText: 'DreamBooth: Training' }).first().waitFor({ timeout: TIMEOUT });
+      await train.click();
+      const refused = page.locator('.notification-toast', { hasText: /is already running on this run/ });
+      await refused.waitFor({ timeout: TIMEOUT });
+      await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
+      const waiting = page.locator('.notification-toast', { hasText: /waiting for Training .* to finish/ });
+      await waiting.waitFor({ timeout: TIMEOUT });
+      const trained = page.locator('.notification-toast', { hasText: /training (was cancelled|failed|finished)/ });
+      await trained.waitFor({ timeout: 300_000 });
+      const generated = page.locator('.notification-toast', { hasText: /generating "portrait" (finished|failed|was cancelled)/ });
+      await generated.waitFor({ timeout: 180_000 });
+      const outcomes = [await trained.locator('.notification-list-item-message').innerText(), await generated.locator('.notification-list-item-message').innerText()].map((t) => t.trim());
+      if (!outcomes.every((t) => t.includes('finished'))) throw new Error(outcomes.join(' | '));
+      const log = readFileSync(join(env.workspace, 'runs-queue', 'logs', 'train.jsonl'), 'utf8').trim().split('\n');
+      if (log.length !== 40) throw new Error(`one training ran its 40 steps once: ${log.length} log lines`);
+      await clearNotifications(page);
+      await runCommand(page, 'View: Close All Editors');
+      return `second Train refused; generation waited, then ran: ${outcomes.join('; ')}`;
     },
   },
   {

@@ -1,10 +1,12 @@
-// Packages the extension (vsce, production dependencies included: the native modules must ship) and
-// checks what the .vsix holds: the bundles and runtime data in, sources, tests and fixtures out.
-// `node --import tsx test/e2e/vsix.ts [file.vsix]` checks an existing package.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from './paths';
+// Checks what a per-platform .vsix (scripts/package.ts) holds: the bundles and runtime data in; sources,
+// tests and fixtures out; only its own platform's native binaries (ONNX Runtime, sharp); and its size
+// within the budget. `node --import tsx test/e2e/vsix.ts FILE-<target>.vsix...` checks packages.
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { TARGETS } from '../../scripts/package';
+
+/** The most a platform's package may weigh (compressed): its ONNX Runtime is 25–90 MB unpacked. */
+export const VSIX_BUDGET_BYTES = 48 * 2 ** 20;
 
 const REQUIRED = [
   'extension/package.json',
@@ -16,9 +18,12 @@ const REQUIRED = [
   'extension/dist/webview/gallery.css',
   'extension/dist/webview/dashboard.js',
   'extension/dist/webview/dashboard.css',
+  'extension/dist/webview/prepared.js',
+  'extension/dist/webview/prepared.css',
   'extension/data/clip-tokenizer/vocab.json',
   'extension/data/clip-tokenizer/merges.txt',
   'extension/syntaxes/dreambooth.tmLanguage.json',
+  'extension/images/icon.png',
   'extension/node_modules/onnxruntime-node/package.json',
   'extension/node_modules/sharp/package.json',
 ];
@@ -50,23 +55,41 @@ export function zipEntries(file: string): string[] {
 }
 
 /** Throws with every problem found, or returns the number of files. */
-export function checkVsix(file: string): number {
+export function checkVsix(file: string, target: string): number {
+  const t = TARGETS[target];
+  if (!t) throw new Error(`${file}: unknown target ${target}`);
   const names = zipEntries(file);
   const set = new Set(names);
+  const ortBin = /^extension\/node_modules\/onnxruntime-node\/bin\/napi-v6\/([^/]+\/[^/]+)\//;
+  const sharpPkg = /^extension\/node_modules\/@img\/sharp-(?:libvips-)?([^/]+)\//;
+  const foreign = names.filter((n) => {
+    const ort = ortBin.exec(n)?.[1];
+    const sharp = sharpPkg.exec(n)?.[1];
+    return (ort !== undefined && ort !== t.ort) || (sharp !== undefined && sharp !== t.sharp);
+  });
+  const size = statSync(file).size;
   const problems = [
     ...REQUIRED.filter((f) => !set.has(f)).map((f) => `missing ${f}`),
+    ...(names.some((n) => ortBin.exec(n)?.[1] === t.ort) ? [] : [`no ONNX Runtime binary for ${t.ort}`]),
+    ...(names.some((n) => sharpPkg.exec(n)?.[1] === t.sharp) ? [] : [`no sharp binary for ${t.sharp}`]),
+    ...foreign.slice(0, 10).map((n) => `another platform's binary: ${n}`),
     ...names.filter((n) => FORBIDDEN.some((re) => re.test(n))).slice(0, 20).map((n) => `should not ship ${n}`),
+    ...(size > VSIX_BUDGET_BYTES ? [`${(size / 2 ** 20).toFixed(1)} MB, over the ${VSIX_BUDGET_BYTES / 2 ** 20} MB budget`] : []),
   ];
   if (problems.length) throw new Error(`${file}:\n  ${problems.join('\n  ')}`);
   return names.length;
 }
 
-export function packageVsix(out: string): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-rewrite-relative-links', '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+/** The target a package was built for, from its name (dreambooth-vscode-<target>.vsix). */
+export function vsixTarget(file: string): string {
+  const target = Object.keys(TARGETS).find((t) => basename(file).endsWith(`-${t}.vsix`));
+  if (!target) throw new Error(`${file}: not named for one of the targets ${Object.keys(TARGETS).join(', ')}`);
+  return target;
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const file = process.argv[2] ?? join(ROOT, 'dreambooth-vscode.vsix');
-  const n = checkVsix(file);
-  console.log(`${file}: ${n} files; bundles, tokenizer, grammar and native modules present; no sources, tests or fixtures`);
+  for (const file of process.argv.slice(2)) {
+    const n = checkVsix(file, vsixTarget(file));
+    console.log(`${file}: ${n} files, ${(statSync(file).size / 2 ** 20).toFixed(1)} MB; bundles, tokenizer, grammar and this platform's native modules only; no sources, tests or fixtures`);
+  }
 }

@@ -32,8 +32,17 @@ export async function openFile(page: Page, name: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: TIMEOUT });
   await input.fill(name);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: TIMEOUT });
-  await page.keyboard.press('Enter');
+  const found = await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: name })
+    .first()
+    .waitFor({ timeout: 5_000 })
+    .then(() => true, () => false);
+  if (found) await page.keyboard.press('Enter');
+  else {
+    // A file the test has just written may not be in Quick Open's file index yet: the Explorer has it.
+    await page.keyboard.press('Escape');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click({ timeout: TIMEOUT });
+  }
   await page.locator(`.tab.active[aria-label*="${name}"]`).waitFor({ timeout: TIMEOUT });
   await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: TIMEOUT });
 }
@@ -53,15 +62,40 @@ export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
 
-/** Waits until every image matching `selector` in `frame` has loaded (naturalWidth > 0); their count. */
-export async function imagesLoaded(frame: FrameLocator, selector: string, timeoutMs = TIMEOUT): Promise<number> {
+/** Waits (up to `appearMs`) for an image `selector` matches in `frame`, then until every one has
+ *  loaded, and fails naming any that did not decode (naturalWidth 0); returns how many there are. */
+export async function expectImagesLoaded(frame: FrameLocator, selector: string, appearMs = TIMEOUT): Promise<number> {
   const images = frame.locator(selector);
-  await images.first().waitFor({ timeout: timeoutMs });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const widths = await images.evaluateAll((els) => els.map((e) => ((e as HTMLImageElement).complete ? (e as HTMLImageElement).naturalWidth : -1)));
-    if (widths.every((w) => w > 0)) return widths.length;
-    if (Date.now() > deadline) throw new Error(`${selector}: ${widths.filter((w) => w <= 0).length} of ${widths.length} image(s) did not load (naturalWidth ${widths.join(', ')})`);
-    await new Promise((r) => setTimeout(r, 200));
+  await images.first().waitFor({ timeout: appearMs });
+  const n = await images.count();
+  if (!n) throw new Error(`no image matches ${selector}`);
+  for (let i = 0; i < n; i++) {
+    // No named inner functions: tsx would wrap them in a helper the page does not have.
+    const { width, alt } = await images.nth(i).evaluate(
+      (el) =>
+        new Promise<{ width: number; alt: string }>((resolve) => {
+          const img = el as HTMLImageElement;
+          if (img.complete) return resolve({ width: img.naturalWidth, alt: img.alt || img.src });
+          img.addEventListener('load', () => resolve({ width: img.naturalWidth, alt: img.alt }), { once: true });
+          img.addEventListener('error', () => resolve({ width: 0, alt: img.alt || img.src }), { once: true });
+        }),
+    );
+    if (!(width > 0)) throw new Error(`image ${alt} (${selector} #${i + 1}) did not load`);
   }
+  return n;
+}
+
+/** Picks a file in code-server's own file dialog (a quick input listing a folder): opens its folder,
+ *  waits for the file's row, then accepts its path. */
+export async function pickInFileDialog(page: Page, file: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: TIMEOUT });
+  // The dialog fills in its starting folder once it has listed it: wait for that before typing.
+  await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: TIMEOUT });
+  const slash = file.lastIndexOf('/');
+  await input.fill(file.slice(0, slash + 1));
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: file.slice(slash + 1) }).first().waitFor({ timeout: TIMEOUT });
+  await input.fill(file);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
 }

@@ -52,3 +52,9 @@ test('the training dashboard page gets the same policy, its own bundle and style
   assert.match(html, /<link rel="stylesheet" nonce="N0NCE" href="https:\/\/x\.vscode-cdn\.net\/ext\/dist\/webview\/dashboard\.css">/);
   assert.doesNotMatch(html, /style="/, 'no inline style attribute (the CSP would block it)');
 });
+
+test('the Prepared Images page is rendered by the same renderer: its own bundle, the same strict CSP', () => {
+  const html = renderPanelHtml(webview, { title: 'Prepared Images', script: 'dist/webview/prepared.js', style: 'dist/webview/prepared.css' }, 'N2');
+  assert.match(csp(html), /^default-src 'none'; img-src https:\/\/x\.vscode-cdn\.net; .*script-src 'nonce-N2'/);
+  assert.match(html, /<script nonce="N2" src="https:\/\/x\.vscode-cdn\.net\/ext\/dist\/webview\/prepared\.js"><\/script>/);
+});

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
+import type { PreparedReport } from '../../protocol/prepared';
 import { JobCancelled } from '../../sidecar/context/job-context';
 import { copyExample, recordingContext } from '../helpers/example-project';
 import { prepare } from '../../sidecar/jobs/prepare';
@@ -84,6 +85,28 @@ test('prepare: PNGs at the train resolution, the broken photo reported and skipp
   assert.deepEqual(again.images, expected.filter((p) => !p.endsWith('02.png')));
   assert.deepEqual((await readdir(folder)).sort(), again.images.map((p) => p.slice(folder.length + 1)));
   assert.deepEqual(again.files, again.images, 'a full class folder is left alone');
+});
+
+test('prepare: report.json says per photo what training will see: crop, warnings (too small), skipped (unreadable), ignored files', async () => {
+  const { file, dir } = await project('d');
+  const photos = join(dir, 'photos');
+  await sharp(halves(32, 32), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(photos, 'small.png'));
+  await writeFile(join(photos, 'notes.txt'), 'not a photo');
+  await prepare({ conceptFile: file }, recorder().ctx, { runtime, cacheDir });
+  const report = JSON.parse(await readFile(join(dir, 'runs', 'prepared', 'report.json'), 'utf8')) as PreparedReport;
+  assert.equal(report.conceptFile, file);
+  assert.equal(report.resolution, 64);
+  const [zwx] = report.concepts;
+  assert.equal(report.concepts.length, 1);
+  assert.deepEqual([zwx!.name, zwx!.instanceImages, zwx!.classImages, zwx!.numClassImages], ['zwx', photos, join(dir, 'runs', 'class', 'zwx'), 2]);
+  assert.deepEqual(zwx!.ignored, ['notes.txt']);
+  const by = (name: string) => zwx!.photos.find((p) => p.source === join(photos, name));
+  assert.deepEqual(zwx!.photos.map((p) => p.source), (await listImages(photos)), 'every image file, in order');
+  assert.deepEqual(by('small.png')!.prepared, join(dir, 'runs', 'prepared', 'zwx', 'small.png'));
+  assert.match(by('small.png')!.warnings.join(), /32×32, smaller than the training resolution/);
+  assert.equal(by('broken.jpg')!.prepared, undefined);
+  assert.ok(by('broken.jpg')!.skipped, 'the unreadable photo says why it was skipped');
+  assert.deepEqual([by('01.jpg')!.warnings, by('01.jpg')!.skipped], [[], undefined]);
 });
 
 test('prepare: cancellation stops between images, before any class image is generated', async () => {

@@ -240,7 +240,7 @@ test('symbols, folding, code lenses', async () => {
   const lenses = await conn.sendRequest(req<object, CodeLens[]>('textDocument/codeLens'), { textDocument: { uri } });
   assert.deepEqual(
     lenses.map((l) => [l.command?.command, l.command?.arguments, l.range.start.line]),
-    [['dreambooth.train', [uri], 6], ['dreambooth.export', [uri], 6], ['dreambooth.prepareImages', [uri], 3], ['dreambooth.generate', [uri, 'suit'], 9]],
+    [['dreambooth.train', [uri], 6], ['dreambooth.export', [uri], 6], ['dreambooth.prepareImages', [uri], 3], ['dreambooth.showPreparedImages', [uri], 3], ['dreambooth.generate', [uri, 'suit'], 9]],
   );
 });
 

@@ -97,6 +97,7 @@ test('bad parameters are refused with the value', async () => {
   const base = { model: '', prompt: 'x', negativePrompt: '', count: 1, steps: 2, guidance: 7, sampler: 'ddim' as const, seed: 1, width: 64, height: 64, outDir: temp('bad') };
   await assert.rejects(generate({ ...base, width: 60 }, ctx), /width must be a multiple of 8 .* got 60/);
   await assert.rejects(generate({ ...base, steps: 0 }, ctx), /steps must be an integer in 1\.\.1000, got 0/);
+  await assert.rejects(generate({ ...base, loraScale: Number.NaN }, ctx), /loraScale must be a number, got NaN/);
   await assert.rejects(generate({ ...base, model: '/nope/model' }, ctx, { providers: ['cpu'] }), /\/nope\/model: no such file or folder/);
 });
 
@@ -113,6 +114,10 @@ test('a concept file uses the LoRA its training exported, unless --no-lora', asy
   assert.equal((await params(join(dir, 'a/00000-1234.png'))).Lora, 'zwx:1');
   assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'b'), '--provider', 'cpu', '--no-lora']), 0);
   assert.equal((await params(join(dir, 'b/00000-1234.png'))).Lora, undefined);
+  // The weight travels in the request (the gallery's LoRA weight, the CLI's --lora-scale) into the PNG;
+  // the model is named as the user named it.
+  assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'c'), '--provider', 'cpu', '--lora-scale', '0.5']), 0);
+  assert.deepEqual([(await params(join(dir, 'c/00000-1234.png'))).Lora, (await params(join(dir, 'c/00000-1234.png'))).Model], ['zwx:0.5', 'tiny-sd']);
 });
 
 test('generate from a single-file checkpoint (original layout) with --configs-from', async () => {

@@ -1,6 +1,6 @@
 // Full fine-tuning and text-encoder training against reference steps computed by diffusers /
 // transformers / peft with torch AdamW (fixtures/train-steps, made by fixtures/make/train_steps.py):
-// the whole UNet trained; the UNet and the text encoder trained; UNet + text-encoder LoRA. Two steps on
+// the whole UNet trained; the UNet and the text encoder trained; UNet LoRA; UNet + text-encoder LoRA. Two steps on
 // the same batch with clipping that bites: losses of both steps, the gradient norm, the gradients and
 // the values after step 1 of a fixed list of parameters (the token embedding by the batch's rows).
 //
@@ -31,6 +31,7 @@ interface RefCase {
   full_unet: boolean;
   full_text_encoder: boolean;
   lora: boolean;
+  lora_text_encoder: boolean;
   lora_rank: number | null;
   lora_alpha: number | null;
   max_grad_norm: number;
@@ -80,7 +81,7 @@ async function runCase(name: string): Promise<void> {
   const ids = await get(inputs, 'instance_class_input_ids');
   const L = ids.length / 2;
   const inputIds = [Array.from(ids.subarray(0, L)), Array.from(ids.subarray(L))];
-  const trainsTe = c.full_text_encoder || c.lora;
+  const trainsTe = c.full_text_encoder || c.lora_text_encoder;
   const { lr, betas, eps, weight_decay } = ref.optimizer;
   const trainer = await Trainer.open(model, {
     instanceBatch: 1,
@@ -89,7 +90,7 @@ async function runCase(name: string): Promise<void> {
     width,
     unet: c.full_unet ? 'full' : 'lora',
     lora: c.lora ? { rank: c.lora_rank!, alpha: c.lora_alpha!, targets: ['to_q', 'to_k', 'to_v', 'to_out.0'] } : undefined,
-    textEncoder: trainsTe ? { config: model.checkpoint.textEncoder, mode: c.lora ? 'lora' : 'full' } : undefined,
+    textEncoder: trainsTe ? { config: model.checkpoint.textEncoder, mode: c.lora_text_encoder ? 'lora' : 'full' } : undefined,
     priorLossWeight: ref.prior_loss_weight,
     adam: { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: c.max_grad_norm },
     outputGrads: true,
@@ -166,4 +167,5 @@ async function runCase(name: string): Promise<void> {
 
 test('full fine-tuning of the UNet matches diffusers + torch AdamW (two steps, clipped)', () => runCase('full_unet'));
 test('full fine-tuning of the UNet and the text encoder matches train_dreambooth.py --train_text_encoder', () => runCase('full_unet_te'));
+test('UNet LoRA with clipping that bites matches train_dreambooth_lora.py (peft)', () => runCase('lora_unet'));
 test('UNet + text-encoder LoRA matches train_dreambooth_lora.py --train_text_encoder (peft)', () => runCase('lora_unet_te'));

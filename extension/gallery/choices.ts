@@ -1,0 +1,60 @@
+// What the gallery's pickers offer. Models: the concept file's model, the `defaultModel` setting,
+// the models in the Hugging Face cache (listed by sidecar/hub/cache.ts, the one reader of its
+// layout) and folders or files the user chose. LoRAs: none, the run's exports (the concept file's
+// OUTPUT/exports/*.safetensors) and files the user chose. No `vscode` import.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConcept } from '../../language/load';
+import { runLayout, runName } from '../../language/resolve';
+import { defaultCacheDir, listCachedModels } from '../../sidecar/hub/cache';
+import type { Choice } from '../../protocol/webview';
+import { shortName } from './pngSettings';
+
+/** What a concept file contributes to the gallery; empty when there is none or it has errors. */
+export interface ConceptContext {
+  conceptFile?: string;
+  model?: string;
+  /** OUTPUT/exports of its run. */
+  exports?: string;
+  /** The LoRA its training exported (the Generate code lens uses it too), when it exists. */
+  exportedLora?: string;
+}
+
+export async function conceptContext(conceptFile: string | undefined): Promise<ConceptContext> {
+  if (!conceptFile) return {};
+  try {
+    const { concept } = loadConcept(conceptFile);
+    const layout = runLayout(concept.output);
+    const lora = layout.exportedLora(runName(concept, conceptFile));
+    return { conceptFile, model: concept.model, exports: layout.exports, exportedLora: existsSync(lora) ? lora : undefined };
+  } catch {
+    return { conceptFile }; // errors show in the editor; the gallery works without the file's settings
+  }
+}
+
+function dedupe(choices: Choice[]): Choice[] {
+  const seen = new Set<string>();
+  return choices.filter((c) => !seen.has(c.value) && !!seen.add(c.value));
+}
+
+export async function modelChoices(concept: ConceptContext, defaultModel: string, chosen: readonly string[], cacheDir = defaultCacheDir()): Promise<Choice[]> {
+  const label = (value: string) => shortName(value) || value;
+  return dedupe([
+    ...(concept.model ? [{ value: concept.model, label: label(concept.model), detail: 'concept file' }] : []),
+    { value: defaultModel, label: label(defaultModel), detail: 'setting dreambooth.defaultModel' },
+    ...chosen.map((value) => ({ value, label: label(value), detail: 'chosen' })),
+    ...(await listCachedModels(cacheDir)).map((value) => ({ value, label: value, detail: 'Hugging Face cache' })),
+  ]);
+}
+
+export async function loraChoices(concept: ConceptContext, chosen: readonly string[]): Promise<Choice[]> {
+  const exported = concept.exports
+    ? (await readdir(concept.exports).catch(() => [] as string[])).filter((n) => n.toLowerCase().endsWith('.safetensors') && !n.endsWith('.optimizer.safetensors')).sort()
+    : [];
+  return dedupe([
+    { value: '', label: 'None', detail: 'the model alone' },
+    ...exported.map((n) => ({ value: join(concept.exports!, n), label: shortName(n), detail: "this run's exports" })),
+    ...chosen.map((value) => ({ value, label: shortName(value), detail: 'chosen file' })),
+  ]);
+}
