@@ -39,9 +39,10 @@ function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): [Value, V
     const rows = (x: Value) => (chunk >= lq ? x : op.Slice(x, [s], [Math.min(lq, s + chunk)], [2]));
     let qc = rows(qh);
     let gc = rows(gh);
-    if (dk && dvAcc) {
+    const dqPrev = dqs.at(-1);
+    if (dk && dvAcc && dqPrev) {
       // both operands of the chunk's first products wait for the previous chunk
-      const after = op.Mul(op.Add(op.Add(first(dk), first(dvAcc)), first(dqs.at(-1)!)), 0);
+      const after = op.Mul(op.Add(op.Add(first(dk), first(dvAcc)), first(dqPrev)), 0);
       qc = op.Add(qc, after);
       gc = op.Add(gc, after);
     }
@@ -53,6 +54,7 @@ function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): [Value, V
     dk = dk ? op.Add(dk, dkc) : dkc;
     dvAcc = dvAcc ? op.Add(dvAcc, dvc) : dvc;
   }
-  return [merge(op.Concat(dqs, 2), lq, d), merge(dk!, lk, d), merge(dvAcc!, lk, dv)];
+  if (!dk || !dvAcc) throw new Error(`autodiff: attention gradient of ${n} with no query rows`);
+  return [merge(op.Concat(dqs, 2), lq, d), merge(dk, lk, d), merge(dvAcc, lk, dv)];
 }
 

@@ -66,7 +66,8 @@ export const rules: RuleTable = {
     });
   },
   Slice: (n, g) => [() => unslice(n, g)],
-  Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i]! + (d as number)) /* Pad's builder checked 2·rank pads */)],
+  // (Pad's builder checked that there are 2·rank pads)
+  Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i]! + (d as number)))],
   Gather: (n, g) => [() => gatherGrad(n, g), null],
   ScatterND: { noGradient: 'ScatterND (add) is only emitted as the adjoint of Gather' },
   MultiHeadAttention: (n, g) => multiHeadAttentionVjp(n, g),
