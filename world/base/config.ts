@@ -1,6 +1,6 @@
 // The world base model's architecture: a tiny Stable Diffusion 1.x in the diffusers folder layout,
 // with the standard class names, so our loader and diffusers' from_pretrained both read it.
-// 64×64 images; a 3-level VAE (factor 4) gives 16×16×4 latents; a UNet of ~4 M parameters with
+// 64×64 images; a 3-level VAE (factor 4) gives 16×16×4 latents; a UNet of 1.5 M parameters with
 // cross-attention at its two finer levels; a 2-layer CLIP text encoder of width 64 with CLIP's real
 // 49,408-token vocabulary and tokenizer (the world's words are single tokens). Sizes chosen by step
 // time on 2 CPU cores (world/base/README.md).

@@ -19,7 +19,7 @@ export interface VaeTraining {
   klWeight: number;
 }
 
-export const VAE_TRAINING: VaeTraining = { steps: 1200, batch: 8, lr: 1e-3, klWeight: 1e-4 };
+export const VAE_TRAINING: VaeTraining = { steps: 1800, batch: 8, lr: 1e-3, klWeight: 1e-4 };
 export const vaeStatePath = (work: string) => join(work, 'vae-state.safetensors');
 
 /** Trains (or resumes) the VAE up to o.steps; returns its weights, or undefined when interrupted. */
