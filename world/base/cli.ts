@@ -16,7 +16,7 @@ import { cachedLatents } from './latents';
 import { trainUnet, UNET_TRAINING } from './unet-train';
 import { trainVae, VAE_TRAINING } from './vae-train';
 
-export const DEFAULTS = { work: '.cache/world-base', out: 'fixtures/world-sd', images: 20000, seed: 1 };
+export const DEFAULTS = { work: '.cache/world-base', out: 'data/world-sd', images: 20000, seed: 1 };
 const HELP = `usage: npm run train-base -- [--work DIR] [--out DIR] [--vae-steps N] [--unet-steps N] [--images N] [--seed S]
 defaults: --work ${DEFAULTS.work} --out ${DEFAULTS.out} --images ${DEFAULTS.images} --seed ${DEFAULTS.seed} --vae-steps ${VAE_TRAINING.steps} --unet-steps ${UNET_TRAINING.steps}
 The work folder holds the rendered images, the latents and each stage's state; keep it to resume.`;
