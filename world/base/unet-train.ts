@@ -2,12 +2,16 @@
 // with the sidecar's Trainer (one ONNX graph: text encoder → UNet → ε-MSE → backward → AdamW), on the
 // cached latents and the world's captions. Each step: B random items, a caption dropped to "" with
 // probability 0.1 (so classifier-free guidance has an unconditional model), t ~ U{0..999}, ε ~ N(0, 1),
-// x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, loss = ‖ε̂ − ε‖². All draws from (seed, step): resuming is exact.
+// x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, loss = ‖ε̂ − ε‖² weighted by min-SNR-γ (from step `minSnrFrom`: the
+// first run without it spent its capacity on the easy low-noise steps, and its samples stayed noisy
+// textures because the high-noise steps that lay out a scene were barely learned).
+// All draws from (seed, step): resuming is exact.
 import { join } from 'node:path';
 import { tokenizerFor } from '../../sidecar/pipeline/prompt';
 import type { SdModel } from '../../sidecar/pipeline/sd-model';
 import type { SchedulerConfig } from '../../sidecar/schedulers/config';
 import { DdpmScheduler } from '../../sidecar/schedulers/ddpm';
+import { minSnrWeights } from '../../sidecar/training/min-snr';
 import { baseValues } from '../../sidecar/training/step-weights';
 import { Trainer, type TrainState } from '../../sidecar/training/trainer';
 import { LATENT_SIZE } from './config';
@@ -25,9 +29,12 @@ export interface UnetTraining {
   warmup: number;
   captionDropout: number;
   weightDecay: number;
+  /** Min-SNR-γ weighting (Hang et al. 2023) of each item's loss, from step minSnrFrom on. */
+  minSnrGamma: number;
+  minSnrFrom: number;
 }
 
-export const UNET_TRAINING: UnetTraining = { steps: 4000, batch: 16, lr: 4e-4, warmup: 200, captionDropout: 0.1, weightDecay: 0.01 };
+export const UNET_TRAINING: UnetTraining = { steps: 10000, batch: 16, lr: 4e-4, warmup: 200, captionDropout: 0.1, weightDecay: 0.01, minSnrGamma: 5, minSnrFrom: 2053 };
 export const unetStatePath = (work: string) => join(work, 'unet-state.safetensors');
 
 /** Trains (or resumes) up to o.steps; `onSave` gets each saved state (the caller exports the model). */
@@ -71,7 +78,8 @@ export async function trainUnet(model: SdModel, work: string, set: WorldSet, lat
         const timesteps = pick.map(() => r.int(ddpm.config.num_train_timesteps));
         const noise = r.normal(x0.length);
         const lr = s < o.warmup ? (o.lr * (s + 1)) / o.warmup : o.lr;
-        const out = await trainer.run({ noisyLatents: ddpm.addNoise(x0, noise, timesteps), timesteps, inputIds, target: noise }, lr);
+        const lossWeights = s >= o.minSnrFrom ? minSnrWeights(ddpm.alphasCumprod, timesteps, o.minSnrGamma, 'epsilon') : undefined;
+        const out = await trainer.run({ noisyLatents: ddpm.addNoise(x0, noise, timesteps), timesteps, inputIds, target: noise, lossWeights }, lr);
         lossSum += out.loss;
         lossN++;
         const line = `loss ${(lossSum / lossN).toFixed(4)} (mean since last line)  lr ${lr.toExponential(1)}`;
