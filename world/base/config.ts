@@ -22,7 +22,8 @@ export const MODEL_INDEX = {
   vae: ['diffusers', 'AutoencoderKL'],
 };
 
-/** SD 1.5's scheduler config, unchanged (1000 DDPM steps, scaled_linear 0.00085 → 0.012). */
+/** SD 1.5's scheduler config (1000 DDPM steps, scaled_linear 0.00085 → 0.012), with v-prediction as
+ *  SD 2.x (unet-train.ts says why). */
 export const SCHEDULER = {
   _class_name: 'PNDMScheduler',
   _diffusers_version: '0.27.2',
@@ -35,7 +36,7 @@ export const SCHEDULER = {
   steps_offset: 1,
   trained_betas: null,
   clip_sample: false,
-  prediction_type: 'epsilon',
+  prediction_type: 'v_prediction',
   timestep_spacing: 'leading',
 };
 

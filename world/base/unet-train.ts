@@ -2,9 +2,12 @@
 // with the sidecar's Trainer (one ONNX graph: text encoder → UNet → ε-MSE → backward → AdamW), on the
 // cached latents and the world's captions. Each step: B random items, a caption dropped to "" with
 // probability 0.1 (so classifier-free guidance has an unconditional model), t ~ U{0..999}, ε ~ N(0, 1),
-// x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, loss = ‖ε̂ − ε‖² weighted by min-SNR-γ (from step `minSnrFrom`: the
-// first run without it spent its capacity on the easy low-noise steps, and its samples stayed noisy
-// textures because the high-noise steps that lay out a scene were barely learned).
+// x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, target ε (ε-prediction), from step `vFrom` on v = √ᾱ_t·ε − √(1−ᾱ_t)·x_0
+// (v-prediction), the loss weighted by min-SNR-γ from step `minSnrFrom` on.
+// Why the switches (world/base/README.md): with ε-prediction the samples stayed noisy textures. At
+// high noise x̂_0 = (x_t − √(1−ᾱ)·ε̂)/√ᾱ multiplies ε̂'s error by up to 1/√ᾱ ≈ 15, so the steps that lay
+// out a scene need a precision a model this small reaches late (measured: x̂_0 at t = 950 was worse
+// than predicting the mean after 1,900 steps); v-prediction's error reaches x̂_0 unamplified.
 // All draws from (seed, step): resuming is exact.
 import { join } from 'node:path';
 import { tokenizerFor } from '../../sidecar/pipeline/prompt';
@@ -32,9 +35,11 @@ export interface UnetTraining {
   /** Min-SNR-γ weighting (Hang et al. 2023) of each item's loss, from step minSnrFrom on. */
   minSnrGamma: number;
   minSnrFrom: number;
+  /** v-prediction from this step on (ε-prediction before). */
+  vFrom: number;
 }
 
-export const UNET_TRAINING: UnetTraining = { steps: 10000, batch: 16, lr: 4e-4, warmup: 200, captionDropout: 0.1, weightDecay: 0.01, minSnrGamma: 5, minSnrFrom: 2053 };
+export const UNET_TRAINING: UnetTraining = { steps: 10000, batch: 16, lr: 4e-4, warmup: 200, captionDropout: 0.1, weightDecay: 0.01, minSnrGamma: 5, minSnrFrom: 2053, vFrom: 3126 };
 export const unetStatePath = (work: string) => join(work, 'unet-state.safetensors');
 
 /** Trains (or resumes) up to o.steps; `onSave` gets each saved state (the caller exports the model). */
@@ -78,8 +83,10 @@ export async function trainUnet(model: SdModel, work: string, set: WorldSet, lat
         const timesteps = pick.map(() => r.int(ddpm.config.num_train_timesteps));
         const noise = r.normal(x0.length);
         const lr = s < o.warmup ? (o.lr * (s + 1)) / o.warmup : o.lr;
-        const lossWeights = s >= o.minSnrFrom ? minSnrWeights(ddpm.alphasCumprod, timesteps, o.minSnrGamma, 'epsilon') : undefined;
-        const out = await trainer.run({ noisyLatents: ddpm.addNoise(x0, noise, timesteps), timesteps, inputIds, target: noise, lossWeights }, lr);
+        const v = s >= o.vFrom;
+        const lossWeights = s >= o.minSnrFrom ? minSnrWeights(ddpm.alphasCumprod, timesteps, o.minSnrGamma, v ? 'v_prediction' : 'epsilon') : undefined;
+        const target = v ? ddpm.getVelocity(x0, noise, timesteps) : noise;
+        const out = await trainer.run({ noisyLatents: ddpm.addNoise(x0, noise, timesteps), timesteps, inputIds, target, lossWeights }, lr);
         lossSum += out.loss;
         lossN++;
         const line = `loss ${(lossSum / lossN).toFixed(4)} (mean since last line)  lr ${lr.toExponential(1)}`;
