@@ -1,8 +1,12 @@
 // The trained model as a float16 diffusers folder (what is committed and embedded), written beside the
 // target and swapped in when complete, so a reader never sees half a model.
-import { rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TEXT_ENCODER_SCOPE } from '../../sidecar/training/lora';
 import { writeComponent, writeSkeleton } from './folder';
+
+/** The model card copied into the folder as its README.md. */
+export const MODEL_CARD = join(__dirname, 'model-card.md');
 
 export interface ModelWeights {
   vae: Map<string, Float32Array>;
@@ -24,6 +28,7 @@ export async function exportModel(out: string, m: ModelWeights, o: { half: boole
   const staging = `${out}.partial`;
   await rm(staging, { recursive: true, force: true });
   await writeSkeleton(staging);
+  await copyFile(MODEL_CARD, join(staging, 'README.md'));
   const { unet, text_encoder } = splitTrained(m.unetAndText);
   const metadata = { ...o.metadata, world_base_step: String(m.step) };
   await writeComponent(staging, 'vae', m.vae, { half: o.half, scalingFactor: m.scalingFactor, metadata });
