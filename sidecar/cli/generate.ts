@@ -19,7 +19,7 @@ generate block (--name picks one when there are several).
 
 options:
   --model PATH            diffusers folder or single-file .safetensors/.ckpt (default: the bundled
-                          tiny model, whose random weights make noise images)
+                          world model, which draws 64x64 shapes of the procedural world)
   --prompt TEXT           what to draw
   --negative-prompt TEXT  what to steer away from
   --count N               number of images (image i uses seed + i)

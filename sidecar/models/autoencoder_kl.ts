@@ -22,6 +22,10 @@ export interface VaeBuildOptions {
   dtype?: DType;
   /** Decoder only: multiply the input by this first (1 / scaling_factor in a pipeline). */
   latentScale?: number;
+  /** Build into this graph instead of a new one (training passes a graph that decides what is trained). */
+  graph?: Graph;
+  /** Decoder only: latents computed in the same graph (an encoder trained with it) instead of an input. */
+  latents?: Value;
 }
 
 function encoder(x: Value, cfg: VaeConfig): Value {
@@ -71,7 +75,7 @@ function decoder(z: Value, cfg: VaeConfig): Value {
 /** image → mean, logvar (clamped to [-30, 20] as DiagonalGaussianDistribution does), std. */
 export function buildVaeEncoder(cfg: VaeConfig, o: VaeBuildOptions): Graph {
   const dtype = o.dtype ?? 'float32';
-  const g = new Graph('vae_encoder');
+  const g = o.graph ?? new Graph('vae_encoder');
   const image = g.input('image', dtype, [o.batch, cfg.in_channels, o.height, o.width]);
   const h = g.scope('encoder', () => encoder(image, cfg));
   const moments = conv2d(h, 'quant_conv', 2 * cfg.latent_channels, { kernel: 1 });
@@ -86,8 +90,8 @@ export function buildVaeEncoder(cfg: VaeConfig, o: VaeBuildOptions): Graph {
 
 export function buildVaeDecoder(cfg: VaeConfig, o: VaeBuildOptions): Graph {
   const dtype = o.dtype ?? 'float32';
-  const g = new Graph('vae_decoder');
-  let z: Value = g.input('latents', dtype, [o.batch, cfg.latent_channels, o.height, o.width]);
+  const g = o.graph ?? new Graph('vae_decoder');
+  let z: Value = o.latents ?? g.input('latents', dtype, [o.batch, cfg.latent_channels, o.height, o.width]);
   if (o.latentScale !== undefined && o.latentScale !== 1) z = op.Mul(z, o.latentScale);
   z = conv2d(z, 'post_quant_conv', cfg.latent_channels, { kernel: 1 });
   g.output(

@@ -1,5 +1,5 @@
 // Files shipped with the extension: the CLIP vocabulary (data/clip-tokenizer, for single-file
-// checkpoints, which carry no tokenizer) and the tiny random-weight model (fixtures/tiny-sd).
+// checkpoints, which carry no tokenizer) and the world base model (data/world-sd), the default model.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -15,7 +15,9 @@ export function bundledTokenizerDir(): string {
   return findUp(join('data', 'clip-tokenizer'), 'vocab.json');
 }
 
-/** The tiny SD 1.x model with random weights: it runs anywhere in seconds, and its images are noise. */
-export function bundledTinyModel(): string {
-  return findUp(join('fixtures', 'tiny-sd'), 'model_index.json');
+/** The world base model (world/base/): a tiny SD 1.x pretrained on the procedural shape world, so it
+ *  runs anywhere in seconds and draws recognisable 64×64 shapes. (fixtures/tiny-sd, the random-weight
+ *  model, stays for numerics and conformance tests.) */
+export function bundledModel(): string {
+  return findUp(join('data', 'world-sd'), 'model_index.json');
 }

@@ -22,6 +22,8 @@ const REQUIRED = [
   'extension/dist/webview/prepared.css',
   'extension/data/clip-tokenizer/vocab.json',
   'extension/data/clip-tokenizer/merges.txt',
+  'extension/data/world-sd/model_index.json',
+  'extension/data/world-sd/unet/diffusion_pytorch_model.safetensors',
   'extension/syntaxes/dreambooth.tmLanguage.json',
   'extension/images/icon.png',
   'extension/node_modules/onnxruntime-node/package.json',

@@ -1,6 +1,7 @@
-// `dreambooth generate` end to end on the bundled tiny model: with the reference's initial latents,
+// `dreambooth generate` end to end on the tiny random-weight model: with the reference's initial latents,
 // prompts, DDIM and guidance it reproduces diffusers' final latents and image; PNGs carry their
-// AUTOMATIC1111 parameters; concept files work; cancellation stops between steps.
+// AUTOMATIC1111 parameters; concept files work; cancellation stops between steps; no model given means
+// the bundled world model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ test('generate --latents reproduces the diffusers pipeline (DDIM, CFG 7.5) and w
   const latentsOut = join(dir, 'final.safetensors');
   await writeSafetensors(latentsIn, { latents: { dtype: 'F32', shape: [1, 4, 32, 32], data: await ref('latents_init') } });
   const out = join(dir, 'images');
-  const code = await main(['--prompt', 'photo of sks person', '--negative-prompt', 'blurry, low quality', '--steps', '8', '--sampler', 'ddim', '--guidance', '7.5',
+  const code = await main(['--model', join(ROOT, 'fixtures/tiny-sd'), '--prompt', 'photo of sks person', '--negative-prompt', 'blurry, low quality', '--steps', '8', '--sampler', 'ddim', '--guidance', '7.5',
     '--width', '64', '--height', '64', '--latents', latentsIn, '--save-latents', latentsOut, '--out', out, '--provider', 'cpu']);
   assert.equal(code, 0);
 
