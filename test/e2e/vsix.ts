@@ -8,7 +8,7 @@ import { TARGETS } from '../../scripts/package';
 /** The most a platform's package may weigh (compressed): its ONNX Runtime is 25–90 MB unpacked. */
 export const VSIX_BUDGET_BYTES = 48 * 2 ** 20;
 
-const REQUIRED = [
+export const REQUIRED = [
   'extension/package.json',
   'extension/dist/extension.js',
   'extension/dist/sidecar.js',

@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { checkVsix, vsixTarget } from '../e2e/vsix';
+import { checkVsix, REQUIRED as MUST_SHIP, vsixTarget } from '../e2e/vsix';
 import { zipBytes } from '../weights/torch-writer';
 
 const dir = mkdtempSync(join(tmpdir(), 'vsix-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const REQUIRED = ['package.json', 'dist/extension.js', 'dist/sidecar.js', 'dist/ort-worker.js', 'dist/language-server.js', 'dist/webview/gallery.js', 'dist/webview/gallery.css', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'dist/webview/prepared.js', 'dist/webview/prepared.css', 'data/clip-tokenizer/vocab.json', 'data/clip-tokenizer/merges.txt', 'syntaxes/dreambooth.tmLanguage.json', 'images/icon.png', 'node_modules/onnxruntime-node/package.json', 'node_modules/sharp/package.json'];
+// Every file a package must hold, as the check lists them (without the zip's `extension/` folder).
+const REQUIRED = MUST_SHIP.map((f) => f.replace(/^extension\//, ''));
 const LINUX = ['node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node', 'node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so'];
 
 function vsix(name: string, files: string[]): string {
