@@ -2,7 +2,7 @@
 // Pixels are encoded by sharp; the "parameters" chunk is inserted into the encoded bytes; the file
 // is written atomically (temp file + rename) so a viewer never sees half an image.
 
-import { randomBytes } from 'node:crypto';
+import { tempName } from '../weights/temp-name';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { parseParameters, type ParsedParameters } from './infotext';
@@ -45,7 +45,7 @@ export async function encodePng(image: Float32Array | Uint8Array, width: number,
 /** Writes the PNG atomically. */
 export async function writePng(path: string, image: Float32Array | Uint8Array, width: number, height: number, parameters?: string): Promise<void> {
   const bytes = await encodePng(image, width, height, parameters);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tempName(path);
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, path);

@@ -14,6 +14,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { runLayout } from '../../language/resolve';
 import { processAlive } from '../../protocol/training-run';
+import { tempOwner } from '../weights/temp-name';
 
 /** `name`: the run's name (runName); `conceptFile`: the concept file that trains it. */
 export function trainFiles(output: string, name: string, conceptFile: string) {
@@ -34,9 +35,7 @@ export function trainFiles(output: string, name: string, conceptFile: string) {
     },
     final: l.exportedLora(name),
     exports: l.exports,
-    samples: l.samples,
     samplesAt: l.samplesAt,
-    settings: l.settings(conceptFile),
     log: l.trainLog,
   };
 }
@@ -47,8 +46,8 @@ export async function removeStrayTemps(files: ReturnType<typeof trainFiles>): Pr
   const removed: string[] = [];
   for (const dir of [files.checkpoints, files.exports]) {
     for (const f of await readdir(dir).catch(() => [] as string[])) {
-      const pid = /\.tmp-(\d+)-[0-9a-f]+$/.exec(f)?.[1];
-      if (pid === undefined || processAlive(Number(pid))) continue;
+      const pid = tempOwner(f);
+      if (pid === undefined || processAlive(pid)) continue;
       await rm(join(dir, f), { force: true, recursive: true });
       removed.push(join(dir, f));
     }

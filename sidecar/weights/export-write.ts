@@ -3,7 +3,7 @@
 // and only a complete export is renamed into place. A failure or a cancel removes the staging folder:
 // nothing half-written is ever left, and an existing target is replaced only when asked (force).
 import { cp, mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { tempName } from './temp-name';
 import { basename, dirname, join } from 'node:path';
 import { writeSafetensors, type StWriteTensor } from './safetensors';
 import type { ExportPlan } from './export-plan';
@@ -41,7 +41,7 @@ export async function writeExport(plan: ExportPlan, out: string, opts: WriteOpti
   }
   const free = await statfs(parent).then((s) => s.bavail * s.bsize, () => Infinity);
   if (free < plan.bytes) throw new ExportWriteError(`the export needs ${GiB(plan.bytes)} but ${parent} has ${GiB(free)} free`);
-  const staging = join(parent, `.${basename(out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const staging = tempName(join(parent, `.${basename(out)}`));
   try {
     await mkdir(staging);
   } catch (e) {

@@ -4,7 +4,7 @@
 // multi-gigabyte checkpoint costs only the tensors actually asked for.
 
 import { open, rename, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { tempName } from './temp-name';
 import { DTYPES, elementCount, type StDType, type TypedArray } from './safetensors-dtypes';
 import { checkHeaderLength, parseHeader, SafetensorsError, type StEntry } from './safetensors-header';
 import { bf16ArrayToF32, f16ArrayToF32 } from './safetensors-half';
@@ -116,7 +116,7 @@ export async function writeSafetensors(path: string, tensors: Record<string, StW
   new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
   head.set(json, 8);
 
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tempName(path);
   const fh = await open(tmp, 'w');
   try {
     await fh.write(head);
