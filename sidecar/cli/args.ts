@@ -3,6 +3,13 @@
 import { PROVIDERS, type ProviderName } from '../../protocol/vocabulary';
 import { UsageError } from './usage';
 
+/** `--help` or `-h` anywhere: prints `help` and says so (the command then exits 0). */
+export function printedHelp(args: readonly string[], help: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false;
+  process.stdout.write(help);
+  return true;
+}
+
 export interface ArgSpec<V extends string, S extends string> {
   /** Options that take a value. */
   values: readonly V[];

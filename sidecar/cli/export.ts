@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { EXPORT_FORMATS, type ExportFormat } from '../../protocol/vocabulary';
 import { exportRun } from '../jobs/export';
-import { oneConceptFile, parseArgs } from './args';
+import { oneConceptFile, parseArgs, printedHelp } from './args';
 import { runInTerminal } from './terminal';
 import { UsageError } from './usage';
 
@@ -31,10 +31,7 @@ or failed export leaves nothing behind.
 const SPEC = { values: ['format', 'out'], switches: ['half', 'force'], help: HELP } as const;
 
 export async function main(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  if (printedHelp(args, HELP)) return 0;
   const { flags, on, positional } = parseArgs(args, SPEC);
   const conceptFile = resolve(oneConceptFile(positional, HELP));
   const format = (flags.format ?? 'lora') as ExportFormat;

@@ -6,7 +6,7 @@ import { PROVIDERS, SAMPLERS, type SamplerName } from '../../protocol/vocabulary
 import { generateRequest, generationDefaults } from '../../language/resolve';
 import { generate, type GenerateExtras } from '../jobs/generate';
 import { readSafetensorsIndex, readTensorF32, writeSafetensors } from '../weights/safetensors';
-import { numberFlag, parseArgs, providerFlag, type ParsedArgs } from './args';
+import { numberFlag, parseArgs, printedHelp, providerFlag, type ParsedArgs } from './args';
 import { runInTerminal } from './terminal';
 import { UsageError } from './usage';
 
@@ -89,10 +89,7 @@ function paramsFromFlags(flags: Flags): GenerateParams {
 }
 
 export async function main(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  if (printedHelp(args, HELP)) return 0;
   const parsed = parseArgs(args, SPEC);
   const { flags, positional } = parsed;
   if (positional.length > 1) throw new UsageError(`one concept file at most, got ${positional.join(', ')}`);

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { PROVIDERS } from '../../protocol/vocabulary';
 import { prepare } from '../jobs/prepare';
-import { oneConceptFile, parseArgs, providerFlag } from './args';
+import { oneConceptFile, parseArgs, printedHelp, providerFlag } from './args';
 import { runInTerminal } from './terminal';
 
 const HELP = `usage: dreambooth prepare FILE.dreambooth [--provider NAME]
@@ -20,10 +20,7 @@ Unreadable photos are skipped and named with the reason.
 const SPEC = { values: ['provider'], switches: [], help: HELP } as const;
 
 export async function main(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  if (printedHelp(args, HELP)) return 0;
   const { flags, positional } = parseArgs(args, SPEC);
   const conceptFile = resolve(oneConceptFile(positional, HELP));
   const providers = providerFlag(flags.provider);

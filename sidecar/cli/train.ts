@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { PROVIDERS } from '../../protocol/vocabulary';
 import { train, type TrainExtras } from '../jobs/train';
-import { numberFlag, oneConceptFile, parseArgs, providerFlag } from './args';
+import { numberFlag, oneConceptFile, parseArgs, printedHelp, providerFlag } from './args';
 import { runInTerminal } from './terminal';
 
 const HELP = `usage: dreambooth train FILE.dreambooth [--steps N] [--resume] [--provider NAME]
@@ -32,10 +32,7 @@ exports) is moved to OUTPUT/previous/<time>/, never deleted.
 const SPEC = { values: ['steps', 'provider'], switches: ['resume'], help: HELP } as const;
 
 export async function main(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  if (printedHelp(args, HELP)) return 0;
   const { flags, on, positional } = parseArgs(args, SPEC);
   const conceptFile = resolve(oneConceptFile(positional, HELP));
   const extras: TrainExtras = { providers: providerFlag(flags.provider) };
