@@ -4,6 +4,7 @@
 // cross-attention at its two finer levels; a 2-layer CLIP text encoder of width 64 with CLIP's real
 // 49,408-token vocabulary and tokenizer (the world's words are single tokens). Sizes chosen by step
 // time on 2 CPU cores (world/base/README.md).
+import { SD1_SCHEDULER_CONFIG } from '../../sidecar/weights/sd1-standard-configs';
 
 export const IMAGE_SIZE = 64;
 export const LATENT_SIZE = 16;
@@ -25,17 +26,8 @@ export const MODEL_INDEX = {
 /** SD 1.5's scheduler config (1000 DDPM steps, scaled_linear 0.00085 → 0.012), with v-prediction as
  *  SD 2.x (unet-train.ts says why). */
 export const SCHEDULER = {
-  _class_name: 'PNDMScheduler',
+  ...SD1_SCHEDULER_CONFIG,
   _diffusers_version: '0.27.2',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
   prediction_type: 'v_prediction',
   timestep_spacing: 'leading',
 };
