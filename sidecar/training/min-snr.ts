@@ -6,7 +6,7 @@
 //   v-prediction:                 min(SNR, γ) / (SNR + 1)
 // The v form is the paper's and diffusers' since 0.28; 0.27's train_dreambooth.py added 1 to the ε
 // weight instead, which over-weights noisy timesteps. The class (prior) loss is not weighted, as there.
-export function snr(alphasCumprod: ArrayLike<number>, t: number): number {
+function snr(alphasCumprod: ArrayLike<number>, t: number): number {
   const ac = alphasCumprod[t];
   if (ac === undefined) throw new RangeError(`min-SNR: timestep ${t} outside 0…${alphasCumprod.length - 1}`);
   return ac / (1 - ac);

@@ -14,7 +14,6 @@ import type { TrainState } from './trainer';
 
 /** Metadata key of the step count in the weights and optimizer files. */
 export const TRAINED_STEP_KEY = 'dreambooth_step';
-const STEP_KEY = TRAINED_STEP_KEY;
 
 type Trained = Pick<TrainStepGraph, 'params' | 'modules'>;
 
@@ -47,7 +46,7 @@ export async function writeTrainedWeights(path: string, spec: Trained, lora: Lor
   const meta: Record<string, string> = spec.modules.length
     ? { ss_network_module: 'networks.lora', ss_network_dim: String(lora!.rank), ss_network_alpha: String(lora!.alpha) }
     : { [METHOD_KEY]: FULL_METHOD };
-  await writeSafetensors(path, out, { ...meta, [STEP_KEY]: String(step) });
+  await writeSafetensors(path, out, { ...meta, [TRAINED_STEP_KEY]: String(step) });
 }
 
 /**
@@ -64,13 +63,13 @@ export async function writeResumeState(path: string, spec: Trained, s: TrainStat
     out[`${k}.adam_m`] = tensor(s.m.get(p.name)!, p.shape as number[]);
     out[`${k}.adam_v`] = tensor(s.v.get(p.name)!, p.shape as number[]);
   }
-  await writeSafetensors(path, out, { [STEP_KEY]: String(s.step) });
+  await writeSafetensors(path, out, { [TRAINED_STEP_KEY]: String(s.step) });
 }
 
 /** The resume state written by writeResumeState. */
 export async function readResumeState(path: string, spec: Trained): Promise<TrainState> {
   const file = await readSafetensorsIndex(path);
-  const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[STEP_KEY] ?? 0) };
+  const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[TRAINED_STEP_KEY] ?? 0) };
   for (const [param, key] of fileKeys(spec)) {
     for (const [k, map] of [[key, s.weights], [`${key}.adam_m`, s.m], [`${key}.adam_v`, s.v]] as const) {
       if (!file.tensors.has(k)) throw new Error(`${path}: no tensor "${k}" (the saved state does not match what this run trains)`);
@@ -84,7 +83,7 @@ export async function readResumeState(path: string, spec: Trained): Promise<Trai
 export async function readTrainState(weightsPath: string, spec: Trained, optimizerPath?: string): Promise<TrainState> {
   const keys = fileKeys(spec);
   const file = await readSafetensorsIndex(weightsPath);
-  const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[STEP_KEY] ?? 0) };
+  const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[TRAINED_STEP_KEY] ?? 0) };
   const what = spec.modules.length ? 'the LoRA does not match this run’s adapters' : 'the weights do not match what this run trains';
   for (const [param, key] of keys) {
     if (!file.tensors.has(key)) throw new Error(`${weightsPath}: no tensor "${key}" (${what})`);
@@ -92,8 +91,8 @@ export async function readTrainState(weightsPath: string, spec: Trained, optimiz
   }
   if (optimizerPath) {
     const opt = await readSafetensorsIndex(optimizerPath);
-    const optStep = Number(opt.metadata[STEP_KEY] ?? NaN);
-    if (optStep !== s.step) throw new Error(`${optimizerPath}: optimizer state is from step ${opt.metadata[STEP_KEY]}, the weights ${weightsPath} from step ${s.step}`);
+    const optStep = Number(opt.metadata[TRAINED_STEP_KEY] ?? NaN);
+    if (optStep !== s.step) throw new Error(`${optimizerPath}: optimizer state is from step ${opt.metadata[TRAINED_STEP_KEY]}, the weights ${weightsPath} from step ${s.step}`);
     for (const [param, key] of keys) {
       for (const [which, map] of [['adam_m', s.m], ['adam_v', s.v]] as const) {
         if (!opt.tensors.has(`${key}.${which}`)) throw new Error(`${optimizerPath}: no tensor "${key}.${which}"`);
