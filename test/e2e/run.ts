@@ -99,7 +99,8 @@ async function main(): Promise<number> {
         console.log(`✓ ${step.name}${detail ? `: ${detail}` : ''}`);
       } catch (e) {
         failures++;
-        console.log(`✗ ${step.name}: ${(e as Error).message.split('\n')[0]}`);
+        // Playwright's call log names the locator that timed out: keep its first lines.
+        console.log(`✗ ${step.name}: ${(e as Error).message.split('\n').slice(0, 4).join('\n    ')}`);
       }
       await page.screenshot({ path: shot }).catch(() => {});
     }

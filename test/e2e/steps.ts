@@ -375,10 +375,10 @@ export const steps: Step[] = [
       await frame.locator('#params-text', { hasText: LORA_PARAM }).waitFor({ timeout: TIMEOUT });
       await expectImagesLoaded(frame, '#viewer-image');
       const caption = frame.locator('#viewer-caption');
-      await page.keyboard.press('ArrowRight');
+      await viewer.press('ArrowRight');
       await caption.filter({ hasText: '(2 of' }).waitFor({ timeout: TIMEOUT });
       await expectImagesLoaded(frame, '#viewer-image');
-      await page.keyboard.press('ArrowLeft');
+      await viewer.press('ArrowLeft');
       await caption.filter({ hasText: '(1 of' }).waitFor({ timeout: TIMEOUT });
       await frame.locator('#params-text', { hasText: LORA_PARAM }).waitFor({ timeout: TIMEOUT });
       const params = (await frame.locator('#params-text').innerText()).trim();
@@ -395,7 +395,7 @@ export const steps: Step[] = [
       // Esc closes the viewer.
       await frame.locator('#grid img').first().click();
       await viewer.waitFor({ state: 'visible', timeout: TIMEOUT });
-      await page.keyboard.press('Escape');
+      await viewer.press('Escape');
       await viewer.waitFor({ state: 'hidden', timeout: TIMEOUT });
       return `${params.split('\n').pop()} → form ${JSON.stringify(got)}, LoRA ${lora}`;
     },
