@@ -1,6 +1,7 @@
 // The world base model's pretraining (world/base/): initial weights follow the reference libraries'
 // distributions; the folder it writes is a model the sidecar opens; the VAE step learns; and a run
-// stopped and resumed ends with exactly the weights of an uninterrupted one.
+// stopped and resumed ends with exactly the weights of an uninterrupted one; the decoder fine-tune
+// leaves the encoder alone.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,8 @@ import { imageBatch, loadWorldSet } from '../../world/base/data';
 import { componentParams, initialWeights, textConfig, vaeConfig, writeComponent, writeSkeleton } from '../../world/base/folder';
 import { clipTextInit, torchDefaultInit } from '../../world/base/init';
 import { f32, GraphStepper } from '../../world/base/stepper';
-import { buildVaeStep, VAE_IO } from '../../world/base/vae-graph';
-import { trainVae, VAE_TRAINING } from '../../world/base/vae-train';
+import { buildVaeStep, isDecoderParam, VAE_IO } from '../../world/base/vae-graph';
+import { DECODER_TRAINING, fineTuneDecoder, trainVae, VAE_TRAINING } from '../../world/base/vae-train';
 
 const dirs: string[] = [];
 const temp = async () => {
@@ -121,6 +122,29 @@ test('a stage stopped and resumed ends with exactly the weights of an uninterrup
     assert.ok(a && half && b);
     for (const [name, w] of a) assert.deepEqual(b.get(name), w, name);
     assert.notDeepEqual(half.get('decoder.conv_out.weight'), a.get('decoder.conv_out.weight'));
+  } finally {
+    await rt.close();
+  }
+});
+
+test('the decoder fine-tune trains the decoder alone: the encoder (and so the latents the UNet learnt) is unchanged', async () => {
+  const rt = await openRuntime({ providers: ['cpu'] });
+  try {
+    const work = await temp();
+    const world = await loadWorldSet(work, 9, 4, () => {});
+    const detail = await loadWorldSet(work, 9, 4, () => {}, { detail: true });
+    assert.notDeepEqual(detail.pixels, world.pixels);
+    const vae = initialWeights(1).vae;
+    const tuned = await fineTuneDecoder(rt, work, [world, detail], vae, { ...DECODER_TRAINING, batch: 2, steps: 3 }, 1, () => {});
+    assert.ok(tuned);
+    assert.deepEqual([...tuned.keys()].sort(), [...vae.keys()].sort());
+    let moved = 0;
+    for (const [name, w] of vae) {
+      if (isDecoderParam(name)) moved += Number(tuned.get(name)!.some((v, i) => v !== w[i]));
+      else assert.deepEqual(tuned.get(name), w, `${name} changed`);
+    }
+    assert.ok(moved > 10, `${moved} decoder tensors moved`);
+    assert.equal(await fineTuneDecoder(rt, work, [world], vae, { ...DECODER_TRAINING, steps: 0 }, 1, () => {}), vae);
   } finally {
     await rt.close();
   }

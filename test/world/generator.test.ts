@@ -85,3 +85,27 @@ test('bad seeds are refused with the allowed range', () => {
   assert.throws(() => worldItem(-1, 0), /seed must be an integer in 0\.\.2047/);
   assert.throws(() => worldItem(5000, 0), /seed must be an integer in 0\.\.2047/);
 });
+
+test('detail (the VAE codec set) keeps the scene and draws its pattern and mark inside the object only', async () => {
+  let checked = 0;
+  for (let i = 0; checked < 6; i++) {
+    const plain = worldItem(5, i);
+    const detailed = worldItem(5, i, { detail: true });
+    const { detail, ...scene } = detailed.scene;
+    assert.deepEqual(scene, plain.scene, 'the world scene is unchanged');
+    assert.ok(detail && detail.ink !== scene.colour && detail.mark?.colour !== scene.colour, JSON.stringify(detail));
+    if (!['circle', 'square'].includes(scene.shape) || scene.texture !== 'plain' || detail.pattern === 'none') continue;
+    const [a, b] = await Promise.all([renderRgb(plain.scene, 64), renderRgb(detailed.scene, 64)]);
+    const inObject = (p: number) => Math.hypot((p % 64) + 0.5 - scene.x * 64, Math.floor(p / 64) + 0.5 - scene.y * 64) < scene.radius * 64 * 0.8;
+    let inside = 0;
+    for (let p = 0; p < 64 * 64; p++) {
+      const differs = [0, 1, 2].some((c) => a[p * 3 + c] !== b[p * 3 + c]);
+      if (differs && inObject(p)) inside++;
+      // outside the object's disc (with an antialiasing margin) nothing changes
+      if (Math.hypot((p % 64) + 0.5 - scene.x * 64, Math.floor(p / 64) + 0.5 - scene.y * 64) > scene.radius * 64 * 1.25 + 1) assert.ok(!differs, `pixel ${p} outside the ${scene.shape} changed`);
+    }
+    assert.ok(inside > 20, `only ${inside} pixels of the ${scene.shape} show its ${detail.pattern}`);
+    checked++;
+  }
+  assert.throws(() => worldItem(5, 0, { subject: true, detail: true }), /own shape and colour/);
+});

@@ -16,8 +16,10 @@ export interface WorldSet {
 
 const PER = IMAGE_SIZE * IMAGE_SIZE * 3;
 
-export async function loadWorldSet(work: string, seed: number, count: number, log: (s: string) => void): Promise<WorldSet> {
-  const base = join(work, `world-${seed}-${count}`);
+/** Items 0..count-1 of the world seed; `detail`: the VAE's codec set, the same scenes with fine detail
+ *  on each object (generator/scene.ts `Detail`). */
+export async function loadWorldSet(work: string, seed: number, count: number, log: (s: string) => void, o: { detail?: boolean } = {}): Promise<WorldSet> {
+  const base = join(work, `${o.detail ? 'detail' : 'world'}-${seed}-${count}`);
   try {
     const pixels = new Uint8Array(await readFile(`${base}.rgb`));
     const captions = JSON.parse(await readFile(`${base}.captions.json`, 'utf8')) as string[];
@@ -25,11 +27,11 @@ export async function loadWorldSet(work: string, seed: number, count: number, lo
   } catch {
     /* not rendered yet */
   }
-  log(`rendering ${count} world images (seed ${seed})…`);
+  log(`rendering ${count} world images${o.detail ? ' with detail' : ''} (seed ${seed})…`);
   const pixels = new Uint8Array(count * PER);
   const captions: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { scene, caption } = worldItem(seed, i);
+    const { scene, caption } = worldItem(seed, i, { detail: o.detail });
     pixels.set(await renderRgb(scene, IMAGE_SIZE), i * PER);
     captions.push(caption);
   }

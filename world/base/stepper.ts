@@ -1,7 +1,7 @@
 // One training graph (forward + loss + backward + AdamW, all parameters trained) run step after step
 // with weights and moments kept in the runtime worker between runs; only the batch goes in. The
 // sidecar's Trainer does this for the UNet and text encoder; this is the same loop for other graphs
-// (the VAE), which own every parameter and need no checkpoint binding.
+// (the VAE), whose frozen parameters (if any) are small enough to inline: no checkpoint binding.
 import type { Graph } from '../../sidecar/graph/graph';
 import { emitModel } from '../../sidecar/onnx/emit';
 import type { AdamWGraph } from '../../sidecar/optim/adamw';
@@ -21,8 +21,14 @@ export class GraphStepper {
     readonly params: { name: string; shape: number[] }[],
   ) {}
 
-  static async open(rt: Runtime, graph: Graph, adam: AdamWGraph, name: string): Promise<GraphStepper> {
-    const { bytes } = emitModel(graph);
+  /** `frozen`: values of the graph's parameters that are not trained (inlined into the model). */
+  static async open(rt: Runtime, graph: Graph, adam: AdamWGraph, name: string, frozen?: ReadonlyMap<string, Float32Array>): Promise<GraphStepper> {
+    const weights = frozen && ((param: string) => {
+      const w = frozen.get(param);
+      if (!w) throw new Error(`training graph "${name}": no value for the frozen parameter "${param}"`);
+      return { kind: 'bytes' as const, data: new Uint8Array(w.buffer, w.byteOffset, w.byteLength), dtype: 'F32' as const };
+    });
+    const { bytes } = emitModel(graph, weights ? { weights } : {});
     const session = await rt.load({ bytes }, { name });
     return new GraphStepper(rt, session, adam, graph.params.filter((p) => p.attrs.trainable).map((p) => ({ name: p.name, shape: p.shape as number[] })));
   }

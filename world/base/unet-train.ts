@@ -42,7 +42,8 @@ export interface UnetTraining {
 export const UNET_TRAINING: UnetTraining = { steps: 10000, batch: 16, lr: 4e-4, warmup: 200, captionDropout: 0.1, weightDecay: 0.01, minSnrGamma: 5, minSnrFrom: 2053, vFrom: 3126 };
 export const unetStatePath = (work: string) => join(work, 'unet-state.safetensors');
 
-/** Trains (or resumes) up to o.steps; `onSave` gets each saved state (the caller exports the model). */
+/** Trains (or resumes) up to o.steps; `onSave` gets each saved state, and the final one when the stage
+ *  was already complete (the caller exports the model). */
 export async function trainUnet(model: SdModel, work: string, set: WorldSet, latents: CachedLatents, o: UnetTraining, seed: number, log: (s: string) => void, onSave: (s: TrainState) => Promise<void>): Promise<boolean> {
   const trainer = await Trainer.open(model, {
     instanceBatch: o.batch,
@@ -57,7 +58,10 @@ export async function trainUnet(model: SdModel, work: string, set: WorldSet, lat
   try {
     const path = unetStatePath(work);
     const saved = await loadState(path, trainer.params);
-    if (saved && saved.step >= o.steps) return true;
+    if (saved && saved.step >= o.steps) {
+      await onSave(saved); // the model is written again: an earlier stage (the decoder) may have changed
+      return true;
+    }
     await trainer.setState(saved ?? { weights: await baseValues(model.checkpoint, trainer.spec), step: 0 });
     log(saved ? `UNet + text encoder: resuming at step ${saved.step}` : `UNet + text encoder: training from scratch (${trainer.params.length} tensors)`);
     const tok = await tokenizerFor(model);

@@ -2,7 +2,9 @@
 // terms, which flat synthetic shapes do not need):
 //   mean, logvar = encoder(x);  z = mean + exp(logvar/2)·ε           (DiagonalGaussianDistribution.sample)
 //   loss = mean((decoder(z) − x)²) + kl_weight · mean(½(mean² + exp(logvar) − 1 − logvar))
-// then AdamW on every encoder and decoder weight.
+// then AdamW on every encoder and decoder weight — or, for the decoder fine-tune, on the decoder's
+// alone: the encoder stays frozen, so the latent space the UNet learnt is unchanged (what Stability did
+// for SD's ft-MSE VAE), and the KL term, constant then, only reports.
 import { grad } from '../../sidecar/autodiff/grad';
 import * as op from '../../sidecar/graph/ops';
 import type { Value } from '../../sidecar/graph/types';
@@ -35,8 +37,11 @@ function unclamped(logvar: Value): Value {
   return raw;
 }
 
-export function buildVaeStep(cfg: VaeConfig, batch: number, klWeight: number): VaeStepGraph {
-  const g = new TrainGraph({ full: () => true }, 'vae_train');
+/** The decoder's side of the VAE: what a decoder fine-tune trains. */
+export const isDecoderParam = (name: string): boolean => name.startsWith('decoder.') || name.startsWith('post_quant_conv.');
+
+export function buildVaeStep(cfg: VaeConfig, batch: number, klWeight: number, train: 'all' | 'decoder' = 'all'): VaeStepGraph {
+  const g = new TrainGraph({ full: train === 'all' ? () => true : isDecoderParam }, 'vae_train');
   buildVaeEncoder(cfg, { batch, height: IMAGE_SIZE, width: IMAGE_SIZE, graph: g });
   const x = g.inputs.find((v) => v.name === VAE_IO.image)!;
   const mean = take(g, 'mean');
@@ -53,7 +58,7 @@ export function buildVaeStep(cfg: VaeConfig, batch: number, klWeight: number): V
   const rec = op.ReduceMean(op.Mul(d, d), all(d), false);
   const klTerms = op.Mul(op.Sub(op.Add(op.Mul(mean, mean), op.Exp(logvar)), op.Add(logvar, 1)), 0.5);
   const kl = op.ReduceMean(klTerms, all(klTerms), false);
-  const loss = op.Add(rec, op.Mul(kl, klWeight));
+  const loss = train === 'all' ? op.Add(rec, op.Mul(kl, klWeight)) : rec;
   g.output(loss, VAE_IO.loss);
   g.output(rec, VAE_IO.rec);
   g.output(kl, VAE_IO.kl);

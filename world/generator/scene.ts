@@ -22,7 +22,23 @@ export interface Scene {
   period: number;
   textureAngle: number;
   jitter: number;
+  /** Fine detail on the object, only in the VAE's codec set (never captioned): see `Detail`. */
+  detail?: Detail;
 }
+
+/** A pattern in a second colour over the object and a mark in a third: detail the world's flat shapes
+ *  lack, so the VAE learns to carry detail it will meet in things the world never shows (SD's VAE, too,
+ *  was trained on far more than any DreamBooth subject). */
+export interface Detail {
+  pattern: (typeof DETAIL_PATTERNS)[number];
+  ink: ColourName;
+  /** Pattern period as a share of the object's radius, and its angle in degrees. */
+  period: number;
+  angle: number;
+  /** A disc at (dx, dy)·radius from the centre, of radius r·radius; absent on some objects. */
+  mark?: { colour: ColourName; dx: number; dy: number; r: number };
+}
+export const DETAIL_PATTERNS = ['none', 'stripes', 'dots', 'checks'] as const;
 
 /** How far each shape may turn and still read as itself (a square at 45° is a diamond, a heart upside down is not a heart). */
 const MAX_ROTATION: Record<ObjectKind, number> = { circle: 0, ring: 0, square: 20, diamond: 20, heart: 25, triangle: 180, star: 180, cross: 180, subject: 35 };
@@ -42,10 +58,12 @@ export interface SceneOptions {
   position?: PositionName;
   background?: ColourName;
   texture?: TextureName;
+  /** Add fine detail to a world shape (the VAE's codec set). */
+  detail?: boolean;
 }
 
 export function drawScene(r: WorldRandom, o: SceneOptions = {}): Scene {
-  if (o.subject && (o.shape || o.colour)) throw new Error('world: the subject has its own shape and colour');
+  if (o.subject && (o.shape || o.colour || o.detail)) throw new Error('world: the subject has its own shape and colour (and detail)');
   const shape: ObjectKind = o.subject ? SUBJECT.label : (o.shape ?? r.pick(SHAPES));
   const colour: ColourName = o.subject ? SUBJECT_LOOK.body : (o.colour ?? r.pick(COLOUR_NAMES));
   const avoid: readonly ColourName[] = o.subject ? Object.values(SUBJECT_LOOK) : [colour]; // the object must stand out
@@ -60,7 +78,7 @@ export function drawScene(r: WorldRandom, o: SceneOptions = {}): Scene {
   const [dx, dy] = ({ centre: [0, 0], left: [-1, 0], right: [1, 0], top: [0, -1], bottom: [0, 1] } as const)[position];
   const wobble = () => r.uniform(-0.04, 0.04);
   const max = MAX_ROTATION[shape];
-  return {
+  const scene: Scene = {
     shape, colour, background, texture, size, position,
     x: 0.5 + dx * reach + wobble(),
     y: 0.5 + dy * reach + wobble(),
@@ -70,4 +88,17 @@ export function drawScene(r: WorldRandom, o: SceneOptions = {}): Scene {
     textureAngle: r.pick([0, 45, 90, 135]),
     jitter: r.int(2 ** 31),
   };
+  // drawn after everything else, so the world's own scenes are the same with or without this option
+  if (o.detail) scene.detail = drawDetail(r, colour);
+  return scene;
+}
+
+function drawDetail(r: WorldRandom, body: ColourName): Detail {
+  const others = COLOUR_NAMES.filter((c) => c !== body);
+  const pattern = r.pick(DETAIL_PATTERNS);
+  const ink = r.pick(others);
+  const period = r.uniform(0.3, 0.7);
+  const angle = r.uniform(0, 180);
+  const mark = r.chance(0.6) ? { colour: r.pick(others), dx: r.uniform(-0.5, 0.5), dy: r.uniform(-0.5, 0.5), r: r.uniform(0.15, 0.3) } : undefined;
+  return { pattern, ink, period, angle, ...(mark ? { mark } : {}) };
 }

@@ -76,6 +76,25 @@ function object(s: Scene, r: number, fill: string): string {
   }
 }
 
+/** The object's pattern and mark (scene.ts `Detail`), drawn inside the object's own outline. */
+function detail(s: Scene, r: number): string {
+  const d = s.detail;
+  if (!d) return '';
+  const ink = css(colour(d.ink, s, 5));
+  const p = d.period * r;
+  const body =
+    d.pattern === 'stripes' ? `<rect width="${p * 0.45}" height="${p}" fill="${ink}"/>`
+    : d.pattern === 'dots' ? `<circle cx="${p / 2}" cy="${p / 2}" r="${p * 0.22}" fill="${ink}"/>`
+    : d.pattern === 'checks' ? `<rect width="${p / 2}" height="${p / 2}" fill="${ink}"/><rect x="${p / 2}" y="${p / 2}" width="${p / 2}" height="${p / 2}" fill="${ink}"/>`
+    : '';
+  const mark = d.mark ? `<circle cx="${d.mark.dx * r}" cy="${d.mark.dy * r}" r="${d.mark.r * r}" fill="${css(colour(d.mark.colour, s, 13))}"/>` : '';
+  return (
+    `<pattern id="detail" patternUnits="userSpaceOnUse" width="${p}" height="${p}" patternTransform="rotate(${d.angle.toFixed(1)})">${body}</pattern>` +
+    `<mask id="outline">${object(s, r, 'white')}</mask>` +
+    `<g mask="url(#outline)">${body ? `<rect x="${-2 * r}" y="${-2 * r}" width="${4 * r}" height="${4 * r}" fill="url(#detail)"/>` : ''}${mark}</g>`
+  );
+}
+
 export function sceneSvg(s: Scene, size: number): string {
   const bg = colour(s.background, s, 1);
   const tex = texture(s, css(shade(bg)));
@@ -83,6 +102,6 @@ export function sceneSvg(s: Scene, size: number): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 100 100">` +
     `<defs>${tex.defs}</defs><rect width="100" height="100" fill="${css(bg)}"/>${tex.fill}` +
-    `<g transform="translate(${(s.x * 100).toFixed(2)} ${(s.y * 100).toFixed(2)}) rotate(${s.rotation.toFixed(1)})">${object(s, r, css(colour(s.colour, s, 3)))}</g></svg>`
+    `<g transform="translate(${(s.x * 100).toFixed(2)} ${(s.y * 100).toFixed(2)}) rotate(${s.rotation.toFixed(1)})">${object(s, r, css(colour(s.colour, s, 3)))}${detail(s, r)}</g></svg>`
   );
 }
