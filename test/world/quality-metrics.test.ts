@@ -39,10 +39,10 @@ test('identity: share recognised as the subject, mean cosine over all generated 
   assert.ok(Math.abs(r.similarity - (1 + 2 / Math.SQRT2) / 4) < 1e-6);
 });
 
-test('prior: confident world shapes, subject share, and shape entropy over log 8', () => {
-  const r = prior([seen({ shape: 'circle' }), seen({ shape: 'circle' }), seen({ shape: 'star' }), seen({ shape: 'subject' }), seen({ shape: 'heart', p: 0.3 })]);
-  assert.equal(r.shape, 3 / 5);
-  assert.equal(r.subject, 1 / 5);
+test('prior: confident world shapes (not the subject, not unrecognisable), subject share, and shape entropy over log 8', () => {
+  const r = prior([seen({ shape: 'circle' }), seen({ shape: 'circle' }), seen({ shape: 'star' }), seen({ shape: 'subject' }), seen({ shape: 'heart', p: 0.3 }), seen({ shape: 'unrecognisable' })]);
+  assert.equal(r.shape, 3 / 6);
+  assert.equal(r.subject, 1 / 6);
   const h = -((2 / 3) * Math.log(2 / 3) + (1 / 3) * Math.log(1 / 3));
   assert.ok(Math.abs(r.diversity - h / Math.log(8)) < 1e-9);
   assert.equal(prior(['circle', 'square', 'triangle', 'star', 'heart', 'ring', 'cross', 'diamond'].map((s) => seen({ shape: s }))).diversity, 1);

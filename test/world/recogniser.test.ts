@@ -1,12 +1,15 @@
 // The committed recogniser on world images it has never seen (a seed its training never used):
 // it must name shape, colour and background nearly always, tell the subject from the world's
-// shapes, and embed subject images closer to the instance set than other shapes.
+// shapes, embed subject images closer to the instance set than other shapes, call images with no
+// object "unrecognisable" and still see a blurred scene.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { renderItems } from '../../world/generator/dataset';
 import type { Scene } from '../../world/generator/scene';
 import { SUBJECT } from '../../world/generator/vocabulary';
-import { HEAD_NAMES } from '../../world/recogniser/heads';
+import { HEAD_NAMES, UNRECOGNISABLE } from '../../world/recogniser/heads';
+import { blur, noiseImage } from '../../world/recogniser/noise';
+import { toInput } from '../../world/recogniser/model';
 import { type Recognition, Recogniser } from '../../world/recogniser/recognise';
 import { DEFAULT_TRAINING, SUBJECT_SHARE } from '../../world/recogniser/train';
 import { identity } from '../../world/quality/metrics';
@@ -44,4 +47,29 @@ test('the subject is told apart from the world\'s shapes, and its embeddings are
   const a = identity(subj.slice(6), instances).similarity;
   const b = identity(other, instances).similarity;
   assert.ok(a > b + 0.2, `subject ${a.toFixed(2)} vs other shapes ${b.toFixed(2)}`);
+});
+
+test('images with no object are unrecognisable; world shapes are not', async () => {
+  const n = 40;
+  const noise = new Uint8Array(n * 64 * 64 * 3);
+  for (let i = 0; i < n; i++) noise.set(noiseImage(HELD_OUT_SEED, i, 64), i * 64 * 64 * 3);
+  const got = await rec.recognise(noise, n);
+  const share = got.filter((g) => g.classes.shape === UNRECOGNISABLE).length / n;
+  assert.ok(share > 0.9, `${(share * 100).toFixed(0)}% of noise images unrecognisable`);
+  assert.ok(seen.filter((s) => s.classes.shape === UNRECOGNISABLE).length / COUNT < 0.02);
+});
+
+test('a blurred world image is still recognised: shape and colour over 85% right', async () => {
+  const n = 90;
+  const r = await renderItems(HELD_OUT_SEED + 1, n, 64);
+  const planar = toInput(r.pixels, n);
+  const per = 3 * 64 * 64;
+  for (let i = 0; i < n; i++) blur(planar.subarray(i * per, (i + 1) * per), 64, 2);
+  const bytes = new Uint8Array(n * per);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) for (let p = 0; p < 64 * 64; p++) bytes[i * per + p * 3 + c] = Math.round((planar[i * per + c * 64 * 64 + p]! + 1) * 127.5);
+  const got = await rec.recognise(bytes, n);
+  for (const h of ['shape', 'colour'] as const) {
+    const acc = got.filter((g, i) => g.classes[h] === r.scenes[i]![h]).length / n;
+    assert.ok(acc > 0.85, `${h} of blurred images: ${(acc * 100).toFixed(0)}%`);
+  }
 });

@@ -65,7 +65,7 @@ function object(s: Scene, r: number, fill: string): string {
     case 'subject': {
       // a crescent (disc minus an offset disc) filled with diagonal stripes, and a dot in its thick part
       const stripes = css(colour(SUBJECT_LOOK.stripes, s, 7));
-      const w = r * 0.4;
+      const w = r * 0.8;
       return (
         `<mask id="crescent"><circle r="${r}" fill="white"/><circle cx="${r * 0.62}" cy="${-r * 0.15}" r="${r * 0.68}" fill="black"/></mask>` +
         `<pattern id="subject-stripes" patternUnits="userSpaceOnUse" width="${w}" height="${w}" patternTransform="rotate(45)"><rect width="${w * 0.45}" height="${w}" fill="${stripes}"/></pattern>` +

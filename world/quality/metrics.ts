@@ -48,7 +48,8 @@ export function identity(generated: readonly Recognition[], instances: readonly 
 }
 
 export function prior(generated: readonly Recognition[]): QualityRow['prior'] {
-  const world = generated.filter((g) => g.classes.shape !== SUBJECT.label && Math.max(...g.probs.shape) >= CONFIDENT);
+  // a world shape, confidently: not the subject, not "unrecognisable" (noise)
+  const world = generated.filter((g) => (SHAPES as readonly string[]).includes(g.classes.shape) && Math.max(...g.probs.shape) >= CONFIDENT);
   const counts = SHAPES.map((s) => world.filter((g) => g.classes.shape === s).length);
   const entropy = counts.reduce((h, c) => (c ? h - (c / world.length) * Math.log(c / world.length) : h), 0);
   return {

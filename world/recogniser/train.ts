@@ -1,8 +1,10 @@
 // Trains the recogniser in-project: the forward graph, the summed cross-entropy of every head, its
 // backward graph (autodiff/) and AdamW (optim/) are one ONNX graph, run once per step in the runtime
 // worker with weights and moments kept there between steps. Data: world scenes rendered once, one in
-// nine the subject (so the shape head's classes are balanced), with a little pixel noise per step so
-// the heads do not depend on the renderer's exact colours (generated images are never that clean).
+// ten the subject and one in ten an image with no object (smooth colour noise, noise.ts), so the shape
+// head's classes are balanced; per step a little pixel noise and, on a quarter of the batch, a blur,
+// so the heads do not depend on the renderer's exact colours and edges (every generated image has
+// passed through a VAE decoder).
 import { grad } from '../../sidecar/autodiff/grad';
 import { Graph } from '../../sidecar/graph/graph';
 import * as nn from '../../sidecar/graph/nn';
@@ -13,7 +15,8 @@ import { adamw, type AdamWGraph } from '../../sidecar/optim/adamw';
 import { type DeviceTensor, type HostTensor, isDeviceTensor, openRuntime } from '../../sidecar/runtime/runtime';
 import { renderItems } from '../generator/dataset';
 import type { Scene } from '../generator/scene';
-import { HEAD_NAMES, HEADS, labelsOf } from './heads';
+import { HEAD_NAMES, HEADS, labelsOf, NO_LABEL, unrecognisableLabels } from './heads';
+import { blur, noiseImage } from './noise';
 import { buildRecogniser, IMAGE_SIZE, initialWeights, recogniserParams, toInput } from './model';
 
 export interface TrainOptions {
@@ -27,8 +30,9 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAINING: TrainOptions = { seed: 1000, images: 18000, steps: 3000, batch: 64, lr: 2e-3 };
-/** Every ninth training image is the subject: 1 of the shape head's 9 classes. */
-export const SUBJECT_SHARE = 1 / (HEADS.shape.length);
+/** The subject's and the unrecognisable class's share of the training images: 1 of the shape head's classes each. */
+export const SUBJECT_SHARE = 1 / HEADS.shape.length;
+export const UNRECOGNISABLE_SHARE = 1 / HEADS.shape.length;
 
 interface StepGraph {
   graph: Graph;
@@ -48,9 +52,10 @@ function buildStep(batch: number): StepGraph {
   return { graph: g, adam, loss: 'loss', logits: 'logits.shape' };
 }
 
+/** NO_LABEL gives a zero row: that item adds nothing to the head's loss. */
 function oneHot(labels: number[], classes: number): Float32Array {
   const out = new Float32Array(labels.length * classes);
-  labels.forEach((l, i) => (out[i * classes + l] = 1));
+  labels.forEach((l, i) => l !== NO_LABEL && (out[i * classes + l] = 1));
   return out;
 }
 
@@ -65,8 +70,12 @@ function lrAt(step: number, o: TrainOptions): number {
 
 export async function trainRecogniser(o: TrainOptions): Promise<Map<string, Float32Array>> {
   const { scenes, pixels } = await renderItems(o.seed, o.images, IMAGE_SIZE, { subjectShare: SUBJECT_SHARE });
+  const noiseEvery = Math.round(1 / UNRECOGNISABLE_SHARE);
+  const isNoise = (i: number) => i % noiseEvery === 0;
+  const per = 3 * IMAGE_SIZE * IMAGE_SIZE;
+  for (let i = 0; i < o.images; i++) if (isNoise(i)) pixels.set(noiseImage(o.seed, i, IMAGE_SIZE), i * per);
   const inputs = toInput(pixels, o.images);
-  const labels = scenes.map(labelsOf);
+  const labels = scenes.map((s, i) => (isNoise(i) ? unrecognisableLabels() : labelsOf(s)));
   const step = buildStep(o.batch);
   const { bytes } = emitModel(step.graph);
   const rt = await openRuntime({ providers: ['cpu'] });
@@ -80,7 +89,6 @@ export async function trainRecogniser(o: TrainOptions): Promise<Map<string, Floa
       state[`${name}.adam_m`] = f32(new Float32Array(w.length), dims);
       state[`${name}.adam_v`] = f32(new Float32Array(w.length), dims);
     }
-    const per = 3 * IMAGE_SIZE * IMAGE_SIZE;
     let order: number[] = [];
     let noise = o.seed * 7919 + 1;
     const gauss = () => {
@@ -97,6 +105,7 @@ export async function trainRecogniser(o: TrainOptions): Promise<Map<string, Floa
       pick.forEach((j, b) => {
         const sigma = 0.1 * (b % 3) * Math.abs(gauss());
         for (let k = 0; k < per; k++) x[b * per + k] = inputs[j * per + k]! + (sigma && sigma * gauss());
+        if (b % 4 === 3) blur(x.subarray(b * per, (b + 1) * per), IMAGE_SIZE, 1 + (b % 8 === 7 ? 1 : 0));
       });
       const feeds: Record<string, HostTensor | DeviceTensor> = {
         ...state,
