@@ -15,7 +15,8 @@ import { fidelity, identity, prior, type QualityRow } from './metrics';
 import { FIDELITY_PROMPTS, IDENTITY_PROMPT, PRIOR_PROMPT } from './prompts';
 
 /** A model (diffusers folder or single file, optionally with a LoRA), or the world's own renders. */
-export type Variant = { name: string; model: string; lora?: string } | { name: string; world: true };
+export type ModelVariant = { name: string; model: string; lora?: string };
+export type Variant = ModelVariant | { name: string; world: true };
 
 export interface RunOptions {
   /** Images per prompt. */
