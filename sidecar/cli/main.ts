@@ -14,7 +14,7 @@ const commands: Record<string, Command> = {
   check: { summary: 'check concept files and print diagnostics', run: async (a) => (await import('./check')).main(a) },
   generate: { summary: 'generate images from a model (flags or a concept file)', run: async (a) => (await import('./generate')).main(a) },
   prepare: { summary: 'write the prepared training images and top up class images, to check them before training', run: async (a) => (await import('./prepare')).main(a) },
-  train: { summary: 'train a LoRA from a concept file (--steps N, --resume)', run: async (a) => (await import('./train')).main(a) },
+  train: { summary: 'train from a concept file: LoRA or full fine-tuning (--steps N, --resume)', run: async (a) => (await import('./train')).main(a) },
   export: { summary: 'export a trained run as a LoRA, a merged checkpoint or a diffusers folder', run: async (a) => (await import('./export')).main(a) },
   cache: { summary: 'show or clean the cache of models built from your checkpoints', run: async (a) => (await import('./cache')).main(a) },
 };

@@ -20,6 +20,8 @@ export interface WeightIndex {
   path: string;
   format: 'safetensors' | 'torch';
   tensors: Map<string, WeightEntry>;
+  /** A safetensors header's string metadata (none for torch files). */
+  metadata?: Record<string, string>;
 }
 
 export interface TensorRef {

@@ -20,6 +20,7 @@ import { weightEdits, type TrainedWeights } from './trained-weights';
 import { bundledTokenizerDir } from './bundled';
 import { readJson } from './diffusers-folder';
 import { f32ArrayToF16 } from './safetensors';
+import { CONFIGS_METADATA_KEY, configsFolderOf, readConfigsFolder } from './stored-configs';
 
 export interface PlannedFile {
   /** Path inside the export ('' for a single-file export). */
@@ -48,7 +49,7 @@ const PT = { format: 'pt' };
 export async function planExport(base: SdCheckpoint, trained: TrainedWeights, format: ExportFormat, half: boolean): Promise<ExportPlan> {
   const dtype: ExportDType = half ? 'F16' : 'F32';
   const edits = weightEdits(base, trained); // every module or tensor must fit the base model
-  const plan = format === 'lora' ? loraPlan(trained, dtype) : format === 'checkpoint' ? checkpointPlan(base, edits, dtype) : await diffusersPlan(base, edits, dtype);
+  const plan = format === 'lora' ? loraPlan(trained, dtype) : format === 'checkpoint' ? await checkpointPlan(base, edits, dtype) : await diffusersPlan(base, edits, dtype);
   return { ...plan, bytes: plan.files.reduce((n, f) => n + Object.values(f.tensors).reduce((m, t) => m + elementCount(t.shape) * (t.dtype === 'F16' ? 2 : 4), 0), 0) };
 }
 
@@ -79,7 +80,7 @@ function componentTensors(base: SdCheckpoint, edits: Edits, component: Component
   return out;
 }
 
-function checkpointPlan(base: SdCheckpoint, edits: Edits, dtype: ExportDType): Layout {
+async function checkpointPlan(base: SdCheckpoint, edits: Edits, dtype: ExportDType): Promise<Layout> {
   const map = new Sd1KeyMap(keymapShapeOf(base.unet, base.vae));
   const tensors: Record<string, StWriteTensor> = {};
   for (const c of COMPONENTS) {
@@ -92,7 +93,10 @@ function checkpointPlan(base: SdCheckpoint, edits: Edits, dtype: ExportDType): L
     const shape = (key: string, s: number[]) => (isVaeAttentionProjection(c, key) && s.length === 2 ? [...s, 1, 1] : s);
     Object.assign(tensors, componentTensors(base, edits, c, dtype, original, shape));
   }
-  return { shape: 'file', files: [{ path: '', tensors, metadata: PT }], copies: [], json: {} };
+  // The base's configs go along, so a model of another size than SD 1.x's opens again (stored-configs.ts).
+  const folder = configsFolderOf(base);
+  const metadata = folder ? { ...PT, [CONFIGS_METADATA_KEY]: JSON.stringify(await readConfigsFolder(folder)) } : PT;
+  return { shape: 'file', files: [{ path: '', tensors, metadata }], copies: [], json: {} };
 }
 
 const WEIGHT_FILE: Record<Component, string> = {
@@ -108,7 +112,7 @@ async function diffusersPlan(base: SdCheckpoint, edits: Edits, dtype: ExportDTyp
   const files = COMPONENTS.map((c) => ({ path: WEIGHT_FILE[c], tensors: componentTensors(base, edits, c, dtype, same, (_k, s) => s), metadata: PT }));
   const copies: ExportPlan['copies'] = [];
   const json: ExportPlan['json'] = {};
-  const configs = base.layout === 'diffusers' ? base.path : base.configsFrom;
+  const configs = configsFolderOf(base);
   if (configs) {
     for (const f of ['unet/config.json', 'vae/config.json', 'text_encoder/config.json', 'scheduler/scheduler_config.json']) copies.push({ from: join(configs, f), to: f });
     copies.push({ from: base.tokenizerDir, to: 'tokenizer' });

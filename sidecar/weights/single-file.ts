@@ -1,7 +1,9 @@
 // A single-file checkpoint in the original (CompVis/ldm) layout, .safetensors or torch.save .ckpt:
 // every key renamed to diffusers names through the one table in sd1-keymap.ts; other model families
-// are recognised and refused by name.
+// are recognised and refused by name. Its configs: --configs-from, else those our exports store in the
+// file's metadata (stored-configs.ts), else SD 1.x's standard ones.
 import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readWeightIndex } from './weight-index';
 import { Sd1KeyMap, isIgnorableOriginalKey, isVaeAttentionProjection, keymapShapeOf, type Component } from './sd1-keymap';
 import type { ComponentWeights, SdCheckpoint, WeightIndex } from './checkpoint-types';
@@ -9,6 +11,7 @@ import { ModelLoadError } from './load-errors';
 import { SD1_SCHEDULER_CONFIG, SD1_TEXT_ENCODER_CONFIG, SD1_UNET_CONFIG, SD1_VAE_CONFIG } from './sd1-standard-configs';
 import { parseClipTextConfig, parseUNetConfig, parseVaeConfig } from '../models/configs';
 import { bundledTokenizerDir } from './bundled';
+import { type ModelConfigs, readConfigsFolder, storedConfigs } from './stored-configs';
 
 /** Key prefixes of other model families, with what they are. The first match wins. */
 const OTHER_FAMILIES: [string, string][] = [
@@ -45,22 +48,13 @@ export async function openSingleFile(path: string, configsFrom?: string): Promis
   // The real file (not a symlink to it) is what gets hard-linked beside the staged model.
   const index = await readWeightIndex(await realpath(path));
   detectFamily(index);
-  let unetRaw = SD1_UNET_CONFIG;
-  let vaeRaw = SD1_VAE_CONFIG;
-  let teRaw = SD1_TEXT_ENCODER_CONFIG;
-  let scheduler = SD1_SCHEDULER_CONFIG;
-  let tokenizerDir = bundledTokenizerDir();
-  let where = 'standard SD 1.x config';
-  if (configsFrom) {
-    const { readJson } = await import('./diffusers-folder');
-    const { join } = await import('node:path');
-    unetRaw = await readJson(join(configsFrom, 'unet', 'config.json'));
-    vaeRaw = await readJson(join(configsFrom, 'vae', 'config.json'));
-    teRaw = await readJson(join(configsFrom, 'text_encoder', 'config.json'));
-    scheduler = await readJson(join(configsFrom, 'scheduler', 'scheduler_config.json'));
-    tokenizerDir = join(configsFrom, 'tokenizer');
-    where = `config from ${configsFrom}`;
-  }
+  const stored = configsFrom ? undefined : storedConfigs(index.metadata, path);
+  const configs: ModelConfigs = configsFrom
+    ? await readConfigsFolder(configsFrom)
+    : (stored ?? { unet: SD1_UNET_CONFIG, vae: SD1_VAE_CONFIG, text_encoder: SD1_TEXT_ENCODER_CONFIG, scheduler: SD1_SCHEDULER_CONFIG });
+  const where = configsFrom ? `config from ${configsFrom}` : stored ? 'configs stored in the file' : 'standard SD 1.x config';
+  const tokenizerDir = configsFrom ? join(configsFrom, 'tokenizer') : bundledTokenizerDir();
+  const { unet: unetRaw, vae: vaeRaw, text_encoder: teRaw, scheduler } = configs;
   const prediction = scheduler.prediction_type === 'v_prediction' ? 'v_prediction' : 'epsilon';
   const unet = parseUNetConfig(unetRaw, `${where} (unet)`, prediction);
   const vae = parseVaeConfig(vaeRaw, `${where} (vae)`);

@@ -20,5 +20,5 @@ export async function readWeightIndex(path: string): Promise<WeightIndex> {
   const index = await readSafetensorsIndex(path);
   const tensors = new Map<string, WeightEntry>();
   for (const e of index.tensors.values()) tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, offset: index.dataStart + e.begin, length: e.end - e.begin });
-  return { path, format: 'safetensors', tensors };
+  return { path, format: 'safetensors', tensors, metadata: index.metadata };
 }

@@ -16,7 +16,7 @@ import { generate } from '../../sidecar/jobs/generate';
 import { main } from '../../sidecar/cli/export';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { openCheckpoint } from '../../sidecar/weights/checkpoint';
-import { f16ArrayToF32, f32ArrayToF16, readSafetensorsIndex, readTensorF32, type StWriteTensor } from '../../sidecar/weights/safetensors';
+import { f16ArrayToF32, f32ArrayToF16, readSafetensorsIndex, readTensorF32, type StWriteTensor, writeSafetensors } from '../../sidecar/weights/safetensors';
 import { kohyaTargets } from '../../sidecar/weights/sd1-keymap';
 import { recordingContext } from '../helpers/example-project';
 import { type F32Tensor, TINY, allWeights, maxDiff, projectWith, testLora, wave } from './helpers';
@@ -109,7 +109,11 @@ test('checkpoint and diffusers exports reload with the LoRA merged, and draw the
   const withLora = await image(TINY, { lora: p.trained });
   const plain = await image(TINY);
   assert.ok(maxDiff(withLora.latents, plain.latents) > 1e-2, 'the LoRA changes the image (else this test proves nothing)');
-  for (const [what, got] of [['checkpoint', await image(ckpt, { configsFrom: TINY })], ['diffusers', await image(folder)]] as const) {
+  // The tiny model is not SD 1.x's size: the checkpoint carries its configs in its metadata, so it opens
+  // as itself without --configs-from (a file without them would be read with SD 1.5's and refused).
+  const reopened = await openCheckpoint(ckpt);
+  assert.deepEqual([reopened.unet, reopened.vae, reopened.textEncoder, reopened.scheduler], [single.unet, single.vae, single.textEncoder, single.scheduler]);
+  for (const [what, got] of [['checkpoint', await image(ckpt)], ['diffusers', await image(folder)]] as const) {
     assert.ok(maxDiff(got.latents, withLora.latents) < 1e-5, `${what}: latents differ by ${maxDiff(got.latents, withLora.latents)}`);
     assert.ok(maxDiff(got.pixels, withLora.pixels) <= 1, `${what}: pixels differ by ${maxDiff(got.pixels, withLora.pixels)}`);
   }
@@ -132,6 +136,15 @@ test('--half writes float16 of the merged weights; the lora format copies the Lo
   assert.deepEqual([...out.tensors.keys()].sort(), Object.keys(lora).sort());
   assert.ok(Object.keys(lora).some((k) => k.startsWith('lora_te_')) && [...out.tensors.values()].every((t) => t.dtype === 'F16'));
   for (const [k, t] of Object.entries(lora)) assert.equal(maxDiff((await readTensorF32(out, k)).data, f16ArrayToF32(f32ArrayToF16(t.data))), 0, k);
+});
+
+test('a checkpoint whose stored configs are damaged is refused with a way out, not read with guessed ones', async () => {
+  const file = join(root, 'damaged-configs.safetensors');
+  const tensor = { 'model.diffusion_model.conv_in.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) } } satisfies Record<string, StWriteTensor>;
+  await writeSafetensors(file, tensor, { dreambooth_configs: '{"unet": {' });
+  await assert.rejects(openCheckpoint(file), /"dreambooth_configs" metadata is not JSON .*pass --configs-from/);
+  await writeSafetensors(file, tensor, { dreambooth_configs: '{"unet": {}}' });
+  await assert.rejects(openCheckpoint(file), /lacks the unet, vae, text_encoder or scheduler config/);
 });
 
 test('a full-weights run: its tensors replace the base ones; it has no LoRA to export', async () => {
