@@ -1,7 +1,7 @@
 // From a parsed concept file to the typed, fully-defaulted configuration the trainer and
 // `dreambooth generate FILE` consume. Values the validator rejects fall back to their defaults here,
 // so callers must refuse files with errors first (see load.ts).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { GenerateParams, GenerationSettings } from '../protocol/sidecar';
@@ -268,20 +268,31 @@ export function runName(concept: ResolvedConcept, conceptFile: string): string {
   return concept.concepts.map((c) => c.name).join('+') || basename(conceptFile, extname(conceptFile));
 }
 
+/** What a finished run left to generate with: its LoRA export (method lora), or a full run's merged
+ *  checkpoint (the newer of the float32 and float16 one), whichever exists. */
+export function trainedResult(concept: ResolvedConcept, conceptFile: string): { lora: string } | { model: string } | undefined {
+  const layout = runLayout(concept.output);
+  const run = runName(concept, conceptFile);
+  const lora = layout.exportedLora(run);
+  if (existsSync(lora)) return { lora };
+  const merged = [false, true].map((half) => layout.exportTarget(run, 'checkpoint', half)).filter((f) => existsSync(f));
+  const newest = merged.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return newest ? { model: newest } : undefined;
+}
+
 /**
  * The generate job for one `generate` block: its settings, the model, the block's output folder, and
- * the LoRA that training exported when there is one. The caller adds the Hub token.
+ * what training left when there is something (trainedResult): the LoRA on the model, or the fully
+ * trained model in its place. The caller adds the Hub token.
  */
 export function generateRequest(concept: ResolvedConcept, block: string, conceptFile: string): GenerateParams {
   const g = concept.generate[block];
   if (!g) throw new Error(`${conceptFile} has no generate block named "${block}"`);
-  const layout = runLayout(concept.output);
-  const lora = layout.exportedLora(runName(concept, conceptFile));
   return {
     ...g,
     model: concept.model,
-    outDir: layout.generated(block),
-    ...(existsSync(lora) ? { lora } : {}),
+    outDir: runLayout(concept.output).generated(block),
+    ...trainedResult(concept, conceptFile),
   };
 }
 

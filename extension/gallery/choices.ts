@@ -2,11 +2,10 @@
 // the models in the Hugging Face cache (listed by sidecar/hub/cache.ts, the one reader of its
 // layout) and folders or files the user chose. LoRAs: none, the run's exports (the concept file's
 // OUTPUT/exports/*.safetensors) and files the user chose. No `vscode` import.
-import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConcept } from '../../language/load';
-import { runLayout, runName } from '../../language/resolve';
+import { runLayout, trainedResult } from '../../language/resolve';
 import { defaultCacheDir, listCachedModels } from '../../sidecar/hub/cache';
 import type { Choice } from '../../protocol/webview';
 import { shortName } from './pngSettings';
@@ -19,18 +18,30 @@ export interface ConceptContext {
   exports?: string;
   /** The LoRA its training exported (the Generate code lens uses it too), when it exists. */
   exportedLora?: string;
+  /** A full run's merged checkpoint, when it exists: the model to preselect. */
+  trainedModel?: string;
 }
 
 export async function conceptContext(conceptFile: string | undefined): Promise<ConceptContext> {
   if (!conceptFile) return {};
   try {
     const { concept } = loadConcept(conceptFile);
-    const layout = runLayout(concept.output);
-    const lora = layout.exportedLora(runName(concept, conceptFile));
-    return { conceptFile, model: concept.model, exports: layout.exports, exportedLora: existsSync(lora) ? lora : undefined };
+    const trained = trainedResult(concept, conceptFile);
+    return {
+      conceptFile,
+      model: concept.model,
+      exports: runLayout(concept.output).exports,
+      exportedLora: trained && 'lora' in trained ? trained.lora : undefined,
+      trainedModel: trained && 'model' in trained ? trained.model : undefined,
+    };
   } catch {
     return { conceptFile }; // errors show in the editor; the gallery works without the file's settings
   }
+}
+
+/** An exports/ file that is a LoRA: not a merged checkpoint (`<run>-checkpoint[-fp16].safetensors`), not optimizer state. */
+function isLoraExport(name: string): boolean {
+  return /\.safetensors$/i.test(name) && !/-checkpoint(-fp16)?\.safetensors$/i.test(name) && !name.endsWith('.optimizer.safetensors');
 }
 
 function dedupe(choices: Choice[]): Choice[] {
@@ -41,6 +52,7 @@ function dedupe(choices: Choice[]): Choice[] {
 export async function modelChoices(concept: ConceptContext, defaultModel: string, chosen: readonly string[], cacheDir = defaultCacheDir()): Promise<Choice[]> {
   const label = (value: string) => shortName(value) || value;
   return dedupe([
+    ...(concept.trainedModel ? [{ value: concept.trainedModel, label: label(concept.trainedModel), detail: "this run's trained model" }] : []),
     ...(concept.model ? [{ value: concept.model, label: label(concept.model), detail: 'concept file' }] : []),
     { value: defaultModel, label: label(defaultModel), detail: 'setting dreambooth.defaultModel' },
     ...chosen.map((value) => ({ value, label: label(value), detail: 'chosen' })),
@@ -50,7 +62,7 @@ export async function modelChoices(concept: ConceptContext, defaultModel: string
 
 export async function loraChoices(concept: ConceptContext, chosen: readonly string[]): Promise<Choice[]> {
   const exported = concept.exports
-    ? (await readdir(concept.exports).catch(() => [] as string[])).filter((n) => n.toLowerCase().endsWith('.safetensors') && !n.endsWith('.optimizer.safetensors')).sort()
+    ? (await readdir(concept.exports).catch(() => [] as string[])).filter(isLoraExport).sort()
     : [];
   return dedupe([
     { value: '', label: 'None', detail: 'the model alone' },

@@ -197,7 +197,7 @@ export class GalleryPanel {
     const form: GalleryForm = {
       ...generationDefaults(),
       count: 1, // a gallery preview, not a batch
-      model: this.concept.model ?? config.defaultModel,
+      model: this.concept.trainedModel ?? this.concept.model ?? config.defaultModel,
       lora: this.concept.exportedLora ?? '',
       loraScale: 1,
     };

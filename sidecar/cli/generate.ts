@@ -33,7 +33,7 @@ options:
   --save-latents FILE     write the final latents (tensor "latents" [count, 4, H/8, W/8])
   --lora FILE             a kohya-format LoRA (.safetensors) merged into the model; with a concept
                           file, the LoRA its training exported is used when it exists
-  --no-lora               generate from the base model even when a trained LoRA exists
+  --no-lora               generate from the base model even when training left a LoRA or a model
   --lora-scale F          its strength (default 1)
   --configs-from DIR      for a single-file checkpoint of another size than SD 1.x's: a diffusers
                           folder whose unet/vae/text_encoder/scheduler configs describe it
@@ -60,8 +60,9 @@ async function paramsFromConceptFile(file: string, { flags, on }: Args): Promise
   if (!name) throw new UsageError(`${file} has several generate blocks (${names.join(', ')}); pick one with --name`);
   if (!concept.generate[name]) throw new UsageError(`${file} has no generate block named "${name}" (it has ${names.join(', ')})`);
   const params = generateRequest(concept, name, resolve(file));
-  if (on.has('no-lora') || flags.lora) delete params.lora;
-  else if (params.lora) process.stderr.write(`using the trained LoRA ${params.lora} (--no-lora to generate without it)\n`);
+  const trained = params.lora ? `LoRA ${params.lora}` : params.model !== concept.model ? `model ${params.model}` : undefined;
+  if (on.has('no-lora') || flags.lora || flags.model) Object.assign(params, { lora: undefined, model: concept.model });
+  else if (trained) process.stderr.write(`using the trained ${trained} (--no-lora to generate with the base model)\n`);
   if (flags.model) params.model = flags.model;
   if (flags.out) params.outDir = resolve(flags.out);
   return params;

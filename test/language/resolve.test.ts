@@ -1,12 +1,12 @@
 // resolveConcept: every default applied, computed defaults, absolute paths; loadConcept refuses errors.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ConceptFileError, loadConcept } from '../../language/load';
 import { parseConcept } from '../../language/parse';
-import { generateRequest, modelLooksLikePath, resolveConcept, runLayout, runName } from '../../language/resolve';
+import { generateRequest, modelLooksLikePath, resolveConcept, runLayout, runName, trainedResult } from '../../language/resolve';
 import { KEYS } from '../../language/schema';
 
 const root = resolve(__dirname, '..', '..');
@@ -81,7 +81,7 @@ test('invalid values fall back to defaults; loadConcept refuses files with error
   }
 });
 
-test('generateRequest: a block becomes a generate job in the run layout, with the LoRA training exported once it exists', () => {
+test('generateRequest: a block becomes a generate job in the run layout, with the LoRA training exported, or a full run\'s model, once it exists', () => {
   const dir = mkdtempSync(join(tmpdir(), 'db-genreq-'));
   try {
     const file = join(dir, 'me.dreambooth');
@@ -98,6 +98,21 @@ test('generateRequest: a block becomes a generate job in the run layout, with th
     writeFileSync(lora, '');
     assert.equal(generateRequest(concept, 'suit', file).lora, lora);
     assert.throws(() => generateRequest(concept, 'nope', file), /no generate block named "nope"/);
+    // A full run leaves a merged checkpoint instead: it replaces the model (the newer of fp32 / fp16).
+    rmSync(lora);
+    const layout = runLayout(concept.output);
+    const f32 = layout.exportTarget('ohwx', 'checkpoint', false);
+    const f16 = layout.exportTarget('ohwx', 'checkpoint', true);
+    writeFileSync(f16, '');
+    utimesSync(f16, new Date(2026, 0, 1), new Date(2026, 0, 1));
+    writeFileSync(f32, '');
+    assert.deepEqual(trainedResult(concept, file), { model: f32 });
+    const full = generateRequest(concept, 'suit', file);
+    assert.deepEqual([full.model, full.lora], [f32, undefined]);
+    rmSync(f32);
+    assert.equal(generateRequest(concept, 'suit', file).model, f16);
+    rmSync(f16);
+    assert.equal(trainedResult(concept, file), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
