@@ -4,7 +4,7 @@
 // the bundled world model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +102,7 @@ test('bad parameters are refused with the value', async () => {
   await assert.rejects(generate({ ...base, model: '/nope/model' }, ctx, { providers: ['cpu'] }), /\/nope\/model: no such file or folder/);
 });
 
-test('a concept file uses the LoRA its training exported, unless --no-lora', async () => {
+test('a concept file uses what its training left (the LoRA, or a full run\'s merged checkpoint), unless --no-lora', async () => {
   const dir = temp('trained');
   const example = readFileSync(join(ROOT, 'examples/zwx/zwx.dreambooth'), 'utf8')
     .replace('"../../fixtures/tiny-sd"', JSON.stringify(join(ROOT, 'fixtures/tiny-sd')))
@@ -119,6 +119,15 @@ test('a concept file uses the LoRA its training exported, unless --no-lora', asy
   // the model is named as the user named it.
   assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'c'), '--provider', 'cpu', '--lora-scale', '0.5']), 0);
   assert.deepEqual([(await params(join(dir, 'c/00000-1234.png'))).Lora, (await params(join(dir, 'c/00000-1234.png'))).Model], ['zwx:0.5', 'tiny-sd']);
+  // A full run leaves a merged checkpoint (its configs in its metadata) instead: it becomes the model.
+  const { tinySingleFile, TINY } = await import('../weights/layout-helpers');
+  const { readConfigsFolder } = await import('../../sidecar/weights/stored-configs');
+  rmSync(join(dir, 'runs/exports/zwx.safetensors'));
+  copyFileSync(await tinySingleFile('F32', {}, { dreambooth_configs: JSON.stringify(await readConfigsFolder(TINY)) }), join(dir, 'runs/exports/zwx-checkpoint.safetensors'));
+  assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'd'), '--provider', 'cpu']), 0);
+  assert.deepEqual([(await params(join(dir, 'd/00000-1234.png'))).Lora, (await params(join(dir, 'd/00000-1234.png'))).Model], [undefined, 'zwx-checkpoint']);
+  assert.equal(await main([join(dir, 'zwx.dreambooth'), '--name', 'portrait', '--out', join(dir, 'e'), '--provider', 'cpu', '--no-lora']), 0);
+  assert.equal((await params(join(dir, 'e/00000-1234.png'))).Model, 'tiny-sd');
 });
 
 test('generate from a single-file checkpoint (original layout) with --configs-from', async () => {

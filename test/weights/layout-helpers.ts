@@ -43,9 +43,9 @@ function convert(data: Float32Array, dtype: StDType): ArrayBufferView {
  * converter would write them: VAE attention projections as [C, C, 1, 1], plus extra keys that real
  * checkpoints carry (EMA, schedule buffers, position ids) and that loading must ignore.
  */
-export async function tinySingleFile(dtype: StDType, extra: Record<string, StWriteTensor> = {}): Promise<string> {
+export async function tinySingleFile(dtype: StDType, extra: Record<string, StWriteTensor> = {}, metadata?: Record<string, string>): Promise<string> {
   const file = join(tempDir('single'), `tiny-${dtype}.safetensors`);
-  await writeSafetensors(file, await tinyOriginalTensors(dtype, extra));
+  await writeSafetensors(file, await tinyOriginalTensors(dtype, extra), metadata);
   return file;
 }
 
