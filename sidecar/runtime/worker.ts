@@ -7,9 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { identityModel } from './onnx-wire';
+import { createWithCache, optimizedKey } from './optimized-cache';
 import type { WireModel, WireValue, WorkerCalls, WorkerRequest, WorkerResponse } from './protocol';
 import { chooseProvider, executionProviders } from './providers';
-import type { DeviceTensor, HostData, HostDType, HostTensor } from './types';
+import type { CacheOutcome, DeviceTensor, HostData, HostDType, HostTensor } from './types';
 
 if (!parentPort) throw new Error('sidecar/runtime/worker.ts must run as a worker thread (see runtime.ts)');
 const port = parentPort;
@@ -106,25 +107,31 @@ const handlers: { [K in keyof WorkerCalls]: (args: WorkerCalls[K]['args']) => Pr
     return r;
   },
 
-  async load({ name, model, freeDimensionOverrides, weightsAsStored }) {
+  async load({ name, model, freeDimensionOverrides, weightsAsStored, cacheOptimized }) {
     let session: ort.InferenceSession;
+    let optimizedCache: CacheOutcome | undefined;
+    const opts = sessionOptions({
+      ...(freeDimensionOverrides ? { freeDimensionOverrides } : {}),
+      ...(weightsAsStored ? AS_STORED : {}),
+      // On a device, outputs stay there; run() downloads the ones the caller did not ask to keep.
+      ...(onDevice(state.provider) ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    });
     try {
-      session = await loadModel(
-        model,
-        sessionOptions({
-          ...(freeDimensionOverrides ? { freeDimensionOverrides } : {}),
-          ...(weightsAsStored ? AS_STORED : {}),
-          // On a device, outputs stay there; run() downloads the ones the caller did not ask to keep.
-          ...(onDevice(state.provider) ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-        }),
-      );
+      if (cacheOptimized && 'onnxPath' in model && state.provider === 'cpu') {
+        // CPU only: other providers' optimised graphs hold provider-specific (or compiled) nodes.
+        const key = optimizedKey(ort.env.versions.node ?? ort.env.versions.common, state.provider, opts);
+        ({ session, cache: optimizedCache } = await createWithCache(model.onnxPath, opts, key, (path, o) => ort.InferenceSession.create(path, o)));
+      } else {
+        session = await loadModel(model, opts);
+        if (cacheOptimized) optimizedCache = { uncached: state.provider === 'cpu' ? 'the model is not staged on disk' : `not cached for the ${state.provider} provider` };
+      }
     } catch (e) {
       const where = 'onnxPath' in model ? ` from ${model.onnxPath}` : '';
       throw new Error(`loading model "${name}"${where} failed: ${(e as Error).message}`);
     }
     const sessionId = state.nextId++;
     state.sessions.set(sessionId, { name, session });
-    return { sessionId, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
+    return { sessionId, inputNames: [...session.inputNames], outputNames: [...session.outputNames], optimizedCache };
   },
 
   async run({ sessionId, feeds, keepOnDevice }) {
