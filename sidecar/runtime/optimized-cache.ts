@@ -72,6 +72,8 @@ export async function createWithCache<S>(
   const saved = tempName(join(dir, 'optimized.onnx'));
   const data = basename(tempName(join(dir, 'optimized.data')));
   const saving: Options = {
+    // ORT warns on every save that a layout-optimised model suits only this CPU: the key says so already.
+    logSeverityLevel: 3,
     ...opts,
     optimizedModelFilePath: saved,
     extra: {
