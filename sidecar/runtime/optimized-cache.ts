@@ -103,7 +103,8 @@ export async function createWithCache<S>(
     return { session, cache: 'saved' };
   } catch (e) {
     const reason = (e as Error).message;
-    await writeFile(refusal, reason).catch(() => undefined);
+    // What the graph is (a transformed weight) is remembered; an I/O error (a full disk) may pass.
+    if (!(e as NodeJS.ErrnoException).code) await writeFile(refusal, reason).catch(() => undefined);
     return { session, cache: { uncached: reason } };
   } finally {
     await removeTemps();
@@ -123,7 +124,7 @@ async function roomToSave(dir: string): Promise<string | undefined> {
 /** Temporaries of a save whose process is gone (killed mid-save): the weight copy is large. */
 async function removeDeadTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    const pid = name.startsWith('optimized.') ? tempOwner(name) : undefined;
+    const pid = name.startsWith('optimized') ? tempOwner(name) : undefined;
     if (pid !== undefined && !alive(pid)) await rm(join(dir, name), { force: true });
   }
 }
