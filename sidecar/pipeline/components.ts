@@ -31,23 +31,25 @@ export interface LoadOptions {
   siblings?: ParamSpec[];
   /** Float32 replacements for some weights (a merged LoRA): written to an external blob, the rest stays in place. */
   overrides?: Map<string, Float32Array>;
+  /** Cache ORT's optimised graph for later starts (runtime LoadOptions.cacheOptimized): the training step. */
+  cacheOptimized?: boolean;
 }
 
 export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<Session> {
   const source = await componentSource(graph, weights, opts);
   try {
-    return await rt.load(source, COMPONENT_LOAD(graph.name));
+    return await rt.load(source, COMPONENT_LOAD(graph.name, opts.cacheOptimized));
   } catch (e) {
     // A staged entry damaged on disk (a crash of another program mid-copy, a full disk, a hand edit)
     // is rebuilt once; a model that fails to load afresh is a real error.
     if (source.onnxPath === undefined) throw e;
     await rm(dirname(source.onnxPath), { recursive: true, force: true });
-    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name));
+    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name, opts.cacheOptimized));
   }
 }
 
 /** How every component session is loaded: weights resident as stored (see runtime LoadOptions). */
-export const COMPONENT_LOAD = (name: string) => ({ name, weightsAsStored: true });
+export const COMPONENT_LOAD = (name: string, cacheOptimized = false) => ({ name, weightsAsStored: true, cacheOptimized });
 
 /** The component's ONNX with its weights bound, staged for the runtime (see loadComponent). */
 export async function componentSource(graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<ModelSource> {

@@ -1,7 +1,8 @@
 // The staged-model cache: one folder per emitted model (runtime/stage.ts), keyed by a hash of the model
 // bytes and the identity of every weight file (device, inode, size, mtime), so a changed model, a
 // changed emitter or different options never reuse an entry. Weight files are hard links (no space of
-// their own); what an entry owns is its .onnx and any built blob (a merged LoRA). Entries are written
+// their own); what an entry owns is its .onnx, any built blob (a merged LoRA) and ORT's optimised graph
+// of it where one is kept (runtime/optimized-cache.ts). Entries are written
 // atomically, touched when used, pruned least-recently-used beyond a size cap, and a corrupt one is
 // deleted and rebuilt by the loader (pipeline/components.ts).
 //

@@ -2,7 +2,7 @@
 // once. Each call is a request with an id; the worker answers every request exactly once, in order.
 import type { ProviderReport } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
-import type { DeviceTensor, ExternalDataSource, HostTensor } from './types';
+import type { CacheOutcome, DeviceTensor, ExternalDataSource, HostTensor } from './types';
 
 export type WireModel = { bytes: Uint8Array; externalData: ExternalDataSource[] } | { onnxPath: string };
 export type WireValue = HostTensor | DeviceTensor;
@@ -14,8 +14,9 @@ export interface WorkerCalls {
     result: { chosen: ProviderName; report: ProviderReport[] };
   };
   load: {
-    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean };
-    result: { sessionId: number; inputNames: string[]; outputNames: string[] };
+    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean; cacheOptimized?: boolean };
+    /** `optimizedCache`: what the optimised-model cache did, when it was asked for. */
+    result: { sessionId: number; inputNames: string[]; outputNames: string[]; optimizedCache?: CacheOutcome };
   };
   run: {
     args: { sessionId: number; feeds: Record<string, WireValue>; keepOnDevice: string[] };

@@ -41,6 +41,12 @@ export interface LoadOptions {
    * of the load time for a UNet), and its CPU arena would keep every per-use copy it ever held.
    */
   weightsAsStored?: boolean;
+  /**
+   * Keep ORT's optimised graph beside a staged model (`onnxPath` sources, CPU provider) and load that
+   * on later starts instead of optimising again (runtime/optimized-cache.ts). For large graphs built
+   * the same way many times (a training step); the first start writes a temporary copy of the weights.
+   */
+  cacheOptimized?: boolean;
 }
 
 export interface RunOptions {
@@ -48,10 +54,15 @@ export interface RunOptions {
   keepOnDevice?: string[];
 }
 
+/** What the optimised-model cache did for a load (LoadOptions.cacheOptimized). */
+export type CacheOutcome = 'hit' | 'saved' | { uncached: string };
+
 export interface Session {
   readonly name: string;
   readonly inputNames: string[];
   readonly outputNames: string[];
+  /** Set when the load asked for the optimised-model cache. */
+  readonly optimizedCache?: CacheOutcome;
   run(feeds: Record<string, HostTensor | DeviceTensor>, opts?: RunOptions): Promise<Record<string, HostTensor | DeviceTensor>>;
   release(): Promise<void>;
 }
