@@ -23,7 +23,7 @@ const HELP = `usage: npm run quality -- [--model DIR] [--lora FILE] [--after MOD
   --instances  the subject's instance images (default examples/shape-ohwx/photos)
   --train      DreamBooth on --model with the instance images, then measure each result:
                ${DREAMBOOTH_VARIANTS.map((v) => v.name).join(', ')} (or all); --train-steps overrides their steps
-  --count      images per prompt (default 4); --steps 20, --guidance 7.5, --seed 1
+  --count      images per prompt (default 4); --steps 20, --guidance 3, --seed 1
   --out        results.json, grid.png and the images (default runs/quality)`;
 
 async function main(argv: string[]): Promise<void> {
@@ -46,7 +46,8 @@ async function main(argv: string[]): Promise<void> {
     const o = {
       count: numberFlag(a.flags.count, 'count', 4, { integer: true, min: 1 }),
       steps: numberFlag(a.flags.steps, 'steps', 20, { integer: true, min: 1 }),
-      guidance: numberFlag(a.flags.guidance, 'guidance', 7.5, { integer: false, min: 0 }),
+      // the world model's best in a sweep (bench/QUALITY.md): small models want less guidance than SD's 7.5
+      guidance: numberFlag(a.flags.guidance, 'guidance', 3, { integer: false, min: 0 }),
       seed: numberFlag(a.flags.seed, 'seed', 1, { integer: true, min: 0 }),
       outDir, runtime, recogniser, instances,
       ctx: { progress: () => undefined, log: (level: string, m: string) => level !== 'debug' && console.error(`${level}: ${m}`), signal: new AbortController().signal },
