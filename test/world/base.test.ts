@@ -14,6 +14,7 @@ import { imageBatch, loadWorldSet } from '../../world/base/data';
 import { componentParams, initialWeights, textConfig, vaeConfig, writeComponent, writeSkeleton } from '../../world/base/folder';
 import { clipTextInit, torchDefaultInit } from '../../world/base/init';
 import { f32, GraphStepper } from '../../world/base/stepper';
+import { unetRate } from '../../world/base/unet-train';
 import { buildVaeStep, isDecoderParam, VAE_IO } from '../../world/base/vae-graph';
 import { DECODER_TRAINING, fineTuneDecoder, trainVae, VAE_TRAINING } from '../../world/base/vae-train';
 
@@ -148,4 +149,16 @@ test('the decoder fine-tune trains the decoder alone: the encoder (and so the la
   } finally {
     await rt.close();
   }
+});
+
+test('the UNet rate: warm-up, constant (a run can be extended), and from --decay-from a cosine to a tenth at the last step', () => {
+  const o = { lr: 4e-4, warmup: 200, steps: 16000 };
+  assert.equal(unetRate(0, o), 2e-6);
+  assert.equal(unetRate(199, o), 4e-4);
+  assert.equal(unetRate(15999, o), 4e-4, 'no decay without decayFrom');
+  const d = { ...o, decayFrom: 12000 };
+  assert.equal(unetRate(11999, d), 4e-4);
+  assert.equal(unetRate(12000, d), 4e-4);
+  assert.ok(Math.abs(unetRate(14000, d) - 4e-4 * 0.55) < 1e-9, String(unetRate(14000, d))); // halfway: (1 + 0.1) / 2
+  assert.ok(Math.abs(unetRate(16000, d) - 4e-5) < 1e-12);
 });

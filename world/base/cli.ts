@@ -18,12 +18,13 @@ import { trainUnet, UNET_TRAINING } from './unet-train';
 import { DECODER_TRAINING, fineTuneDecoder, trainVae, VAE_TRAINING } from './vae-train';
 
 export const DEFAULTS = { work: '.cache/world-base', out: 'data/world-sd', images: 20000, seed: 1 };
-const HELP = `usage: npm run train-base -- [--work DIR] [--out DIR] [--vae-steps N] [--decoder-steps N] [--unet-steps N] [--images N] [--seed S]
+const HELP = `usage: npm run train-base -- [--work DIR] [--out DIR] [--vae-steps N] [--decoder-steps N] [--unet-steps N] [--decay-from N] [--images N] [--seed S]
 defaults: --work ${DEFAULTS.work} --out ${DEFAULTS.out} --images ${DEFAULTS.images} --seed ${DEFAULTS.seed} --vae-steps ${VAE_TRAINING.steps} --decoder-steps ${DECODER_TRAINING.steps} --unet-steps ${UNET_TRAINING.steps}
+--decay-from N: from UNet step N to the last, the learning rate decays (cosine) to a tenth (default: constant).
 The work folder holds the rendered images, the latents and each stage's state; keep it to resume.`;
 
 async function main(argv: string[]): Promise<void> {
-  const a = parseArgs(argv, { values: ['work', 'out', 'vae-steps', 'decoder-steps', 'unet-steps', 'images', 'seed'] as const, switches: [] as const, help: HELP });
+  const a = parseArgs(argv, { values: ['work', 'out', 'vae-steps', 'decoder-steps', 'unet-steps', 'decay-from', 'images', 'seed'] as const, switches: [] as const, help: HELP });
   if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"\n\n${HELP}`);
   const work = resolve(a.flags.work ?? DEFAULTS.work);
   const out = resolve(a.flags.out ?? DEFAULTS.out);
@@ -31,7 +32,10 @@ async function main(argv: string[]): Promise<void> {
   const seed = numberFlag(a.flags.seed, 'seed', DEFAULTS.seed, { integer: true, min: 0 });
   const vaeO = { ...VAE_TRAINING, steps: numberFlag(a.flags['vae-steps'], 'vae-steps', VAE_TRAINING.steps, { integer: true, min: 1 }) };
   const decoderO = { ...DECODER_TRAINING, steps: numberFlag(a.flags['decoder-steps'], 'decoder-steps', DECODER_TRAINING.steps, { integer: true, min: 0 }) };
-  const unetO = { ...UNET_TRAINING, steps: numberFlag(a.flags['unet-steps'], 'unet-steps', UNET_TRAINING.steps, { integer: true, min: 1 }) };
+  const unetSteps = numberFlag(a.flags['unet-steps'], 'unet-steps', UNET_TRAINING.steps, { integer: true, min: 1 });
+  const decayFrom = a.flags['decay-from'] === undefined ? undefined : numberFlag(a.flags['decay-from'], 'decay-from', 0, { integer: true, min: 0 });
+  if (decayFrom !== undefined && decayFrom >= unetSteps) throw new UsageError(`--decay-from ${decayFrom} must be below --unet-steps ${unetSteps}`);
+  const unetO = { ...UNET_TRAINING, steps: unetSteps, decayFrom };
   const t0 = Date.now();
   const log = (s: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${s}`);
   const rt = await openRuntime({ providers: ['cpu'] });

@@ -23,6 +23,7 @@ import { textConfig } from './folder';
 import { type CachedLatents, LATENT_PER } from './latents';
 import { runLoop } from './loop';
 import { StepRandom } from './random';
+import { warmupCosine } from './schedule';
 import { loadState, saveState } from './state';
 
 export interface UnetTraining {
@@ -37,10 +38,20 @@ export interface UnetTraining {
   minSnrFrom: number;
   /** v-prediction from this step on (ε-prediction before). */
   vFrom: number;
+  /** From this step to the last, the rate decays (cosine) to a tenth: a run extended to its end
+   *  consolidates what the constant rate learnt. Undefined: constant to the end. */
+  decayFrom?: number;
 }
 
 export const UNET_TRAINING: UnetTraining = { steps: 10000, batch: 16, lr: 4e-4, warmup: 200, captionDropout: 0.1, weightDecay: 0.01, minSnrGamma: 5, minSnrFrom: 2053, vFrom: 3126 };
 export const unetStatePath = (work: string) => join(work, 'unet-state.safetensors');
+
+/** Linear warm-up, constant, then (from decayFrom) a cosine decay to a tenth at the last step. */
+export function unetRate(s: number, o: Pick<UnetTraining, 'lr' | 'warmup' | 'steps' | 'decayFrom'>): number {
+  if (s < o.warmup) return (o.lr * (s + 1)) / o.warmup;
+  if (o.decayFrom === undefined || s < o.decayFrom) return o.lr;
+  return warmupCosine(s - o.decayFrom, { lr: o.lr, warmup: 0, steps: o.steps - o.decayFrom });
+}
 
 /** Trains (or resumes) up to o.steps; `onSave` gets each saved state, and the final one when the stage
  *  was already complete (the caller exports the model). */
@@ -86,7 +97,7 @@ export async function trainUnet(model: SdModel, work: string, set: WorldSet, lat
         const inputIds = pick.map((j) => idsOf(r.next() < o.captionDropout ? '' : set.captions[j]!));
         const timesteps = pick.map(() => r.int(ddpm.config.num_train_timesteps));
         const noise = r.normal(x0.length);
-        const lr = s < o.warmup ? (o.lr * (s + 1)) / o.warmup : o.lr;
+        const lr = unetRate(s, o);
         const v = s >= o.vFrom;
         const lossWeights = s >= o.minSnrFrom ? minSnrWeights(ddpm.alphasCumprod, timesteps, o.minSnrGamma, v ? 'v_prediction' : 'epsilon') : undefined;
         const target = v ? ddpm.getVelocity(x0, noise, timesteps) : noise;
