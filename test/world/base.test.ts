@@ -14,6 +14,7 @@ import { imageBatch, loadWorldSet } from '../../world/base/data';
 import { componentParams, initialWeights, textConfig, vaeConfig, writeComponent, writeSkeleton } from '../../world/base/folder';
 import { clipTextInit, torchDefaultInit } from '../../world/base/init';
 import { f32, GraphStepper } from '../../world/base/stepper';
+import { settingsMetadata } from '../../world/base/state';
 import { unetRate } from '../../world/base/unet-train';
 import { buildVaeStep, isDecoderParam, VAE_IO } from '../../world/base/vae-graph';
 import { DECODER_TRAINING, fineTuneDecoder, trainVae, VAE_TRAINING } from '../../world/base/vae-train';
@@ -161,4 +162,8 @@ test('the UNet rate: warm-up, constant (a run can be extended), and from --decay
   assert.equal(unetRate(12000, d), 4e-4);
   assert.ok(Math.abs(unetRate(14000, d) - 4e-4 * 0.55) < 1e-9, String(unetRate(14000, d))); // halfway: (1 + 0.1) / 2
   assert.ok(Math.abs(unetRate(16000, d) - 4e-5) < 1e-12);
+});
+
+test('a stage records its settings as metadata strings, leaving out the unset ones', () => {
+  assert.deepEqual(settingsMetadata({ steps: 16000, lr: 4e-4, decayFrom: undefined }), { steps: '16000', lr: '0.0004' });
 });

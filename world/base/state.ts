@@ -5,6 +5,11 @@ import { rename } from 'node:fs/promises';
 import { readSafetensorsIndex, readTensorF32, type StWriteTensor, writeSafetensors } from '../../sidecar/weights/safetensors';
 import type { TrainState } from '../../sidecar/training/trainer';
 
+/** A stage's settings as metadata strings (settings left unset are not written). */
+export function settingsMetadata(o: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])));
+}
+
 export async function saveState(path: string, params: readonly { name: string; shape: readonly number[] }[], s: TrainState, meta: Record<string, string> = {}): Promise<void> {
   const t = (d: Float32Array, shape: readonly number[]): StWriteTensor => ({ dtype: 'F32', shape: [...shape], data: d });
   const out: Record<string, StWriteTensor> = {};

@@ -24,7 +24,7 @@ import { type CachedLatents, LATENT_PER } from './latents';
 import { runLoop } from './loop';
 import { StepRandom } from './random';
 import { warmupCosine } from './schedule';
-import { loadState, saveState } from './state';
+import { loadState, saveState, settingsMetadata } from './state';
 
 export interface UnetTraining {
   steps: number;
@@ -110,7 +110,7 @@ export async function trainUnet(model: SdModel, work: string, set: WorldSet, lat
       },
       save: async () => {
         const st = await trainer.state();
-        await saveState(path, trainer.params, st, { stage: 'unet', ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)])) });
+        await saveState(path, trainer.params, st, { stage: 'unet', ...settingsMetadata(o) });
         await onSave(st);
       },
     });

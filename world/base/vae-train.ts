@@ -12,7 +12,7 @@ import { componentParams, initialWeights, vaeConfig } from './folder';
 import { runLoop } from './loop';
 import { StepRandom } from './random';
 import { warmupCosine } from './schedule';
-import { loadState, saveState } from './state';
+import { loadState, saveState, settingsMetadata } from './state';
 import { f32, GraphStepper } from './stepper';
 import { buildVaeStep, isDecoderParam, VAE_IO } from './vae-graph';
 
@@ -82,7 +82,7 @@ async function runStage(rt: Runtime, st: VaeStage, o: VaeTraining, seed: number,
         );
         return `rec ${out[VAE_IO.rec]![0]!.toFixed(5)}  kl ${out[VAE_IO.kl]![0]!.toFixed(3)}`;
       },
-      save: async () => saveState(st.path, params, await stepper.state(), { stage: st.train === 'all' ? 'vae' : 'vae-decoder', ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)])) }),
+      save: async () => saveState(st.path, params, await stepper.state(), { stage: st.train === 'all' ? 'vae' : 'vae-decoder', ...settingsMetadata(o) }),
     });
     return done ? (await stepper.state()).weights : undefined;
   } finally {
