@@ -9,13 +9,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { generate } from '../../sidecar/jobs/generate';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { trainVariant } from '../../world/quality/dreambooth';
 import { imagesIn, readRgb } from '../../world/quality/images';
 import { identity } from '../../world/quality/metrics';
 import { IDENTITY_PROMPT } from '../../world/quality/prompts';
-import { Recogniser } from '../../world/recogniser/recognise';
+import { generated } from '../../world/quality/run';
+import { type Recognition, Recogniser } from '../../world/recogniser/recognise';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MODEL = join(ROOT, 'data', 'world-sd');
@@ -34,12 +34,15 @@ const MIN_GAIN = 0.1;
 let dir: string;
 let runtime: Runtime;
 let recogniser: Recogniser;
+let instances: Recognition[];
 const ctx = { progress: () => undefined, log: () => undefined, signal: new AbortController().signal };
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dreambooth-smoke-'));
   runtime = await openRuntime({ providers: ['cpu'] });
   recogniser = await Recogniser.open({ runtime });
+  const files = await imagesIn(INSTANCES);
+  instances = await recogniser.recognise(await readRgb(files), files.length);
 });
 after(async () => {
   await recogniser?.close();
@@ -48,13 +51,8 @@ after(async () => {
 });
 
 async function identityOf(name: string, lora: string | undefined) {
-  const files = await generate(
-    { model: MODEL, lora, outDir: join(dir, name), prompt: IDENTITY_PROMPT, negativePrompt: '', count: COUNT, steps: 20, guidance: 7.5, sampler: 'dpmpp_2m', seed: 1, width: 64, height: 64 },
-    ctx,
-    { runtime },
-  );
-  const instances = await imagesIn(INSTANCES);
-  return identity(await recogniser.recognise(await readRgb(files), files.length), await recogniser.recognise(await readRgb(instances), instances.length));
+  const files = await generated({ name, model: MODEL, lora }, join(dir, name), IDENTITY_PROMPT, { count: COUNT, steps: 20, guidance: 7.5, seed: 1, ctx, runtime });
+  return identity(await recogniser.recognise(await readRgb(files), files.length), instances);
 }
 
 test('a short DreamBooth run teaches the world base model the subject', async () => {

@@ -52,7 +52,8 @@ export async function measureVariant(v: Variant, o: RunOptions): Promise<RowResu
   };
 }
 
-async function generated(v: { model: string; lora?: string }, outDir: string, prompt: string, o: RunOptions): Promise<string[]> {
+/** The benchmark's images of one prompt from a model: dpmpp_2m at 64×64 through the product's generate job. */
+export async function generated(v: ModelVariant, outDir: string, prompt: string, o: Pick<RunOptions, 'count' | 'steps' | 'guidance' | 'seed' | 'ctx' | 'runtime'>): Promise<string[]> {
   return generate(
     { model: v.model, lora: v.lora, outDir, prompt, negativePrompt: '', count: o.count, steps: o.steps, guidance: o.guidance, sampler: 'dpmpp_2m', seed: o.seed, width: 64, height: 64 },
     o.ctx,
