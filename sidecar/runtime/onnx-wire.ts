@@ -1,6 +1,7 @@
 // The few ONNX protobuf messages the runtime itself needs (an Identity model for safe downloads and
 // provider probes), written by hand so that the worker bundle does not pull in the graph builder.
 // Field numbers are those of onnx/onnx.proto.
+import { varintBytes } from './proto-fields';
 import type { HostDType } from './types';
 
 /** ONNX TensorProto.DataType codes. */
@@ -42,12 +43,7 @@ class Writer {
     this.raw(field * 8 + wire);
   }
   private raw(value: number): void {
-    let v = value;
-    while (v >= 0x80) {
-      this.bytes.push((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.bytes.push(v);
+    this.bytes.push(...varintBytes(value));
   }
 }
 

@@ -53,7 +53,8 @@ export function readFields(msg: Uint8Array): RawField[] {
   return out;
 }
 
-function varintBytes(n: number): number[] {
+/** A protobuf varint's bytes (onnx-wire.ts writes its messages with it too). */
+export function varintBytes(n: number): number[] {
   const out: number[] = [];
   while (n >= 0x80) {
     out.push((n % 128) | 0x80);
