@@ -17,9 +17,9 @@ import { requireTrust } from './trust';
 type Handler = (...args: unknown[]) => Promise<unknown>;
 type Factory = (ctx: Ctx) => Handler;
 
-/** After a job that made images: the gallery shows them. */
-const galleryAction = (ctx: Ctx, outcome: JobFinishedParams): OutcomeAction[] =>
-  outcome.status === 'done' && outcome.images.length ? [{ label: 'Open Gallery', run: () => GalleryPanel.createOrShow(ctx) }] : [];
+/** After a job that made images: the gallery of its concept file shows them. */
+const galleryAction = (ctx: Ctx, outcome: JobFinishedParams, conceptFile: string): OutcomeAction[] =>
+  outcome.status === 'done' && outcome.images.length ? [{ label: 'Open Gallery', run: () => GalleryPanel.createOrShow(ctx, conceptFile, outcome.images) }] : [];
 
 /** The concept file the gallery belongs to: the argument or active editor, else the workspace's first. */
 async function galleryConcept(arg: unknown): Promise<string | undefined> {
@@ -49,7 +49,7 @@ const factories: Record<CommandName, Factory> = {
     const jobs = await generateJobs(uri, typeof blockName === 'string' ? blockName : undefined, hfToken);
     for (const job of jobs) {
       const outcome = await ctx.runJob(`Generating "${job.block}"`, { kind: 'generate', params: job.params });
-      void reportOutcome(ctx, `generating "${job.block}"`, outcome, galleryAction(ctx, outcome)); // a toast with an action stays until dismissed: do not wait for it
+      void reportOutcome(ctx, `generating "${job.block}"`, outcome, galleryAction(ctx, outcome, uri.fsPath)); // a toast with an action stays until dismissed: do not wait for it
       if (outcome.status !== 'done') break;
     }
   },
@@ -60,7 +60,7 @@ const factories: Record<CommandName, Factory> = {
     const outcome = await PreparedPanel.whilePreparing(uri.fsPath, () =>
       ctx.runJob(`Preparing images for ${vscode.workspace.asRelativePath(uri)}`, { kind: 'prepare', params: { conceptFile: uri.fsPath, hfToken } }),
     );
-    void reportOutcome(ctx, 'preparing images', outcome, [{ label: 'Show Prepared Images', run: () => PreparedPanel.createOrShow(ctx, uri.fsPath) }, ...galleryAction(ctx, outcome)]);
+    void reportOutcome(ctx, 'preparing images', outcome, [{ label: 'Show Prepared Images', run: () => PreparedPanel.createOrShow(ctx, uri.fsPath) }, ...galleryAction(ctx, outcome, uri.fsPath)]);
   },
   export: (ctx) => async (arg) => {
     const uri = needConcept(arg);

@@ -64,6 +64,11 @@ export async function trainConcept(ctx: Ctx, uri: vscode.Uri, fromScratch: boole
     if (choice !== FROM_SCRATCH) return;
   }
   const hfToken = await getHfToken(ctx.extension.secrets);
-  const outcome = await ctx.runJob(`Training ${vscode.workspace.asRelativePath(uri)}`, { kind: 'train', params: { conceptFile: uri.fsPath, resume: !fresh, hfToken } }, {}, { output: run.output, conceptFile: run.conceptFile });
+  // A progress notification cannot carry buttons: the way to the dashboard is a toast of its own.
+  const started = () =>
+    void vscode.window.showInformationMessage(`DreamBooth: ${run.title} is training; its loss curves and sample images are in the dashboard.`, 'Open Dashboard').then((choice) => {
+      if (choice) DashboardPanel.show(ctx, run);
+    });
+  const outcome = await ctx.runJob(`Training ${vscode.workspace.asRelativePath(uri)}`, { kind: 'train', params: { conceptFile: uri.fsPath, resume: !fresh, hfToken } }, { started }, { output: run.output, conceptFile: run.conceptFile });
   void reportOutcome(ctx, 'training', outcome, [{ label: 'Open Dashboard', run: () => DashboardPanel.show(ctx, run) }]);
 }

@@ -53,6 +53,10 @@ export class GalleryPanel {
 
   private readonly _disposables: vscode.Disposable[] = [];
   private readonly outDir: vscode.Uri;
+  /** Folders the page may load images from: the gallery's own, and those of job images it was handed. */
+  private readonly roots: vscode.Uri[];
+  /** Images of the job the gallery was opened for, shown before the folder's own. */
+  private jobImages: string[] = [];
   /** Files the page was given: the only ones it may ask about (parameters, reveal). */
   private readonly shown = new Set<string>();
   private concept: ConceptContext = {};
@@ -65,16 +69,20 @@ export class GalleryPanel {
   private pending: ExtensionToWebview[] = [];
   private disposed = false;
 
-  static createOrShow(ctx: Ctx, conceptFile?: string): GalleryPanel {
+  /** Opens (or reveals) the gallery; `jobImages`, what a job just made (a generate block's images, class
+   *  images), are shown first even though they live outside the gallery's own folder. */
+  static createOrShow(ctx: Ctx, conceptFile?: string, jobImages: string[] = []): GalleryPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
-    const current = GalleryPanel.current;
+    let current = GalleryPanel.current;
     if (current) {
       current.panel.reveal(column);
       if (conceptFile && conceptFile !== current.concept.conceptFile) void current.setConcept(conceptFile);
-      return current;
+    } else {
+      const panel = vscode.window.createWebviewPanel(GalleryPanel.viewType, 'DreamBooth Gallery', column);
+      current = GalleryPanel.current = new GalleryPanel(panel, ctx, conceptFile);
     }
-    const panel = vscode.window.createWebviewPanel(GalleryPanel.viewType, 'DreamBooth Gallery', column);
-    return (GalleryPanel.current = new GalleryPanel(panel, ctx, conceptFile));
+    if (jobImages.length) current.showJobImages(jobImages);
+    return current;
   }
 
   static registerSerializer(ctx: Ctx): vscode.Disposable {
@@ -94,8 +102,9 @@ export class GalleryPanel {
   ) {
     const extensionUri = ctx.extension.extensionUri;
     this.outDir = outputFolder(ctx);
+    this.roots = [this.outDir];
     this.concept = { conceptFile };
-    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(extensionUri, [this.outDir]) };
+    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(extensionUri, this.roots) };
     panel.webview.html = panelHtml(panel.webview, extensionUri, {
       title: 'DreamBooth Gallery',
       script: 'dist/webview/gallery.js',
@@ -180,6 +189,22 @@ export class GalleryPanel {
     }
   }
 
+  private showJobImages(files: string[]): void {
+    this.jobImages = files;
+    const inside = (file: string) =>
+      this.roots.some((r) => {
+        const rel = path.relative(r.fsPath, file);
+        return !rel.startsWith('..') && !path.isAbsolute(rel);
+      });
+    const folders = [...new Set(files.filter((f) => !inside(f)).map((f) => path.dirname(f)))];
+    if (folders.length) {
+      // New roots reload the page; its `ready` brings an init that lists the job's images first.
+      this.roots.push(...folders.map((f) => vscode.Uri.file(f)));
+      this.panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.ctx.extension.extensionUri, this.roots) };
+    }
+    this.post({ type: 'images', images: files.map((f) => this.image(f)) });
+  }
+
   private async setConcept(conceptFile: string): Promise<void> {
     this.concept = { conceptFile };
     if (this.ready) await this.sendInit();
@@ -207,7 +232,7 @@ export class GalleryPanel {
       samplers: SAMPLERS,
       models: this.models,
       loras: this.loras,
-      images: await this.existingImages(),
+      images: [...this.jobImages.map((f) => this.image(f)), ...(await this.existingImages())],
       history: this.historyEntries(),
       concept: this.concept.conceptFile,
       running: run && { progress: run.progress, images: run.files.map((f) => this.image(f)) },

@@ -211,8 +211,16 @@ export const steps: Step[] = [
       const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
       if (pngs.length !== 2) throw new Error(`expected the block's 2 images in ${dir}, found ${pngs.join(', ') || 'none'}`);
       await page.screenshot({ path: join(RESULTS, 'generate-lens-finished.png') });
+      // "Open Gallery" shows this job's images, though they live in the run's folder, not the gallery's.
+      await outcome.locator('.monaco-button', { hasText: 'Open Gallery' }).click();
+      const frame = webviewFrame(page);
+      for (const png of pngs) await frame.locator(`#grid img[alt="${png}"]`).waitFor({ timeout: TIMEOUT });
+      const shown = await expectImagesLoaded(frame, pngs.map((p) => `#grid img[alt="${p}"]`).join(', '));
       await clearNotifications(page);
-      return `${text}; ${pngs.join(', ')}`;
+      // Back to the concept file alone: the next steps type into it.
+      await runCommand(page, 'View: Close Editor');
+      await openFile(page, CONCEPT);
+      return `${text}; ${pngs.join(', ')}; the gallery shows them (${shown} loaded)`;
     },
   },
   {
@@ -448,7 +456,9 @@ export const steps: Step[] = [
       await openFile(page, DASH_CONCEPT);
       await page.locator('.codelens-decoration a', { hasText: /^\W*Train$/ }).click();
       await page.locator('.notification-toast', { hasText: 'DreamBooth: Training' }).first().waitFor({ timeout: TIMEOUT });
-      await runCommand(page, 'DreamBooth: Open Training Dashboard');
+      // The dashboard opens from the Train notification's companion toast (the status bar and the
+      // command open the same panel).
+      await page.locator('.notification-toast', { hasText: 'is training; its loss curves' }).locator('.monaco-button', { hasText: 'Open Dashboard' }).click();
       const frame = webviewFrame(page);
       await frame.locator('#title', { hasText: 'Training zwx' }).waitFor({ timeout: TIMEOUT });
       // The curve grows from the run's log while the job runs; a polyline is drawn from 2 points on.
@@ -483,6 +493,9 @@ export const steps: Step[] = [
       await train.click();
       const refused = page.locator('.notification-toast', { hasText: /is already running on this run/ });
       await refused.waitFor({ timeout: TIMEOUT });
+      // VS Code shows at most 3 new toasts in 800 ms (spam protection): the progress, the dashboard
+      // toast and the refusal came within that; a person's next click is never that fast.
+      await page.waitForTimeout(1_000);
       await page.locator('.codelens-decoration a', { hasText: 'Generate portrait' }).click();
       const waiting = page.locator('.notification-toast', { hasText: /waiting for Training .* to finish/ });
       await waiting.waitFor({ timeout: TIMEOUT });
