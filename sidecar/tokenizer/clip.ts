@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bpe } from './bpe';
 import { BYTE_TO_CHAR, byteDecode, byteEncode } from './byte-encoder';
-import { cleanPrompt, PY_WHITESPACE } from './text-cleanup';
+import { PY_WHITESPACE } from './python-regex';
+import { cleanPrompt } from './text-cleanup';
 
 export const BOS = '<|startoftext|>';
 export const EOS = '<|endoftext|>';
