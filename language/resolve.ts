@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { GenerateParams, GenerationSettings } from '../protocol/sidecar';
-import type { ExportFormat, LrSchedulerName, SamplerName, TrainMethod } from '../protocol/vocabulary';
+import type { ExportFormat, LrSchedulerName, MixedPrecision, SamplerName, TrainMethod } from '../protocol/vocabulary';
 import type { Block, ConceptDoc, Property, Value } from './ast';
 import { KEYS, keySpec, type Scope, type ValueType } from './schema';
 
@@ -38,6 +38,7 @@ export interface TrainBlock {
   trainTextEncoder: boolean;
   /** 0: the whole run. */
   trainTextEncoderSteps: number;
+  mixedPrecision: MixedPrecision;
   resolution: number;
   seed: number;
   saveEvery: number;
@@ -183,6 +184,7 @@ export function resolveConcept(doc: ConceptDoc, fileDir: string): ResolvedConcep
     randomFlip: t.bool('random_flip'),
     trainTextEncoder: t.bool('train_text_encoder'),
     trainTextEncoderSteps: t.num('train_text_encoder_steps'),
+    mixedPrecision: t.str('mixed_precision') as MixedPrecision,
     resolution: t.num('resolution'),
     seed: t.num('seed'),
     saveEvery: t.num('save_every'),

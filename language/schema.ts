@@ -1,6 +1,6 @@
 // Every key of the concept file: where it may appear, its type, default, range and meaning. The
 // validator, resolver, completions, hovers and docs all read this one table.
-import { LR_SCHEDULERS, SAMPLERS, TRAIN_METHODS } from '../protocol/vocabulary';
+import { LR_SCHEDULERS, MIXED_PRECISION, SAMPLERS, TRAIN_METHODS } from '../protocol/vocabulary';
 import type { BlockKind } from './ast';
 
 export type ValueType =
@@ -100,6 +100,11 @@ export const BLOCKS: Record<BlockKind, BlockSpec> = {
   },
 };
 
+const MIXED_PRECISION_DOCS: Record<(typeof MIXED_PRECISION)[number], string> = {
+  no: 'Float32 throughout.',
+  fp16: 'Float16 compute with float32 trained weights and dynamic loss scaling (accelerate’s `--mixed_precision fp16`): about half the activation memory and faster on GPUs; steps whose gradients overflow are skipped.',
+};
+
 const LR_SCHEDULER_DOCS: Record<(typeof LR_SCHEDULERS)[number], string> = {
   constant: 'The same rate for the whole run (the DreamBooth scripts’ default); warm-up is ignored.',
   constant_with_warmup: 'Linear warm-up, then constant.',
@@ -136,6 +141,7 @@ export const KEYS: Record<Scope, KeySpec[]> = {
     key('random_flip', { kind: 'boolean' }, false, 'Mirror each training image left–right at random (doubles the variety; off for asymmetric subjects such as text or a side parting).', 'false'),
     key('train_text_encoder', { kind: 'boolean' }, false, 'Also train the CLIP text encoder (better identity, more memory): LoRA on its attention projections with method lora, every weight with method full.', 'false'),
     key('train_text_encoder_steps', int(0, 1_000_000), 0, 'Stop training the text encoder after this many steps and train only the UNet from there, as the popular notebooks do (0: the whole run).', '350'),
+    key('mixed_precision', { kind: 'enum', values: MIXED_PRECISION, docs: MIXED_PRECISION_DOCS }, 'no', 'Train in float16 with loss scaling (for GPUs: WebGPU, CUDA). The CPU provider runs it too, without fast float16 kernels, so it is slower there than `no`.', 'fp16'),
     key('resolution', int(64, 2048, 8), 512, 'Square training resolution in pixels; a multiple of 8. Stable Diffusion 1.x was trained at 512.', '512'),
     key('seed', int(0, 2 ** 32 - 1), 42, 'Seed for noise, timesteps and data order, so a run can be repeated.', '42'),
     key('save_every', int(0, 1_000_000), 200, 'Save a resumable checkpoint and a sample image every this many steps (0: only at the end).', '200'),

@@ -18,6 +18,7 @@ export function describeProgress(p: Omit<JobProgressParams, 'jobId'>): string {
     if (t.priorLoss) parts.push(`instance ${t.instanceLoss.toPrecision(4)} · prior ${t.priorLoss.toPrecision(4)}`);
     parts.push(`lr ${t.lr.toExponential(2)}`);
     if (t.gradNorm !== null) parts.push(`grad norm ${t.gradNorm.toPrecision(3)}`);
+    if (t.skipped) parts.push(`skipped: float16 overflow at loss scale ${t.lossScale}`);
     parts.push(`${t.stepSeconds.toFixed(1)} s/step`, `peak ${(t.peakRssMiB / 1024).toFixed(1)} GiB`);
   }
   if (p.message) parts.push(p.message);

@@ -102,8 +102,12 @@ export interface TrainStepRecord {
   priorLoss: number;
   /** Learning rate used for this step. */
   lr: number;
-  /** Global gradient norm before clipping; null when clipping is off. */
+  /** Global gradient norm before clipping; null when clipping is off (or not finite: a skipped step). */
   gradNorm: number | null;
+  /** mixed_precision fp16: the loss scale of the step, and whether its gradients overflowed float16 so
+   *  the update was skipped (as torch's GradScaler skips optimizer.step()). */
+  lossScale?: number;
+  skipped?: boolean;
   stepSeconds: number;
   /** Peak resident memory of the sidecar process so far, MiB. */
   peakRssMiB: number;

@@ -20,6 +20,10 @@ export const TRAIN_METHODS = ['lora', 'full'] as const;
 export const LR_SCHEDULERS = ['constant', 'constant_with_warmup', 'linear', 'cosine', 'cosine_with_restarts', 'polynomial'] as const;
 export type LrSchedulerName = (typeof LR_SCHEDULERS)[number];
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
+/** accelerate's --mixed_precision values we run: float32 throughout, or float16 compute with loss scaling
+ *  (bf16 has no kernels in ONNX Runtime's WebGPU and CPU providers). */
+export const MIXED_PRECISION = ['no', 'fp16'] as const;
+export type MixedPrecision = (typeof MIXED_PRECISION)[number];
 
 /** What `dreambooth export` writes: a kohya LoRA, a merged single-file checkpoint (original layout), a diffusers folder. */
 export const EXPORT_FORMATS = ['lora', 'checkpoint', 'diffusers'] as const;

@@ -45,7 +45,8 @@ export class Recompute {
     const graph = from.graph;
     const members = graph.values.filter((u) => u.region === r);
     const inRegion = new Set(members.map((u) => u.id));
-    const anchor = op.Mul([g, ...this.outgoing].map(firstElement).reduce((a, b) => op.Add(a, b)), 0);
+    // In g's dtype: a mixed-precision step sends float16 and float32 gradients out of a region.
+    const anchor = op.Mul([g, ...this.outgoing].map((x) => op.Cast(firstElement(x), g.dtype)).reduce((a, b) => op.Add(a, b)), 0);
     this.outgoing = [];
     const anchored = new Map<number, Value>();
     const input = (x: Value): Value => {

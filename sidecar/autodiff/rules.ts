@@ -37,6 +37,8 @@ export const rules: RuleTable = {
   Pow: (n, g) => [() => op.Mul(op.Mul(g, a1(n)), powGradBase(n)), () => op.Mul(op.Mul(g, n), op.Log(a0(n)))],
   Min: { noGradient: 'Min is used by the optimizer only' },
   Max: { noGradient: 'Max is used by the optimizer only' },
+  Equal: { noGradient: 'Equal is used by the optimizer only' },
+  Where: { noGradient: 'Where is used by the optimizer only' },
   Neg: (_, g) => [() => op.Neg(g)],
   Exp: (n, g) => [() => op.Mul(g, n)],
   Log: (n, g) => [() => op.Div(g, a0(n))],

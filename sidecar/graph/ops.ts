@@ -44,6 +44,23 @@ export function Cast(x: Value, to: DType): Value {
   return x.dtype === to ? x : x.graph.node('Cast', [x], { to }, to, x.shape);
 }
 
+/** a == b elementwise (bool). No gradient rule: used after the backward pass (overflow checks). */
+export function Equal(a: Operand, b: Operand): Value<'Equal'> {
+  if (typeof a === 'number' && typeof b === 'number') throw new Error('Equal: needs at least one tensor operand');
+  const x = typeof a === 'number' ? lift(a, b as Value) : a;
+  const y = typeof b === 'number' ? lift(b, x) : b;
+  if (x.dtype !== y.dtype) throw new Error(`Equal: dtype mismatch ${x} vs ${y}`);
+  return x.graph.node('Equal', [x, y], {}, 'bool', broadcastShapes(x.shape, y.shape, 'Equal'));
+}
+
+/** cond ? a : b elementwise (numpy broadcasting). No gradient rule, like Equal. */
+export function Where(cond: Value, a: Value, b: Value): Value<'Where'> {
+  if (cond.dtype !== 'bool') throw new Error(`Where: the condition must be bool, got ${cond}`);
+  if (a.dtype !== b.dtype) throw new Error(`Where: dtype mismatch ${a} vs ${b}`);
+  const shape = broadcastShapes(cond.shape, broadcastShapes(a.shape, b.shape, 'Where'), 'Where');
+  return a.graph.node('Where', [cond, a, b], {}, a.dtype, shape);
+}
+
 /** Batched matrix product (numpy matmul); both operands rank ≥ 2. */
 export function MatMul(a: Value, b: Value): Value<'MatMul'> {
   if (a.rank < 2 || b.rank < 2) throw new Error(`MatMul: operands need rank >= 2, got ${a} and ${b}`);

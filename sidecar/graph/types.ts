@@ -36,6 +36,9 @@ export interface OpAttrs {
   Sin: Record<string, never>;
   Cos: Record<string, never>;
   Cast: { to: DType };
+  // comparison and selection (no gradient: the optimizer's overflow check only)
+  Equal: Record<string, never>;
+  Where: Record<string, never>;
   // linear algebra / convolution
   MatMul: Record<string, never>;
   Conv: { strides: number[]; pads: number[]; dilations: number[]; group: number };

@@ -131,7 +131,11 @@ function planStep(model: SdModel, concept: ResolvedConcept, ctx: JobContext): { 
     priorLossWeight: t.priorLossWeight,
     adam: { maxGradNorm: t.maxGradNorm > 0 ? t.maxGradNorm : undefined },
     accumulate: t.gradientAccumulationSteps > 1,
+    mixedPrecision: t.mixedPrecision === 'fp16' ? 'fp16' : undefined,
   };
+  if (t.mixedPrecision === 'fp16' && model.runtime.provider === 'cpu') {
+    ctx.log('warn', 'mixed_precision fp16 on the CPU provider: float16 has no fast kernels there, so steps are slower than with mixed_precision no (it is meant for GPUs: --provider webgpu or cuda)');
+  }
   // The frozen weights of the step, resident as stored (what is trained in full is fed as float32 instead).
   const stored = (c: 'unet' | 'text_encoder') => [...ck.weights[c].tensors.values()].reduce((n, r) => n + r.length, 0);
   const weightBytes = (t.method === 'full' ? 0 : stored('unet')) + (t.trainTextEncoder && t.method === 'lora' ? stored('text_encoder') : 0);

@@ -16,6 +16,9 @@ export interface UNetBuildOptions {
   height: number;
   width: number;
   dtype?: DType;
+  /** dtype of the sample and context inputs and the noise_pred output (default: dtype). A mixed-precision
+   *  training step feeds and reads float32 and computes in float16, as autocast does. */
+  io?: DType;
   /** Text length of encoder_hidden_states (77 for CLIP). */
   contextLength?: number;
   /** Also output the intermediates diffusers' hooks see (time_proj, time_embedding, conv_in, down_blocks.i, mid_block, up_blocks.i). */
@@ -35,9 +38,10 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
   const dtype = o.dtype ?? 'float32';
   const g = o.graph ?? new Graph('unet');
   const n = cfg.block_out_channels.length;
-  let sample: Value = g.input(UNET_INPUTS.sample, dtype, [o.batch, cfg.in_channels, o.height, o.width]);
+  const io = o.io ?? dtype;
+  let sample: Value = op.Cast(g.input(UNET_INPUTS.sample, io, [o.batch, cfg.in_channels, o.height, o.width]), dtype);
   const timestep = g.input(UNET_INPUTS.timestep, 'float32', [o.batch]);
-  const context = o.context ?? g.input(UNET_INPUTS.context, dtype, [o.batch, o.contextLength ?? 77, contextDim(cfg)]);
+  const context = op.Cast(o.context ?? g.input(UNET_INPUTS.context, io, [o.batch, o.contextLength ?? 77, contextDim(cfg)]), dtype);
   const debug = (v: Value, name: string) => {
     if (o.intermediates) g.output(v, `intermediate.${name}`);
   };
@@ -131,6 +135,6 @@ export function buildUNet(cfg: UNetConfig, o: UNetBuildOptions): Graph {
 
   // 6. post-process
   h = conv2d(silu(groupNorm(h, 'conv_norm_out', cfg.norm_num_groups, { eps: cfg.norm_eps })), 'conv_out', cfg.out_channels, { kernel: 3, padding: 1 });
-  g.output(h, 'noise_pred');
+  g.output(op.Cast(h, io), 'noise_pred');
   return g;
 }

@@ -10,7 +10,8 @@
 // lr and the step count t (1 for the first update) are graph inputs, so schedules need no rebuild.
 // With a gate (a 0/1 scalar per parameter: gradient accumulation, a text encoder no longer trained) the
 // update applies only when it is 1: p ← p + gate·(p' − p), likewise m and v, so a 0 leaves the state
-// exactly as it was — torch's AdamW skipping a parameter whose grad is None.
+// exactly as it was — torch's AdamW skipping a parameter whose grad is None. With `finite` (mixed
+// precision) a false value selects the old state outright (Where, so NaNs of the update never leak in).
 // Moments are graph inputs and their updates graph outputs: the runtime feeds each step's outputs
 // back as the next step's inputs (on the device, with IO binding).
 import type { Graph } from '../graph/graph';
@@ -29,6 +30,8 @@ export interface AdamWOptions {
 export interface AdamWGraphOptions extends AdamWOptions {
   /** Per parameter, a scalar 0/1 value: apply its update (1) or pass its state through unchanged (0). */
   gates?: readonly (Value | undefined)[];
+  /** A bool scalar: false skips the whole update (gradients that overflowed, GradScaler's skipped step). */
+  finite?: Value;
 }
 
 /** Graph input/output names of one parameter's update: feed `*Out` back into the input of the same kind. */
@@ -80,7 +83,8 @@ export function adamw(graph: Graph, params: readonly Value[], grads: readonly Va
       const p2 = op.Sub(decayed, op.Mul(stepSize, op.Div(m2, denom)));
       const slot: AdamWSlot = { param: p.name, paramOut: `${p.name}.updated`, m: m.name, mOut: `${m.name}.updated`, v: v.name, vOut: `${v.name}.updated` };
       const gate = o.gates?.[i];
-      const gated = (x: Value, x2: Value) => (gate ? op.Add(x, op.Mul(gate, op.Sub(x2, x))) : x2);
+      const gatedOnly = (x: Value, x2: Value) => (gate ? op.Add(x, op.Mul(gate, op.Sub(x2, x))) : x2);
+      const gated = (x: Value, x2: Value) => (o.finite ? op.Where(o.finite, gatedOnly(x, x2), x) : gatedOnly(x, x2));
       graph.output(gated(p, p2), slot.paramOut);
       graph.output(gated(m, m2), slot.mOut);
       graph.output(gated(v, v2), slot.vOut);

@@ -11,9 +11,12 @@ import { FULL_METHOD, METHOD_KEY } from '../weights/trained-weights';
 import { kohyaKeys, TEXT_ENCODER_SCOPE, type LoraModuleParams, type LoraSpec } from './lora';
 import type { TrainStepGraph } from './step-graph';
 import type { TrainState } from './trainer';
+import type { LossScaleState } from './loss-scale';
 
 /** Metadata key of the step count in the weights and optimizer files. */
 export const TRAINED_STEP_KEY = 'dreambooth_step';
+/** Metadata key of the mixed-precision loss scale (JSON of LossScaleState) in the resume state. */
+const LOSS_SCALE_KEY = 'dreambooth_loss_scale';
 
 type Trained = Pick<TrainStepGraph, 'params' | 'modules'>;
 
@@ -63,13 +66,24 @@ export async function writeResumeState(path: string, spec: Trained, s: TrainStat
     out[`${k}.adam_m`] = tensor(s.m.get(p.name)!, p.shape as number[]);
     out[`${k}.adam_v`] = tensor(s.v.get(p.name)!, p.shape as number[]);
   }
-  await writeSafetensors(path, out, { [TRAINED_STEP_KEY]: String(s.step) });
+  await writeSafetensors(path, out, { [TRAINED_STEP_KEY]: String(s.step), ...(s.lossScale ? { [LOSS_SCALE_KEY]: JSON.stringify(s.lossScale) } : {}) });
+}
+
+/** The loss scale a resume state recorded; a missing or damaged one restarts from GradScaler's initial scale. */
+function lossScaleOf(meta: Record<string, string>): LossScaleState | undefined {
+  try {
+    const v = JSON.parse(meta[LOSS_SCALE_KEY] ?? 'null') as Partial<LossScaleState> | null;
+    const ok = v && [v.scale, v.growthTracker, v.skipped].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) && v.scale! > 0;
+    return ok ? (v as LossScaleState) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The resume state written by writeResumeState. */
 export async function readResumeState(path: string, spec: Trained): Promise<TrainState> {
   const file = await readSafetensorsIndex(path);
-  const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[TRAINED_STEP_KEY] ?? 0) };
+  const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: Number(file.metadata[TRAINED_STEP_KEY] ?? 0), lossScale: lossScaleOf(file.metadata) };
   for (const [param, key] of fileKeys(spec)) {
     for (const [k, map] of [[key, s.weights], [`${key}.adam_m`, s.m], [`${key}.adam_v`, s.v]] as const) {
       if (!file.tensors.has(k)) throw new Error(`${path}: no tensor "${k}" (the saved state does not match what this run trains)`);

@@ -8,6 +8,12 @@
 //   grads = ∂loss/∂(trained weights)                          (the rest frozen, resident as stored)
 //   clip_grad_norm_(grads, max_grad_norm) then AdamW                       (optim/adamw.ts)
 //
+// Mixed precision (fp16): the networks compute in float16 from float32 inputs, trained weights stay
+// float32 masters cast per use, the loss is float32 (autocast's policy); the backward pass starts from
+// loss · loss_scale and the gradients are unscaled before clipping. A step whose gradients are not
+// finite leaves weights and moments as they were (`grads_finite` 0): torch's GradScaler skipping
+// optimizer.step(); the trainer halves the scale then (training/loss-scale.ts).
+//
 // The batch is [instance items…, class items…]; target is the noise (epsilon) or the velocity
 // (v_prediction), computed by the caller. Trained weights and moments are graph inputs whose updated
 // values are graph outputs: the trainer feeds each step's outputs back, kept on the device.
@@ -54,6 +60,8 @@ export interface TrainStepOptions {
    *  the running sums fed as `<param>.grad_acc`; the update applies when the `apply` input is 1 (the
    *  sums then restart from 0). */
   accumulate?: boolean;
+  /** Compute the networks in float16 with loss scaling (`mixed_precision fp16`); absent: float32. */
+  mixedPrecision?: 'fp16';
 }
 
 export const STEP_IO = {
@@ -64,6 +72,8 @@ export const STEP_IO = {
   apply: 'apply',
   textEncoderActive: 'text_encoder_active',
   accumulateScale: 'accumulate_scale',
+  lossScale: 'loss_scale',
+  gradsFinite: 'grads_finite',
   pred: 'noise_pred',
   loss: 'loss',
   instanceLoss: 'loss_instance',
@@ -107,6 +117,7 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   const te = `${TEXT_ENCODER_SCOPE}.`;
   const fullUnet = (o.unet ?? 'lora') === 'full';
   const fullTe = o.textEncoder?.mode === 'full';
+  const dtype = o.mixedPrecision ? 'float16' : 'float32';
   const graph = new TrainGraph({
     lora: loraFor(o),
     full: fullUnet || fullTe ? (name) => (name.startsWith(te) ? fullTe : fullUnet) : undefined,
@@ -116,9 +127,9 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   if (o.textEncoder) {
     const tc = o.textEncoder.config;
     const ids = graph.input(STEP_IO.inputIds, 'int64', [batch, o.contextLength ?? tc.max_position_embeddings]);
-    context = graph.scope(TEXT_ENCODER_SCOPE, () => textEncoderForward(graph, tc, ids).last);
+    context = graph.scope(TEXT_ENCODER_SCOPE, () => textEncoderForward(graph, tc, ids, { dtype }).last);
   }
-  buildUNet(cfg, { batch, height: o.height, width: o.width, contextLength: o.contextLength, dtype: 'float32', graph, context });
+  buildUNet(cfg, { batch, height: o.height, width: o.width, contextLength: o.contextLength, dtype, io: 'float32', graph, context });
   const params = graph.finish();
   const pred = graph.outputs.find((x) => x.name === STEP_IO.pred)!.value;
   const target = graph.input(STEP_IO.target, 'float32', pred.shape);
@@ -133,7 +144,8 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
   graph.output(loss, STEP_IO.loss);
   graph.output(instance, STEP_IO.instanceLoss);
   graph.output(prior, STEP_IO.priorLoss);
-  const raw = grad(loss, params);
+  const lossScale = o.mixedPrecision ? graph.input(STEP_IO.lossScale, 'float32', []) : undefined;
+  const raw = lossScale ? grad(op.Mul(loss, lossScale), params).map((g) => op.Div(g, lossScale)) : grad(loss, params);
   const grads = new Map<string, string>();
   if (o.outputGrads) params.forEach((p, i) => (graph.output(raw[i]!, `grad.${p.name}`), grads.set(p.name, `grad.${p.name}`)));
   // train_text_encoder_steps: once the `text_encoder_active` input is 0 the text encoder's gradients
@@ -146,26 +158,42 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
     const on = active && isTe[i] ? active : undefined;
     return acc && on ? op.Mul(acc.apply, on) : (acc?.apply ?? on);
   });
-  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gates });
+  const finite = lossScale ? allFinite(graph, acc?.totals ?? gs) : undefined;
+  if (acc) {
+    // Sums that overflowed restart from 0 instead of carrying inf/NaN into the next runs.
+    const zero = graph.scalar(0, 'float32');
+    acc.carried.forEach((c, i) => graph.output(finite ? op.Where(finite, c, zero) : c, acc.slots[i]!.output));
+  }
+  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gates, finite });
   return { graph, params, modules: graph.modules, adam, grads, accumulators: acc?.slots ?? [], conditioning: o.textEncoder ? 'input_ids' : 'context' };
 }
 
+/** True when every gradient is finite (x − x is 0 exactly for finite x, NaN for ±inf and NaN); also
+ *  output as `grads_finite` (0/1) for the trainer's loss scale. */
+function allFinite(graph: TrainGraph, gs: readonly Value[]): Value {
+  const total = gs.map((g): Value => op.ReduceSum(op.Mul(g, g), g.shape.map((_, i) => i), false)).reduce((a, b) => op.Add(a, b));
+  const finite = op.Equal(op.Sub(total, total), 0);
+  graph.output(op.Cast(finite, 'float32'), STEP_IO.gradsFinite);
+  return finite;
+}
+
 /** Running gradient sums: total = sum + scale·g goes to the optimizer; the sum carried to the next run
- *  is total, or 0 once applied (accelerate's accumulation: loss / k per micro-batch, gradients summed). */
+ *  (`carried`, output by the caller) is total, or 0 once applied (accelerate's accumulation: loss / k per micro-batch, gradients summed). */
 function accumulate(graph: TrainGraph, params: readonly Value[], gs: readonly Value[]) {
   const apply = graph.input(STEP_IO.apply, 'float32', []);
   const scale = graph.input(STEP_IO.accumulateScale, 'float32', []);
   return graph.scope('grad_acc', () => {
     const keep = op.Sub(1, apply);
     const slots: { input: string; output: string }[] = [];
+    const carried: Value[] = [];
     const totals = params.map((p, i) => {
       const sum = graph.input(`${p.name}.grad_acc`, 'float32', p.shape);
       const total = op.Add(sum, op.Mul(gs[i]!, scale));
-      graph.output(op.Mul(total, keep), `${sum.name}.updated`);
+      carried.push(op.Mul(total, keep));
       slots.push({ input: sum.name, output: `${sum.name}.updated` });
       return total;
     });
-    return { apply, totals, slots };
+    return { apply, totals, slots, carried };
   });
 }
 

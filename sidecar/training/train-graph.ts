@@ -61,8 +61,12 @@ export class TrainGraph extends Graph {
 
   override param(local: string, dtype: DType, shape: Shape, opts: ParamOptions = {}): Value<'Param'> {
     const full = !this.inAdapter && !!this.opts.full?.(this.path(local));
-    // A trained weight is a float32 master copy whatever the model's compute dtype.
-    return super.param(local, full ? 'float32' : dtype, shape, full ? { ...opts, trainable: true } : opts);
+    if (!full) return super.param(local, dtype, shape, opts);
+    // A trained weight is a float32 master copy whatever the model's compute dtype; in mixed precision
+    // the model gets it cast to float16 at its use (autocast). Typed as the Param the model code asked
+    // for: it only ever uses the value, and the trained Params are listed by finish(), not this return.
+    const master = super.param(local, 'float32', shape, { ...opts, trainable: true });
+    return (dtype === 'float32' ? master : op.Cast(master, dtype)) as Value<'Param'>;
   }
 
   override node<K extends OpType>(kind: K, inputs: readonly Value[], attrs: OpAttrs[K], dtype: DType, shape: Shape, name?: string): Value<K> {

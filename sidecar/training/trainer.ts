@@ -6,6 +6,7 @@ import { loadComponent } from '../pipeline/components';
 import type { SdModel } from '../pipeline/sd-model';
 import type { DeviceTensor, HostTensor, Session } from '../runtime/runtime';
 import { isDeviceTensor } from '../runtime/runtime';
+import { initialLossScale, type LossScaleState, updateLossScale } from './loss-scale';
 import { buildTrainStep, STEP_IO, type TrainStepGraph, type TrainStepOptions } from './step-graph';
 import { stepWeights } from './step-weights';
 
@@ -17,6 +18,8 @@ export interface TrainState {
   v: Map<string, Float32Array>;
   /** Optimizer steps taken so far (0 before the first). */
   step: number;
+  /** Mixed precision: the loss scale and the steps it skipped. */
+  lossScale?: LossScaleState;
 }
 
 export interface StepBatch {
@@ -43,6 +46,12 @@ export interface StepResult {
   pred: Float32Array;
   /** Per-parameter gradients, when the graph was built with outputGrads. */
   grads?: Map<string, Float32Array>;
+  /** Mixed precision: the scale the step's loss was multiplied by, and whether its gradients overflowed
+   *  (then the update was skipped). */
+  lossScale?: number;
+  skipped?: boolean;
+  /** Whether the step's gradients were all finite (always true without mixed precision). */
+  finite?: boolean;
 }
 
 const f32 = (data: Float32Array, dims: readonly number[]): HostTensor => ({ dtype: 'float32', dims, data });
@@ -50,6 +59,7 @@ const f32 = (data: Float32Array, dims: readonly number[]): HostTensor => ({ dtyp
 export class Trainer {
   private current: Record<string, HostTensor | DeviceTensor> = {};
   private stepCount = 0;
+  private scaler: LossScaleState | undefined;
 
   private constructor(
     private readonly model: SdModel,
@@ -98,6 +108,7 @@ export class Trainer {
     }
     this.current = next;
     this.stepCount = s.step;
+    this.scaler = this.o.mixedPrecision ? (s.lossScale ?? initialLossScale()) : undefined;
   }
 
   /** One optimizer step: forward + backward of each batch (more than one with gradient accumulation:
@@ -110,12 +121,16 @@ export class Trainer {
     if (k === 0) throw new Error('Trainer: a step needs a batch');
     let sum = { loss: 0, instanceLoss: 0, priorLoss: 0 };
     let last: StepResult | undefined;
+    let finite = true;
     for (const [i, batch] of list.entries()) {
       last = await this.runOnce(batch, lr, this.spec.accumulators.length ? { apply: i === k - 1 ? 1 : 0, scale: 1 / k } : undefined);
       sum = { loss: sum.loss + last.loss, instanceLoss: sum.instanceLoss + last.instanceLoss, priorLoss: sum.priorLoss + last.priorLoss };
+      finite &&= last.finite !== false;
     }
     this.stepCount++;
-    return { ...last!, loss: sum.loss / k, instanceLoss: sum.instanceLoss / k, priorLoss: sum.priorLoss / k };
+    const scaled = this.scaler && { lossScale: this.scaler.scale, skipped: last!.finite === false };
+    if (this.scaler) this.scaler = updateLossScale(this.scaler, !finite, last!.finite === false);
+    return { ...last!, ...scaled, loss: sum.loss / k, instanceLoss: sum.instanceLoss / k, priorLoss: sum.priorLoss / k };
   }
 
   private async runOnce(batch: StepBatch, lr: number, acc?: { apply: number; scale: number }): Promise<StepResult> {
@@ -137,7 +152,9 @@ export class Trainer {
         [STEP_IO.target]: f32(batch.target, latent),
         [STEP_IO.lossWeights]: f32(batch.lossWeights ?? new Float32Array(this.o.instanceBatch).fill(1), [this.o.instanceBatch]),
         [this.spec.adam.lr]: f32(Float32Array.of(lr), []),
-        [this.spec.adam.step]: f32(Float32Array.of(this.stepCount + 1), []),
+        // AdamW's t counts the updates made: skipped (overflowed) steps are not among them.
+        [this.spec.adam.step]: f32(Float32Array.of(this.stepCount + 1 - (this.scaler?.skipped ?? 0)), []),
+        ...(this.scaler ? { [STEP_IO.lossScale]: f32(Float32Array.of(this.scaler.scale), []) } : {}),
       },
       { keepOnDevice: keep },
     );
@@ -163,6 +180,7 @@ export class Trainer {
       gradNorm: this.spec.adam.gradNorm ? host(this.spec.adam.gradNorm)[0] : undefined,
       pred: host(STEP_IO.pred),
       grads,
+      finite: this.scaler ? host(STEP_IO.gradsFinite)[0] === 1 : true,
     };
   }
 
@@ -185,7 +203,7 @@ export class Trainer {
       const h = isDeviceTensor(t) ? await this.model.runtime.download(t) : t;
       return Float32Array.from(h.data as Float32Array);
     };
-    const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: this.stepCount };
+    const s: TrainState = { weights: new Map(), m: new Map(), v: new Map(), step: this.stepCount, lossScale: this.scaler };
     for (const slot of this.spec.adam.slots) {
       s.weights.set(slot.param, await get(slot.param));
       s.m.set(slot.param, await get(slot.m));

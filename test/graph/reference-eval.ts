@@ -329,6 +329,13 @@ export function evaluate<const O extends readonly Value[]>(outputs: O, feeds: Re
       case 'Sin': r = map(arg(0), Math.sin); break;
       case 'Cos': r = map(arg(0), Math.cos); break;
       case 'Cast': r = map(arg(0), (p) => round(p, a.to)); break;
+      case 'Equal': r = binary(arg(0), arg(1), (p, q) => Number(p === q)); break;
+      case 'Where': {
+        const shape = bshape(arg(0).shape, bshape(arg(1).shape, arg(2).shape));
+        const [c, t, f] = [0, 1, 2].map((i) => broadcastTo(arg(i), shape).data);
+        r = { shape, data: c!.map((p, i) => (p ? t![i]! : f![i]!)) };
+        break;
+      }
       case 'MatMul': r = matmul(arg(0), arg(1)); break;
       case 'Conv': r = conv(arg(0), arg(1), x[2] /* optional bias */, a as never); break;
       case 'ConvTranspose': r = convTranspose(arg(0), arg(1), a as never); break;

@@ -19,7 +19,7 @@ test('a minimal file gets every documented default', () => {
   assert.equal(r.output, '/proj/runs');
   assert.deepEqual(r.concepts, [{ name: 'sks', instancePrompt: 'photo of sks dog', classPrompt: null, instanceImages: '/proj/me', classImages: '/proj/runs/class/sks', numClassImages: 0 }]);
   assert.deepEqual(r.train, {
-    method: 'lora', steps: 800, learningRate: 1e-4, lrScheduler: 'constant', lrWarmupSteps: 0, maxGradNorm: 1, batchSize: 1, priorLossWeight: 1, gradientAccumulationSteps: 1, minSnrGamma: 0, noiseOffset: 0, randomFlip: false, trainTextEncoder: false, trainTextEncoderSteps: 0, resolution: 512, seed: 42, saveEvery: 200,
+    method: 'lora', steps: 800, learningRate: 1e-4, lrScheduler: 'constant', lrWarmupSteps: 0, maxGradNorm: 1, batchSize: 1, priorLossWeight: 1, gradientAccumulationSteps: 1, minSnrGamma: 0, noiseOffset: 0, randomFlip: false, trainTextEncoder: false, trainTextEncoderSteps: 0, mixedPrecision: 'no', resolution: 512, seed: 42, saveEvery: 200,
     samplePrompt: 'photo of sks dog', loraRank: 4, loraAlpha: 4,
   });
   assert.deepEqual(r.generate, { default: { prompt: 'sks dog', negativePrompt: '', count: 4, steps: 30, guidance: 7.5, sampler: 'dpmpp_2m', seed: 42, width: 512, height: 512 } });

@@ -151,6 +151,22 @@ test('train: max_grad_norm 0 trains without clipping (no norm in the log); a sch
   assert.deepEqual(log.map((x) => x.lr), [0, 1e-4, 0.5e-4]);
 });
 
+test('train: mixed_precision fp16 logs each step\'s loss scale, keeps the scaler in the resume state and continues it; the CPU provider is warned about', async () => {
+  const file = await project('fp16');
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/train \{/, 'train {\n  mixed_precision fp16'));
+  const first = recorder();
+  await train({ conceptFile: file, resume: false }, first.ctx, { ...extras(), steps: 2 });
+  assert.ok(first.logs.some((m) => m.includes('mixed_precision fp16 on the CPU provider')), first.logs.join(' | '));
+  const state = await readSafetensorsIndex(join(root, 'fp16', 'runs', 'checkpoints', 'zwx.resume.safetensors'));
+  assert.deepEqual(JSON.parse(state.metadata.dreambooth_loss_scale ?? '{}'), { scale: 65536, growthTracker: 2, skipped: 0 });
+  await train({ conceptFile: file, resume: true }, recorder().ctx, { ...extras(), steps: 3 });
+  const log = readTrainLog(join(root, 'fp16', 'runs', 'logs', 'train.jsonl'));
+  assert.deepEqual(log.map((x) => [x.step, x.lossScale, x.skipped]), [[1, 65536, false], [2, 65536, false], [3, 65536, false]]);
+  assert.ok(log.every((x) => Number.isFinite(x.loss) && x.gradNorm !== null));
+  const resumed = await readSafetensorsIndex(join(root, 'fp16', 'runs', 'checkpoints', 'zwx.resume.safetensors'));
+  assert.equal(JSON.parse(resumed.metadata.dreambooth_loss_scale ?? '{}').growthTracker, 3, 'the scaler continued from the saved state');
+});
+
 test('train: one run per output folder — a live lock refuses with who holds it, a stale one is taken over and released', async () => {
   const file = await project('locked');
   const runs = join(root, 'locked', 'runs');
