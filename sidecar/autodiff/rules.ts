@@ -140,6 +140,7 @@ function unslice(n: Value<'Slice'>, g: Value): Value {
 function gatherGrad(n: Value<'Gather'>, g: Value): Value {
   const [data, idx] = [n.input(0), n.input(1)];
   if (n.attrs.axis !== 0) throw new Error(`autodiff: Gather gradient implemented for axis 0 only (node "${n.name}")`);
-  const zeros = op.Expand(data.graph.scalar(0, data.dtype), data.shape);
-  return op.ScatterNDAdd(zeros, op.Reshape(idx, [...idx.shape, 1]), g);
+  // Summed in float32: ORT's CPU ScatterND has no float16 'add' (mixed precision embeds tokens in float16).
+  const zeros = op.Expand(data.graph.scalar(0, 'float32'), data.shape);
+  return op.Cast(op.ScatterNDAdd(zeros, op.Reshape(idx, [...idx.shape, 1]), op.Cast(g, 'float32')), data.dtype);
 }

@@ -127,3 +127,36 @@ for (const [provider, rel, cases] of [['cpu', 2e-4, ['fp16', 'fp16_overflow']], 
     }
   });
 }
+
+test('mixed_precision fp16 with every UNet and text-encoder weight trained: float32 masters cast per use; the step stays within float16 rounding of the float32 reference', async () => {
+  const full = (parsePythonJson(await readFile(join(DIR, 'train-steps.json'), 'utf8')) as { cases: { name: string; max_grad_norm: number; loss_step1: number[]; grad_norm_step1: number }[] }).cases.find((c) => c.name === 'full_unet_te')!;
+  const { rt } = await runtimeOn('cpu');
+  const model = await SdModel.open(TINY, rt!);
+  const noisy = await readTensorF32(inputs, 'noisy_latents');
+  const ids = await get(inputs, 'instance_class_input_ids');
+  const L = ids.length / 2;
+  const { lr, betas, eps, weight_decay } = ref.optimizer;
+  const trainer = await Trainer.open(model, {
+    instanceBatch: 1,
+    classBatch: 1,
+    height: noisy.shape[2] as number,
+    width: noisy.shape[3] as number,
+    unet: 'full',
+    textEncoder: { config: model.checkpoint.textEncoder, mode: 'full' },
+    priorLossWeight: ref.prior_loss_weight,
+    adam: { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: full.max_grad_norm },
+    mixedPrecision: 'fp16',
+  });
+  try {
+    assert.ok(trainer.spec.params.every((p) => p.dtype === 'float32'), 'the trained weights are float32 masters');
+    await trainer.setState({ weights: await baseValues(model.checkpoint, trainer.spec), step: 0 });
+    const s1 = await trainer.run({ noisyLatents: noisy.data, timesteps: Array.from(await get(inputs, 'timesteps')), target: await get(inputs, 'noise'), inputIds: [Array.from(ids.subarray(0, L)), Array.from(ids.subarray(L))] }, lr);
+    assert.equal(s1.skipped, false);
+    near(s1.loss, full.loss_step1[0]!, 1e-3, 'step 1 loss');
+    near(s1.gradNorm!, full.grad_norm_step1, 1e-2, 'step 1 gradient norm');
+  } finally {
+    await trainer.close();
+    await model.close();
+    await rt!.close();
+  }
+});
