@@ -5,26 +5,23 @@
 // data of its own: on every (re)load it says `ready` and gets the whole state, so hiding and showing
 // the panel needs no retained context; the serializer revives it after a window reload.
 import { commandId } from '../../protocol/commands';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DashboardJob, DashboardRun, DashboardSamples, DashboardState, DashboardToExtension, ExtensionToDashboard } from '../../protocol/webview';
 import { unreachable } from '../../protocol/webview';
 import { runLayout } from '../../language/resolve';
 import type { Ctx } from '../ctx';
 import { LogTail, listSamples } from '../runFiles';
-import { localRoots, panelHtml } from './webviewSetup';
+import { PanelHost } from './panelHost';
 
-export class DashboardPanel {
+export class DashboardPanel extends PanelHost<ExtensionToDashboard, DashboardToExtension> {
   static readonly viewType = 'dreambooth.dashboard';
   private static readonly open = new Map<string, DashboardPanel>();
 
-  private readonly _disposables: vscode.Disposable[] = [];
   private tail: LogTail;
   private samplesShown = '';
   private refreshing: Promise<void> | undefined;
   private again = false;
   private ready = false;
-  private disposed = false;
 
   /** Shows the dashboard of `run`, creating it if needed. */
   static show(ctx: Ctx, run: DashboardRun): void {
@@ -56,22 +53,19 @@ export class DashboardPanel {
   }
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly ctx: Ctx,
     private readonly run: DashboardRun,
   ) {
-    DashboardPanel.open.set(run.output, this);
-    const extensionUri = ctx.extension.extensionUri;
     const layout = runLayout(run.output);
+    const title = DashboardPanel.tabTitle(run);
+    super(panel, ctx.extension.extensionUri, { title, script: 'dist/webview/dashboard.js', style: 'dist/webview/dashboard.css' }, [vscode.Uri.file(layout.samples)]);
+    DashboardPanel.open.set(run.output, this);
     this.tail = new LogTail(layout.trainLog);
-    panel.title = DashboardPanel.tabTitle(run);
-    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(extensionUri, [vscode.Uri.file(layout.samples)]) };
-    panel.webview.html = panelHtml(panel.webview, extensionUri, { title: panel.title, script: 'dist/webview/dashboard.js', style: 'dist/webview/dashboard.css' });
+    panel.title = title;
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(run.output), '{logs,samples}/**'));
     const refresh = () => void this.refresh();
-    this._disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: DashboardToExtension) => this.onMessage(m)),
+    this.disposables.push(
       watcher,
       watcher.onDidCreate(refresh),
       watcher.onDidChange(refresh),
@@ -86,19 +80,11 @@ export class DashboardPanel {
     );
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected forget(): void {
     if (DashboardPanel.open.get(this.run.output) === this) DashboardPanel.open.delete(this.run.output);
-    this.panel.dispose();
-    for (const d of this._disposables.splice(0)) d.dispose();
   }
 
-  private post(message: ExtensionToDashboard): void {
-    if (!this.disposed) void this.panel.webview.postMessage(message);
-  }
-
-  private onMessage(message: DashboardToExtension): void {
+  protected receive(message: DashboardToExtension): void {
     switch (message.type) {
       case 'ready':
         void this.init();
@@ -153,11 +139,7 @@ export class DashboardPanel {
   }
 
   private async samples(): Promise<DashboardSamples[]> {
-    const webview = this.panel.webview;
-    return (await listSamples(runLayout(this.run.output).samples)).map((s) => ({
-      step: s.step,
-      images: s.files.map((f) => ({ src: webview.asWebviewUri(vscode.Uri.file(f)).toString(), label: path.basename(f), file: f })),
-    }));
+    return (await listSamples(runLayout(this.run.output).samples)).map((s) => ({ step: s.step, images: s.files.map((f) => this.image(f)) }));
   }
 
   private job(): DashboardJob {

@@ -19,7 +19,7 @@ import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
 import { getHfToken } from '../secrets';
 import { requireTrust } from '../trust';
-import { localRoots, panelHtml } from './webviewSetup';
+import { PanelHost } from './panelHost';
 
 const MAX_IMAGES_LISTED = 60;
 /** A dropped file larger than this is not a generated PNG worth parsing. */
@@ -46,19 +46,14 @@ export interface GalleryState {
   conceptFile?: string;
 }
 
-export class GalleryPanel {
+export class GalleryPanel extends PanelHost<ExtensionToWebview, WebviewToExtension> {
   static readonly viewType = 'dreambooth.gallery';
   private static current: GalleryPanel | undefined;
   private static run: GalleryRun | undefined;
 
-  private readonly _disposables: vscode.Disposable[] = [];
   private readonly outDir: vscode.Uri;
-  /** Folders the page may load images from: the gallery's own, and those of job images it was handed. */
-  private readonly roots: vscode.Uri[];
   /** Images of the job the gallery was opened for, shown before the folder's own. */
   private jobImages: string[] = [];
-  /** Files the page was given: the only ones it may ask about (parameters, reveal). */
-  private readonly shown = new Set<string>();
   private concept: ConceptContext = {};
   private models: Choice[] = [];
   private loras: Choice[] = [];
@@ -67,7 +62,6 @@ export class GalleryPanel {
   /** Resolves once the page has its form and pickers (parameters are mapped onto the pickers' entries). */
   private readonly initialized = new Promise<void>((resolve) => (this.markInitialized = resolve));
   private pending: ExtensionToWebview[] = [];
-  private disposed = false;
 
   /** Opens (or reveals) the gallery; `jobImages`, what a job just made (a generate block's images, class
    *  images), are shown first even though they live outside the gallery's own folder. */
@@ -96,34 +90,22 @@ export class GalleryPanel {
   }
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly ctx: Ctx,
     conceptFile: string | undefined,
   ) {
-    const extensionUri = ctx.extension.extensionUri;
-    this.outDir = outputFolder(ctx);
-    this.roots = [this.outDir];
+    const outDir = outputFolder(ctx);
+    super(panel, ctx.extension.extensionUri, { title: 'DreamBooth Gallery', script: 'dist/webview/gallery.js', style: 'dist/webview/gallery.css' }, [outDir]);
+    this.outDir = outDir;
     this.concept = { conceptFile };
-    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(extensionUri, this.roots) };
-    panel.webview.html = panelHtml(panel.webview, extensionUri, {
-      title: 'DreamBooth Gallery',
-      script: 'dist/webview/gallery.js',
-      style: 'dist/webview/gallery.css',
-    });
-    this._disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: WebviewToExtension) =>
-        this.onMessage(m).catch((e: Error) => this.post({ type: 'notice', text: e.message, error: true })),
-      ),
-    );
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected forget(): void {
     if (GalleryPanel.current === this) GalleryPanel.current = undefined;
-    this.panel.dispose();
-    for (const d of this._disposables.splice(0)) d.dispose();
+  }
+
+  protected receive(message: WebviewToExtension): void {
+    this.onMessage(message).catch((e: Error) => this.post({ type: 'notice', text: e.message, error: true }));
   }
 
   /** Shows the A1111 parameters of a PNG on disk (the "Show PNG Parameters" command, a drop from the Explorer). */
@@ -134,10 +116,10 @@ export class GalleryPanel {
   }
 
   /** Posts to the page once it is ready (queued before); posts after dispose are dropped. */
-  private post(message: ExtensionToWebview): void {
+  protected override post(message: ExtensionToWebview): void {
     if (this.disposed) return;
     if (!this.ready) this.pending.push(message);
-    else void this.panel.webview.postMessage(message);
+    else super.post(message);
   }
 
   private async onMessage(message: WebviewToExtension): Promise<void> {
@@ -163,7 +145,7 @@ export class GalleryPanel {
         return;
       }
       case 'parameters':
-        if (!this.shown.has(message.file)) throw new Error('that image is not one the gallery shows');
+        this.checkShown(message.file);
         return this.showParameters(path.basename(message.file), await readFile(message.file));
       case 'openPng':
         return this.showParametersOf(vscode.Uri.parse(message.uri, true));
@@ -175,12 +157,8 @@ export class GalleryPanel {
       case 'copy':
         await vscode.env.clipboard.writeText(message.text);
         return this.post({ type: 'notice', text: 'Parameters copied to the clipboard.', error: false });
-      case 'reveal': {
-        if (!this.shown.has(message.file)) throw new Error('that image is not one the gallery shows');
-        const uri = vscode.Uri.file(message.file);
-        await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
-        return;
-      }
+      case 'reveal':
+        return this.reveal(message.file);
       case 'clearHistory':
         await this.history().clear();
         return this.post({ type: 'history', history: [] });
@@ -191,17 +169,8 @@ export class GalleryPanel {
 
   private showJobImages(files: string[]): void {
     this.jobImages = files;
-    const inside = (file: string) =>
-      this.roots.some((r) => {
-        const rel = path.relative(r.fsPath, file);
-        return !rel.startsWith('..') && !path.isAbsolute(rel);
-      });
-    const folders = [...new Set(files.filter((f) => !inside(f)).map((f) => path.dirname(f)))];
-    if (folders.length) {
-      // New roots reload the page; its `ready` brings an init that lists the job's images first.
-      this.roots.push(...folders.map((f) => vscode.Uri.file(f)));
-      this.panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.ctx.extension.extensionUri, this.roots) };
-    }
+    // A new root reloads the page; its `ready` brings an init that lists the job's images first.
+    this.allowFoldersOf(files);
     this.post({ type: 'images', images: files.map((f) => this.image(f)) });
   }
 
@@ -261,11 +230,6 @@ export class GalleryPanel {
     }
     if (text === undefined) throw new Error(`${source} has no generation parameters (no A1111 "parameters" text in the PNG)`);
     this.post({ type: 'parameters', parameters: { source, text, ...parametersToForm(text, { models: this.models, loras: this.loras }) } });
-  }
-
-  private image(file: string): GalleryImage {
-    this.shown.add(file);
-    return { src: this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(), label: path.basename(file), file };
   }
 
   private historyEntries(): HistoryEntry[] {

@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandId } from '../../protocol/commands';
-import { unreachable, type ExtensionToPrepared, type GalleryImage, type PreparedToExtension } from '../../protocol/webview';
+import { unreachable, type ExtensionToPrepared, type PreparedToExtension } from '../../protocol/webview';
 import { IMAGE_EXTENSIONS } from '../../language/images';
 import { conceptFolders, inside, parseReport, preparedView } from '../prepared/view';
 import type { Ctx } from '../ctx';
-import { localRoots, panelHtml } from './webviewSetup';
+import { PanelHost } from './panelHost';
 
 function imagesIn(folder: string): string[] {
   try {
@@ -21,16 +21,11 @@ function imagesIn(folder: string): string[] {
   }
 }
 
-
-export class PreparedPanel {
+export class PreparedPanel extends PanelHost<ExtensionToPrepared, PreparedToExtension> {
   static readonly viewType = 'dreambooth.preparedImages';
   private static current: PreparedPanel | undefined;
   /** Concept files with a prepare job running. */
   private static preparing = new Set<string>();
-
-  private readonly _disposables: vscode.Disposable[] = [];
-  private readonly shown = new Set<string>();
-  private disposed = false;
 
   static createOrShow(ctx: Ctx, conceptFile: string): void {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
@@ -63,11 +58,10 @@ export class PreparedPanel {
   }
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     ctx: Ctx,
     readonly conceptFile: string,
   ) {
-    const extensionUri = ctx.extension.extensionUri;
     let roots: vscode.Uri[] = [];
     try {
       const f = conceptFolders(conceptFile);
@@ -75,24 +69,15 @@ export class PreparedPanel {
     } catch {
       // the file has errors: the page says so, and shows no images
     }
-    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(extensionUri, roots) };
-    panel.webview.html = panelHtml(panel.webview, extensionUri, { title: 'Prepared Images', script: 'dist/webview/prepared.js', style: 'dist/webview/prepared.css' });
-    this._disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: PreparedToExtension) => void this.onMessage(m)),
-    );
+    super(panel, ctx.extension.extensionUri, { title: 'Prepared Images', script: 'dist/webview/prepared.js', style: 'dist/webview/prepared.css' }, roots);
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected forget(): void {
     if (PreparedPanel.current === this) PreparedPanel.current = undefined;
-    this.panel.dispose();
-    for (const d of this._disposables.splice(0)) d.dispose();
   }
 
-  private post(message: ExtensionToPrepared): void {
-    if (!this.disposed) void this.panel.webview.postMessage(message);
+  protected receive(message: PreparedToExtension): void {
+    void this.onMessage(message);
   }
 
   private postBusy(): void {
@@ -106,20 +91,11 @@ export class PreparedPanel {
       case 'prepare':
         await vscode.commands.executeCommand(commandId('prepareImages'), vscode.Uri.file(this.conceptFile));
         return;
-      case 'reveal': {
-        if (!this.shown.has(message.file)) return;
-        const uri = vscode.Uri.file(message.file);
-        await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(uri) ? 'revealInExplorer' : 'revealFileInOS', uri);
-        return;
-      }
+      case 'reveal':
+        return this.reveal(message.file);
       default:
         return unreachable(message);
     }
-  }
-
-  private image(file: string): GalleryImage {
-    this.shown.add(file);
-    return { src: this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString(), label: path.basename(file), file };
   }
 
   async refresh(): Promise<void> {
