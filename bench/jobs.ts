@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sidecarEnv } from '../protocol/sidecar-env';
+import type { ProviderName } from '../protocol/vocabulary';
 import { median } from './measure';
 
 const ROOT = resolve(__dirname, '..');
@@ -19,7 +20,11 @@ export interface JobOptions {
   work: string;
   /** The peer's Python (PYTHONPATH set by the caller), to time its whole job beside ours. */
   peerPython?: string;
+  /** Our jobs' --provider (default: the CLI's choice, the best available). */
+  provider?: ProviderName;
 }
+
+const providerArgs = (o: JobOptions) => (o.provider ? ['--provider', o.provider] : []);
 
 interface Job {
   name: string;
@@ -45,7 +50,7 @@ const generate = (steps: number, cold: boolean): Job => ({
     const cache = join(o.work, cold ? 'cold-cache' : 'cache');
     if (cold) rmSync(cache, { recursive: true, force: true });
     return {
-      argv: [CLI, 'generate', '--model', o.model, '--prompt', 'a photo of a cat', '--steps', String(steps), '--sampler', 'ddim', '--guidance', '7.5', '--width', '512', '--height', '512', '--count', '1', '--seed', '1', '--out', join(o.work, 'ours')],
+      argv: [CLI, 'generate', '--model', o.model, '--prompt', 'a photo of a cat', '--steps', String(steps), '--sampler', 'ddim', '--guidance', '7.5', '--width', '512', '--height', '512', '--count', '1', '--seed', '1', '--out', join(o.work, 'ours'), ...providerArgs(o)],
       env: { DREAMBOOTH_CACHE: cache },
     };
   },
@@ -65,16 +70,18 @@ const trainJob: Job = {
       join(dir, 'zwx.dreambooth'),
       `model "${o.model}"\noutput "./runs"\nconcept zwx {\n  instance_prompt "photo of zwx person"\n  class_prompt "photo of a person"\n  instance_images "./photos"\n  class_images "./class"\n  num_class_images 6\n}\ntrain {\n  method lora\n  steps 2\n  resolution 512\n  seed 42\n  save_every 0\n}\ngenerate sample {\n  prompt "photo of zwx person"\n  steps 4\n  sampler ddim\n  size 512x512\n}\n`,
     );
-    return { argv: [CLI, 'train', join(dir, 'zwx.dreambooth')], env: { DREAMBOOTH_CACHE: join(o.work, 'cache') } };
+    return { argv: [CLI, 'train', join(dir, 'zwx.dreambooth'), ...providerArgs(o)], env: { DREAMBOOTH_CACHE: join(o.work, 'cache') } };
   },
 };
 
 export const JOBS: Job[] = [generate(4, false), generate(4, true), generate(20, false), trainJob];
 
-/** Runs argv under /usr/bin/time; wall seconds and peak RSS (MiB) of the largest process. */
+/** Runs argv under GNU time (/usr/bin/time, or TIME_BIN: a copy carried to a machine without it); wall
+ *  seconds and peak RSS (MiB) of the largest process. */
 function timed(argv: string[], env: NodeJS.ProcessEnv): { wallS: number; peakMiB: number } {
-  if (!existsSync('/usr/bin/time')) throw new Error('whole-job cases need /usr/bin/time (Debian: apt-get install time)');
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIMED %e %M', ...argv], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const time = process.env.TIME_BIN ?? '/usr/bin/time';
+  if (!existsSync(time)) throw new Error(`whole-job cases need GNU time at ${time} (Debian: apt-get install time; elsewhere set TIME_BIN)`);
+  const r = spawnSync(time, ['-f', 'TIMED %e %M', ...argv], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const m = /TIMED ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${argv.slice(0, 3).join(' ')} … exited ${r.status}: ${r.stderr.slice(-800)}`);
   return { wallS: Number(m[1]), peakMiB: Math.round(Number(m[2]) / 1024) };

@@ -78,7 +78,9 @@ for (const name of names) {
 async function runJobs(): Promise<void> {
   if (!a.jobs) return;
   const model = a.model ?? (await writeSd15Folder(join(opts.cacheDir, 'sd15-fp16')));
-  const jobOpts: JobOptions = { model, runs: opts.runs, work: join(opts.cacheDir, 'jobs'), peerPython: a['peer-python'] };
+  // --provider applies to our jobs only when given (the jobs otherwise run the CLI's own choice, as a user does).
+  const provider = process.argv.some((x) => x === '--provider' || x.startsWith('--provider=')) ? opts.provider : undefined;
+  const jobOpts: JobOptions = { model, runs: opts.runs, work: join(opts.cacheDir, 'jobs'), peerPython: a['peer-python'], provider };
   for (const name of a.jobs === 'all' ? JOBS.map((j) => j.name) : a.jobs.split(',')) {
     process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} job ${name}${jobOpts.peerPython ? ' (A B against the peer)' : ''}…\n`);
     const r = runJob(name, jobOpts);

@@ -23,11 +23,11 @@ const f32 = (name: string, dims: number[], seed: number, scale = 1): HostTensor 
   data: new Float32Array(randomParam(name, [dims.reduce((a, b) => a * b, 1), 1], 'float32', seed).buffer).map((v) => v * scale),
 });
 
-async function loraTrainSd15(opts: CaseOptions): Promise<Timed> {
+async function loraTrainSd15(opts: CaseOptions, mixedPrecision?: 'fp16'): Promise<Timed> {
   const dir = await writeSd15Folder(join(opts.cacheDir, 'sd15-fp16'));
   const t0 = performance.now();
   const ckpt = await openCheckpoint(dir);
-  const shape: StepShape = { instanceBatch: 1, classBatch: 1, height: 64, width: 64, lora: { rank: 4, alpha: 4, targets: ATTENTION_TARGETS }, priorLossWeight: 1, adam: { maxGradNorm: 1 } };
+  const shape: StepShape = { instanceBatch: 1, classBatch: 1, height: 64, width: 64, lora: { rank: 4, alpha: 4, targets: ATTENTION_TARGETS }, priorLossWeight: 1, adam: { maxGradNorm: 1 }, mixedPrecision };
   const weightBytes = [...ckpt.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
   const plan = planTrainMemory(ckpt.unet, shape, weightBytes, memoryBudget());
   const spec = buildTrainStep(ckpt.unet, { ...shape, checkpointing: plan.checkpointing });
@@ -41,6 +41,7 @@ async function loraTrainSd15(opts: CaseOptions): Promise<Timed> {
     [STEP_IO.lossWeights]: { dtype: 'float32', dims: [1], data: Float32Array.of(1) },
     [spec.adam.lr]: { dtype: 'float32', dims: [], data: Float32Array.of(1e-4) },
     [spec.adam.step]: { dtype: 'float32', dims: [], data: Float32Array.of(1) },
+    ...(mixedPrecision ? { [STEP_IO.lossScale]: { dtype: 'float32', dims: [], data: Float32Array.of(2 ** 16) } } : {}),
   };
   const init = freshLoraWeights(spec.modules, 42);
   for (const [i, m] of spec.modules.flatMap((x) => [x.down, x.up]).entries()) {
@@ -55,5 +56,6 @@ async function loraTrainSd15(opts: CaseOptions): Promise<Timed> {
 }
 
 export const TRAIN_CASES: BenchCase[] = [
-  { name: 'lora_train_sd15', what: 'DreamBooth LoRA step at SD 1.5 size: 512², instance + class, rank 4, prior loss, clipping, AdamW; float16 weights as stored', prepare: loraTrainSd15 },
+  { name: 'lora_train_sd15', what: 'DreamBooth LoRA step at SD 1.5 size: 512², instance + class, rank 4, prior loss, clipping, AdamW; float16 weights as stored', prepare: (o) => loraTrainSd15(o) },
+  { name: 'lora_train_sd15_fp16', what: 'lora_train_sd15 with mixed_precision fp16 (float16 compute, loss scale 2^16): a GPU setting', prepare: (o) => loraTrainSd15(o, 'fp16') },
 ];
