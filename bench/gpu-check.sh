@@ -5,8 +5,8 @@
 # (generate 4 and 20 steps, train), then an 800-step LoRA run at 512² for as long as the budget allows
 # (its log is flushed per step; a second call continues it with --resume on a still-warm machine).
 #
-# Here, once: npm run build && ../shared/tools/gpu-kit.sh && cp /usr/bin/time .gpu/time
-# Device run: carry [".gpu", "dist"], timeout_s 590,
+# Here, once: npm run build && bench/gpu-pack.sh (the checkout and the kit cut to fit 64 MiB; afterwards
+# bench/gpu-pack.sh restore). Device run: carry [".gpu", "dist/cli.js", "dist/ort-worker.js"], timeout_s 590,
 #   command: source .gpu/enter.sh && BUDGET_S=540 bash bench/gpu-check.sh
 # Everything lands in $OUT: summary.txt, gpu.txt, cases.json, jobs.json, train800.log, train800.jsonl,
 # nvsmi.csv (device memory used and load every 250 ms: the device-memory figures, which ONNX Runtime's
