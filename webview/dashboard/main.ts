@@ -70,6 +70,11 @@ function drawStats(): void {
     if (last.priorLoss > 0) items.push(stat('Instance · prior', `${last.instanceLoss.toPrecision(3)} · ${last.priorLoss.toPrecision(3)}`));
     items.push(stat('Learning rate', last.lr.toExponential(2)), stat('Step time', `${last.stepSeconds.toFixed(2)} s`));
     if (last.gradNorm !== null) items.push(stat('Grad norm', last.gradNorm.toPrecision(3)));
+    if (last.lossScale !== undefined) {
+      // mixed_precision fp16: steps whose gradients overflowed float16 made no update
+      const skipped = records.filter((r) => r.skipped).length;
+      items.push(stat('Loss scale', `${last.lossScale}${skipped ? ` · ${skipped} step${skipped > 1 ? 's' : ''} skipped` : ''}`));
+    }
     items.push(stat('Peak memory', formatMiB(last.peakRssMiB)));
     if (last.peakDeviceMiB !== undefined) items.push(stat('Peak device memory', formatMiB(last.peakDeviceMiB)));
   }
