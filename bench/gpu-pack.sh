@@ -28,6 +28,14 @@ MODS="protobufjs @protobufjs/aspromise @protobufjs/base64 @protobufjs/codegen @p
 tar -cf - --exclude='node_modules/onnxruntime-node/bin/napi-v*/win32' --exclude='node_modules/onnxruntime-node/bin/napi-v*/darwin' \
   --exclude='node_modules/onnxruntime-node/bin/napi-v*/linux/arm64' $(for m in $MODS; do echo "node_modules/$m"; done) | xz -T2 -9 > .gpu/node_modules.tar.xz
 cp /usr/bin/time .gpu/time
+# NVIDIA's Vulkan driver needs the glvnd libraries too (the 2026-11-25 H200 found no Vulkan driver without
+# them); gpu-check.sh unpacks them beside the loader.
+if ! ls .gpu/glvnd-*.deb >/dev/null 2>&1; then
+  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/gpukit-lists'
+  mkdir -p /tmp/gpukit-lists/partial /tmp/gpukit-debs
+  apt-get $o update -qq && (cd /tmp/gpukit-debs && apt-get $o download libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2 >/dev/null)
+  for f in /tmp/gpukit-debs/*.deb; do cp "$f" ".gpu/glvnd-$(basename "$f")"; done
+fi
 
 mkdir -p "$ASIDE"
 for p in $BIG; do
