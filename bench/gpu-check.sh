@@ -21,6 +21,7 @@ left() { echo $((END - SECONDS)); }
 say() { echo "[gpu-check] $(date +%T) $* ($(left) s left)" | tee -a "$OUT/summary.txt"; }
 export DREAMBOOTH_CACHE=/tmp/gpu-check/cache
 [ -x .gpu/time ] && export TIME_BIN=$PWD/.gpu/time
+mkdir -p /tmp/gpukit/vk
 for f in .gpu/glvnd-*.deb; do [ -f "$f" ] && dpkg -x "$f" /tmp/gpukit/vk; done # beside enter.sh's loader (on its LD_LIBRARY_PATH)
 export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json}
 mkdir -p /tmp/gpu-check
