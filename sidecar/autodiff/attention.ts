@@ -59,7 +59,7 @@ function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): [Value, V
       gcD = op.Add(gcD, after);
     }
     const p = op.Softmax(op.MatMul(qc, kt), -1);
-    const dS = op.Mul(p, op.MatMul(gcD, vtD));
+    const dS = op.Mul(op.MatMul(gcD, vtD), p); // first operand last used here: ORT writes dS over it
     dqs.push(op.MatMul(dS, kh));
     const dkc = op.MatMul(op.Transpose(dS, [0, 1, 3, 2]), qc);
     const dvc = op.MatMul(op.Transpose(p, [0, 1, 3, 2]), gc);
