@@ -10,6 +10,7 @@ import { type VjpRule, rules } from './rules';
  *  ones (for a scalar loss: dy/dwrt). Values in `wrt` that y does not depend on get zeros. */
 export function grad<const W extends readonly Value[]>(y: Value, wrt: W, seed?: Value): { -readonly [K in keyof W]: Value } {
   const graph = y.graph;
+  graph.backwardFrom ??= graph.values.length;
   const targets = new Set(wrt.map((v) => v.id));
   // Nodes on a path wrt → y: ancestors of y (creation order is topological) that depend on a target.
   const ancestors = new Set<number>();
