@@ -15,13 +15,14 @@ import type { Dim, Value } from '../graph/types';
 import { firstElement as first } from './checkpoint';
 import type { Thunk } from './rules';
 
-export function multiHeadAttentionVjp(n: Value<'MultiHeadAttention'>, g: Value): Thunk[] {
+/** `out`: the attention's output O (n itself, or the forward value a recomputed region kept). */
+export function multiHeadAttentionVjp(n: Value<'MultiHeadAttention'>, g: Value, out: Value = n): Thunk[] {
   let grads: [Value, Value, Value] | undefined;
-  const all = () => (grads ??= attentionBackward(n, g));
+  const all = () => (grads ??= attentionBackward(n, g, out));
   return [() => all()[0], () => all()[1], () => all()[2]];
 }
 
-function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): [Value, Value, Value] {
+function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value, out: Value): [Value, Value, Value] {
   const [q, k, v] = [n.input(0), n.input(1), n.input(2)];
   const heads = n.attrs.num_heads;
   const [, lq, hd] = q.shape as [Dim, number, number];
@@ -37,7 +38,7 @@ function attentionBackward(n: Value<'MultiHeadAttention'>, dO: Value): [Value, V
   const kt = op.Transpose(heads4(k, lk, d), [0, 2, 3, 1]); // [B, H, d, Lk]
   const vt = op.Transpose(heads4(v, lk, dv), [0, 2, 3, 1]); // [B, H, dv, Lk]
   const gh = split(dO, lq, dv);
-  const D = op.ReduceSum(op.Mul(gh, split(n, lq, dv)), [3]); // [B, H, Lq, 1]
+  const D = op.ReduceSum(op.Mul(gh, split(out, lq, dv)), [3]); // [B, H, Lq, 1]
   const minusOnes = op.Expand(n.graph.scalar(-1, v.dtype), [...vt.shape.slice(0, 2), 1, lk]);
   const vtD = op.Concat([vt, minusOnes], 2); // [B, H, dv+1, Lk]
   const ghD = op.Concat([gh, D], 3); // [B, H, Lq, dv+1]: [dO | D]·[vᵀ ; −1] = dP − D

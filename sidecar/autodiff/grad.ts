@@ -44,7 +44,7 @@ export function grad<const W extends readonly Value[]>(y: Value, wrt: W, seed?: 
     if ('noGradient' in rule) throw new Error(`autodiff: no gradient for ${v.op} node "${v.name}": ${rule.noGradient}`);
     graph.scope(`grad.${v.name}`, () => {
       const node = v.region === undefined ? v : recompute.node(v, g);
-      const thunks = (rule as VjpRule<typeof v.op>)(node, g);
+      const thunks = (rule as VjpRule<typeof v.op>)(node, g, v.region === undefined ? v : recompute.output(v));
       v.inputs.forEach((x, k) => {
         if (!needs.has(x.id)) return;
         const t = thunks[k];
