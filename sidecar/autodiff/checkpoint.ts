@@ -12,15 +12,26 @@
 // sent to its inputs, so ORT finishes one region's backward (and frees its recomputed values)
 // before recomputing the next; without it ORT's depth-first order computes, say, every chunk's dq
 // first and keeps all chunks' recomputed softmax alive for the dk and dv products that come later.
-// (4) A few ops keep their output from the forward pass even inside a region (KEPT): their copy is
+// (4) A few nodes keep their output from the forward pass even inside a region (kept()): their copy is
 // built from recomputed inputs for the gradient rule, but is never run; the rule and the region's
 // later nodes read the forward output.
 import * as op from '../graph/ops';
-import type { OpType, Value } from '../graph/types';
+import type { Value } from '../graph/types';
 
-/** Cheaper to keep than to recompute. MultiHeadAttention: its output is [B, L, C] (10 MiB per SD 1.5
- *  64×64 layer at batch 2) while recomputing it was 0.87 s of a 15 s SD 1.5 LoRA step (CPU). */
-const KEPT: ReadonlySet<OpType> = new Set<OpType>(['MultiHeadAttention']);
+/** Convolutions whose every output sums at least this many products are kept (SD 1.5: all but the
+ *  320-channel 3×3 ones at 64×64 and the 1×1 ones). Measured on the SD 1.5 LoRA step at 512² (CPU):
+ *  recomputing them took 0.85 s; keeping them moved the peak by less than the run-to-run spread. */
+const KEPT_CONV_FAN_IN = 640 * 3 * 3;
+
+/** Region nodes whose output is cheaper to keep than to recompute (the most compute per byte kept):
+ *  MultiHeadAttention ([B, L, C], 10 MiB per SD 1.5 64×64 layer at batch 2, where recomputing the 32
+ *  kernels took 0.87 s of a 15 s step) and convolutions with a large fan-in. */
+function kept(u: Value): boolean {
+  if (u.op === 'MultiHeadAttention') return true;
+  if (u.op !== 'Conv') return false;
+  const fanIn = (u.input(1).shape as number[]).slice(1).reduce((a, b) => a * b, 1); // weight [O, C/G, k…]
+  return fanIn >= KEPT_CONV_FAN_IN;
+}
 
 /** x[0, 0, …] as a scalar (summed over symbolic axes, which cannot be sliced statically). */
 export function firstElement(x: Value): Value {
@@ -74,7 +85,7 @@ export class Recompute {
         const ins = u.inputs.map(input);
         if (ins.every((x, i) => x === u.inputs[i])) continue; // depends on weights only: share it
         this.copies.set(u.id, graph.node(u.op, ins, u.attrs, u.dtype, u.shape, u.name));
-        if (KEPT.has(u.op)) this.kept.set(u.id, waitForAnchor(u));
+        if (kept(u)) this.kept.set(u.id, waitForAnchor(u));
       }
     });
   }

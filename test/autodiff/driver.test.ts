@@ -122,3 +122,27 @@ test('a checkpointed region keeps the fused attention output from the forward pa
   const b = await runOrt(ckpt, feeds);
   for (const k of ['loss', 'g0', 'g1', 'g2', 'g3']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
 });
+
+test('a checkpointed region keeps a convolution of large fan-in (640·3·3) from the forward pass, with identical gradients', async () => {
+  const build = (ckpt: boolean) => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1, 640, 3, 3]);
+    const w = g.param('w', 'float32', [2, 640, 3, 3], { trainable: true });
+    const inner = () => nn.silu(nn.conv2dWith(nn.silu(x), w, undefined, { padding: 1 }));
+    const y = ckpt ? g.checkpoint(inner) : inner();
+    const loss = nn.mseLoss(y, g.scalar(0.1, 'float32'));
+    const grads = grad(loss, [x, w]);
+    g.output(loss, 'loss');
+    grads.forEach((v, i) => g.output(v, `g${i}`));
+    return g;
+  };
+  const ckpt = build(true);
+  const reached = reachable(ckpt.outputs.map((o) => o.value));
+  assert.equal(ckpt.values.filter((v) => v.op === 'Conv' && reached.has(v.id) && v.name.includes('recompute.')).length, 0, 'the convolution is not recomputed');
+  assert.ok(ckpt.values.some((v) => v.op === 'Sigmoid' && reached.has(v.id) && v.name.includes('recompute.')), 'the rest of the region is');
+  const r = rng(23);
+  const feeds: Record<string, Arr> = { x: randArr([1, 640, 3, 3], r), w: randArr([2, 640, 3, 3], r, 0.05) };
+  const a = await runOrt(build(false), feeds);
+  const b = await runOrt(ckpt, feeds);
+  for (const k of ['loss', 'g0', 'g1']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
+});
