@@ -42,7 +42,7 @@ export function firstElement(x: Value): Value {
 
 export class Recompute {
   private readonly copies = new Map<number, Value>();
-  /** Forward outputs of KEPT region nodes, as the backward reads them. */
+  /** Forward outputs of kept() region nodes, as the backward reads them. */
   private readonly kept = new Map<number, Value>();
   private readonly done = new Set<number>();
   /** Gradients that the last built region sent out to its inputs. */
