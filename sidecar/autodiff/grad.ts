@@ -10,6 +10,7 @@ import { type VjpRule, rules } from './rules';
  *  ones (for a scalar loss: dy/dwrt). Values in `wrt` that y does not depend on get zeros. */
 export function grad<const W extends readonly Value[]>(y: Value, wrt: W, seed?: Value): { -readonly [K in keyof W]: Value } {
   const graph = y.graph;
+  graph.backwardFrom ??= graph.values.length;
   const targets = new Set(wrt.map((v) => v.id));
   // Nodes on a path wrt → y: ancestors of y (creation order is topological) that depend on a target.
   const ancestors = new Set<number>();
@@ -43,7 +44,7 @@ export function grad<const W extends readonly Value[]>(y: Value, wrt: W, seed?: 
     if ('noGradient' in rule) throw new Error(`autodiff: no gradient for ${v.op} node "${v.name}": ${rule.noGradient}`);
     graph.scope(`grad.${v.name}`, () => {
       const node = v.region === undefined ? v : recompute.node(v, g);
-      const thunks = (rule as VjpRule<typeof v.op>)(node, g);
+      const thunks = (rule as VjpRule<typeof v.op>)(node, g, v.region === undefined ? v : recompute.output(v));
       v.inputs.forEach((x, k) => {
         if (!needs.has(x.id)) return;
         const t = thunks[k];

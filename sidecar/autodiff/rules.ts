@@ -10,7 +10,10 @@ import { convInputGrad, convWeightGrad } from './conv';
 import { instanceNormVjp } from './norm';
 
 export type Thunk = () => Value;
-export type VjpRule<K extends OpType> = (n: Value<K>, g: Value) => readonly (Thunk | null)[];
+/** `out`: the node's output value for the rule to read — `n` itself, or for a node whose output a
+ *  recomputed region keeps from the forward pass (checkpoint.ts), that kept value: `n` then only
+ *  carries the recomputed inputs and attributes. */
+export type VjpRule<K extends OpType> = (n: Value<K>, g: Value, out: Value) => readonly (Thunk | null)[];
 /** Ops that are deliberately not differentiable, with the reason shown in the error. */
 export interface NoGradient { noGradient: string }
 type Leaf = 'Input' | 'Param' | 'Constant';
@@ -82,7 +85,7 @@ export const rules: RuleTable = {
   Pad: (n, g) => [() => op.Slice(g, n.attrs.pads.slice(0, n.rank), a0(n).shape.map((d, i) => n.attrs.pads[i]! + (d as number)))],
   Gather: (n, g) => [() => gatherGrad(n, g), null],
   ScatterND: { noGradient: 'ScatterND (add) is only emitted as the adjoint of Gather' },
-  MultiHeadAttention: (n, g) => multiHeadAttentionVjp(n, g),
+  MultiHeadAttention: (n, g, out) => multiHeadAttentionVjp(n, g, out),
 };
 
 function keptShape(n: Value<'ReduceSum' | 'ReduceMean'>): Value['shape'] {

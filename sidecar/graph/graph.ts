@@ -19,6 +19,9 @@ export class Graph implements GraphLike {
   private readonly used = new Map<string, number>();
   private region: number | undefined;
   private regions = 0;
+  /** Index in `values` of the first value autodiff built (grad()): the backward pass, recomputed
+   *  forward regions included, is `values` from here on. */
+  backwardFrom: number | undefined;
 
   constructor(readonly name = 'graph') {}
 

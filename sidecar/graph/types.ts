@@ -108,6 +108,8 @@ export interface GraphLike {
   scalar(value: number, dtype: DType): Value<'Constant'>;
   scope<T>(name: string | number, fn: () => T): T;
   readonly values: readonly Value[];
+  /** See Graph.backwardFrom. */
+  backwardFrom: number | undefined;
 }
 
 export function isFloat(d: DType): boolean {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../../sidecar/autodiff/grad';
+import { reachable } from '../../sidecar/graph/reach';
 import { Graph } from '../../sidecar/graph/graph';
 import * as nn from '../../sidecar/graph/nn';
 import * as op from '../../sidecar/graph/ops';
@@ -70,8 +71,8 @@ test('gradients of slices that tile an axis are concatenated, not padded and add
   assert.ok(!g.values.slice(before).some((v) => v.op === 'Add' && v.inputs.every((i) => i.op === 'Pad')));
 });
 
-/** A resnet-like block; `ckpt` wraps the inner part in graph.checkpoint. */
-function block(ckpt: boolean) {
+/** A resnet-like block; `ckpt` wraps the inner part in graph.checkpoint; `fused`: ORT's MultiHeadAttention. */
+function block(ckpt: boolean, fused = false) {
   const g = new Graph();
   const x = g.input('x', 'float32', ['batch', 4, 6, 6]);
   const w1 = g.param('conv1.weight', 'float32', [4, 4, 3, 3], { trainable: true });
@@ -80,7 +81,7 @@ function block(ckpt: boolean) {
   const inner = () => {
     const h = nn.silu(nn.groupNormWith(nn.conv2dWith(x, w1, undefined, { padding: 1 }), 2, gn, undefined));
     const q = op.Reshape(op.Transpose(op.Reshape(h, [0, 4, 36]), [0, 2, 1]), [0, 36, 4]);
-    return op.Add(x, nn.conv2dWith(op.Reshape(op.Transpose(nn.attention(q, q, q, 2, { queryChunk: 16, recompute: false, fused: false }), [0, 2, 1]), [0, 4, 6, 6]), w2, undefined, { padding: 1 }));
+    return op.Add(x, nn.conv2dWith(op.Reshape(op.Transpose(nn.attention(q, q, q, 2, { queryChunk: 16, recompute: false, fused }), [0, 2, 1]), [0, 4, 6, 6]), w2, undefined, { padding: 1 }));
   };
   const y = ckpt ? g.checkpoint(inner) : inner();
   const loss = nn.mseLoss(nn.silu(y), g.scalar(0.1, 'float32'));
@@ -106,4 +107,42 @@ test('gradient checkpointing recomputes the region and gives identical gradients
   evaluate(outs(ckpt), feeds).forEach((v, i) => assertClose(v, ea[i]!, 1e-12, 1e-14, `float64 output ${i}`));
   const dW1 = ea[2]!; // outputs: loss, g0, g1, …
   assertClose(a.g1, dW1, 0, 1e-4 * Math.max(...dW1.data.map(Math.abs)), 'ORT vs float64 dW1');
+});
+
+test('a checkpointed region keeps the fused attention output from the forward pass (not recomputed), with identical gradients', async () => {
+  const plain = block(false, true);
+  const ckpt = block(true, true);
+  const reached = reachable(ckpt.outputs.map((o) => o.value));
+  const attention = ckpt.values.filter((v) => v.op === 'MultiHeadAttention' && reached.has(v.id));
+  assert.equal(attention.length, 1, 'one MultiHeadAttention runs: the forward one');
+  assert.ok(ckpt.values.some((v) => v.name.includes('recompute.') && v.op === 'Conv' && reached.has(v.id)), 'the rest of the region is recomputed');
+  const r = rng(22);
+  const feeds: Record<string, Arr> = { x: randArr([2, 4, 6, 6], r), 'conv1.weight': randArr([4, 4, 3, 3], r, 0.3), 'conv2.weight': randArr([4, 4, 3, 3], r, 0.3), 'norm.weight': randArr([4], r) };
+  const a = await runOrt(plain, feeds);
+  const b = await runOrt(ckpt, feeds);
+  for (const k of ['loss', 'g0', 'g1', 'g2', 'g3']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
+});
+
+test('a checkpointed region keeps a convolution of large fan-in (640·3·3) from the forward pass, with identical gradients', async () => {
+  const build = (ckpt: boolean) => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1, 640, 3, 3]);
+    const w = g.param('w', 'float32', [2, 640, 3, 3], { trainable: true });
+    const inner = () => nn.silu(nn.conv2dWith(nn.silu(x), w, undefined, { padding: 1 }));
+    const y = ckpt ? g.checkpoint(inner) : inner();
+    const loss = nn.mseLoss(y, g.scalar(0.1, 'float32'));
+    const grads = grad(loss, [x, w]);
+    g.output(loss, 'loss');
+    grads.forEach((v, i) => g.output(v, `g${i}`));
+    return g;
+  };
+  const ckpt = build(true);
+  const reached = reachable(ckpt.outputs.map((o) => o.value));
+  assert.equal(ckpt.values.filter((v) => v.op === 'Conv' && reached.has(v.id) && v.name.includes('recompute.')).length, 0, 'the convolution is not recomputed');
+  assert.ok(ckpt.values.some((v) => v.op === 'Sigmoid' && reached.has(v.id) && v.name.includes('recompute.')), 'the rest of the region is');
+  const r = rng(23);
+  const feeds: Record<string, Arr> = { x: randArr([1, 640, 3, 3], r), w: randArr([2, 640, 3, 3], r, 0.05) };
+  const a = await runOrt(build(false), feeds);
+  const b = await runOrt(ckpt, feeds);
+  for (const k of ['loss', 'g0', 'g1']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
 });

@@ -13,6 +13,7 @@ import * as op from '../../sidecar/graph/ops';
 import { evaluate } from '../graph/reference-eval';
 import { decodeModel, makeTensor } from '../../sidecar/onnx/builder';
 import { emitModel, type WeightSource } from '../../sidecar/onnx/emit';
+import { grad } from '../../sidecar/autodiff/grad';
 import { encodeValues, toHalfBits } from '../../sidecar/onnx/values';
 import { assertClose, randArr, rng } from '../graph/helpers';
 
@@ -180,4 +181,30 @@ test('castPerUse: a float16 weight read by two nodes gets one Cast (and Transpos
   const a = (await (await ort.InferenceSession.create(perUse.bytes, disabled)).run(feeds)).y!.data as Float32Array;
   const b = (await (await ort.InferenceSession.create(shared.bytes)).run(feeds)).y!.data as Float32Array;
   assert.deepEqual([...a], [...b]);
+});
+
+test('castPerUse: a weight read by the backward pass is upcast in a shape of its own (ORT never lends it a forward upcast buffer), with the same values', async () => {
+  const g = new Graph('passes');
+  const x = g.input('x', 'float32', [2, 3]);
+  const w = g.scope('lin', () => g.param('weight', 'float32', [3, 3]));
+  const h = op.MatMul(x, w);
+  const [dx] = grad(op.ReduceSum(op.Mul(h, h), [0, 1], false), [x]); // dx reads w again, in the backward pass
+  g.output(h, 'h');
+  g.output(dx, 'dx');
+  const r = rng(5);
+  const wv = randArr([3, 3], r);
+  const half = new Uint8Array(Uint16Array.from(wv.data, (v) => toHalfBits(v)).buffer);
+  const src = (): WeightSource => ({ kind: 'bytes', data: half, dtype: 'F16' });
+  const perUse = emitModel(g, { weights: src, castPerUse: true });
+  const graph = decodeModel(perUse.bytes).graph;
+  const castInputs = graph.node.filter((n) => n.op_type === 'Cast').map((n) => n.input[0]);
+  assert.equal(castInputs.length, 2, 'one upcast per pass');
+  assert.ok(castInputs.includes('lin.weight'), 'the forward upcast reads the weight as stored');
+  const flat = graph.node.find((n) => n.op_type === 'Reshape' && n.input[0] === 'lin.weight');
+  assert.ok(flat && castInputs.includes(flat.output[0]!), 'the backward upcast reads a flattened view of it');
+  const xv = randArr([2, 3], r);
+  const feeds = { x: new ort.Tensor('float32', Float32Array.from(xv.data), [2, 3]) };
+  const got = await (await ort.InferenceSession.create(perUse.bytes)).run(feeds);
+  const shared = await (await ort.InferenceSession.create(emitModel(g, { weights: src }).bytes)).run(feeds);
+  assert.deepEqual([...(got.dx!.data as Float32Array)], [...(shared.dx!.data as Float32Array)]);
 });
