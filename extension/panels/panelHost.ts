@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GalleryImage } from '../../protocol/webview';
+import { inside } from '../prepared/view';
 import { renderPanelHtml, type PanelPage } from './html';
 
 export abstract class PanelHost<ToPage, FromPage> {
@@ -67,12 +68,7 @@ export abstract class PanelHost<ToPage, FromPage> {
   /** Lets the page load images from the folders of `files` too. Returns whether a root was added: the
    *  webview then reloads the page, which says `ready` again. */
   protected allowFoldersOf(files: readonly string[]): boolean {
-    const inside = (file: string) =>
-      this.roots.some((r) => {
-        const rel = path.relative(r.fsPath, file);
-        return !rel.startsWith('..') && !path.isAbsolute(rel);
-      });
-    const folders = [...new Set(files.filter((f) => !inside(f)).map((f) => path.dirname(f)))];
+    const folders = [...new Set(files.filter((f) => !this.roots.some((r) => inside(r.fsPath, f))).map((f) => path.dirname(f)))];
     if (!folders.length) return false;
     this.roots.push(...folders.map((f) => vscode.Uri.file(f)));
     this.setRoots();
