@@ -10,8 +10,9 @@
 // lr and the step count t (1 for the first update) are graph inputs, so schedules need no rebuild.
 // With a gate (a 0/1 scalar per parameter: gradient accumulation, a text encoder no longer trained) the
 // update applies only when it is 1: p ← p + gate·(p' − p), likewise m and v, so a 0 leaves the state
-// exactly as it was — torch's AdamW skipping a parameter whose grad is None. With `finite` (mixed
-// precision) a false value selects the old state outright (Where, so NaNs of the update never leak in).
+// exactly as it was — torch's AdamW skipping a parameter whose grad is None. With `skipNonFinite` (mixed
+// precision) a gradient that is not finite anywhere selects the old state outright (Where, so NaNs of the
+// update never leak in): GradScaler's skipped optimizer.step(). The check reuses clipping's sum of squares.
 // Moments are graph inputs and their updates graph outputs: the runtime feeds each step's outputs
 // back as the next step's inputs (on the device, with IO binding).
 import type { Graph } from '../graph/graph';
@@ -30,8 +31,8 @@ export interface AdamWOptions {
 export interface AdamWGraphOptions extends AdamWOptions {
   /** Per parameter, a scalar 0/1 value: apply its update (1) or pass its state through unchanged (0). */
   gates?: readonly (Value | undefined)[];
-  /** A bool scalar: false skips the whole update (gradients that overflowed, GradScaler's skipped step). */
-  finite?: Value;
+  /** Skip the whole update when any gradient is not finite (gradients that overflowed float16). */
+  skipNonFinite?: boolean;
 }
 
 /** Graph input/output names of one parameter's update: feed `*Out` back into the input of the same kind. */
@@ -50,6 +51,8 @@ export interface AdamWGraph {
   step: string;
   /** Output name of the global gradient norm before clipping (when clipping). */
   gradNorm?: string;
+  /** With skipNonFinite: the bool scalar that says the update was made (every gradient finite). */
+  finite?: Value;
   slots: AdamWSlot[];
 }
 
@@ -63,9 +66,12 @@ export function adamw(graph: Graph, params: readonly Value[], grads: readonly Va
   return graph.scope('adamw', () => {
     let gs = grads;
     let gradNorm: string | undefined;
-    if (o.maxGradNorm !== undefined) {
-      const sq = grads.map((g) => op.ReduceSum(op.Mul(g, g), g.shape.map((_, i) => i), false));
-      const norm = op.Sqrt(sq.reduce<Value>((a, b) => op.Add(a, b), graph.scalar(0, dtype)));
+    const needSquares = o.maxGradNorm !== undefined || o.skipNonFinite;
+    const squares = needSquares ? grads.map((g) => op.ReduceSum(op.Mul(g, g), g.shape.map((_, i) => i), false)).reduce<Value>((a, b) => op.Add(a, b), graph.scalar(0, dtype)) : undefined;
+    // x − x is 0 exactly for a finite x, NaN for ±inf and NaN
+    const finite = o.skipNonFinite && squares ? op.Equal(op.Sub(squares, squares), 0) : undefined;
+    if (o.maxGradNorm !== undefined && squares) {
+      const norm = op.Sqrt(squares);
       const coef = op.Min(op.Div(o.maxGradNorm, op.Add(norm, 1e-6)), 1);
       gs = grads.map((g) => op.Mul(g, coef));
       graph.output(norm, (gradNorm = 'grad_norm'));
@@ -84,12 +90,12 @@ export function adamw(graph: Graph, params: readonly Value[], grads: readonly Va
       const slot: AdamWSlot = { param: p.name, paramOut: `${p.name}.updated`, m: m.name, mOut: `${m.name}.updated`, v: v.name, vOut: `${v.name}.updated` };
       const gate = o.gates?.[i];
       const gatedOnly = (x: Value, x2: Value) => (gate ? op.Add(x, op.Mul(gate, op.Sub(x2, x))) : x2);
-      const gated = (x: Value, x2: Value) => (o.finite ? op.Where(o.finite, gatedOnly(x, x2), x) : gatedOnly(x, x2));
+      const gated = (x: Value, x2: Value) => (finite ? op.Where(finite, gatedOnly(x, x2), x) : gatedOnly(x, x2));
       graph.output(gated(p, p2), slot.paramOut);
       graph.output(gated(m, m2), slot.mOut);
       graph.output(gated(v, v2), slot.vOut);
       return slot;
     });
-    return { lr: lr.name, step: step.name, gradNorm, slots };
+    return { lr: lr.name, step: step.name, gradNorm, finite, slots };
   });
 }

@@ -158,23 +158,15 @@ export function buildTrainStep(cfg: UNetConfig, o: TrainStepOptions): TrainStepG
     const on = active && isTe[i] ? active : undefined;
     return acc && on ? op.Mul(acc.apply, on) : (acc?.apply ?? on);
   });
-  const finite = lossScale ? allFinite(graph, acc?.totals ?? gs) : undefined;
+  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gates, skipNonFinite: !!lossScale });
+  const finite = adam.finite;
+  if (finite) graph.output(op.Cast(finite, 'float32'), STEP_IO.gradsFinite); // for the trainer's loss scale
   if (acc) {
     // Sums that overflowed restart from 0 instead of carrying inf/NaN into the next runs.
     const zero = graph.scalar(0, 'float32');
     acc.carried.forEach((c, i) => graph.output(finite ? op.Where(finite, c, zero) : c, acc.slots[i]!.output));
   }
-  const adam = adamw(graph, params, acc?.totals ?? gs, { ...o.adam, gates, finite });
   return { graph, params, modules: graph.modules, adam, grads, accumulators: acc?.slots ?? [], conditioning: o.textEncoder ? 'input_ids' : 'context' };
-}
-
-/** True when every gradient is finite (x − x is 0 exactly for finite x, NaN for ±inf and NaN); also
- *  output as `grads_finite` (0/1) for the trainer's loss scale. */
-function allFinite(graph: TrainGraph, gs: readonly Value[]): Value {
-  const total = gs.map((g): Value => op.ReduceSum(op.Mul(g, g), g.shape.map((_, i) => i), false)).reduce((a, b) => op.Add(a, b));
-  const finite = op.Equal(op.Sub(total, total), 0);
-  graph.output(op.Cast(finite, 'float32'), STEP_IO.gradsFinite);
-  return finite;
 }
 
 /** Running gradient sums: total = sum + scale·g goes to the optimizer; the sum carried to the next run
