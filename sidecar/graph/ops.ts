@@ -10,12 +10,13 @@ function lift(a: Operand, like: Value): Value {
   return typeof a === 'number' ? like.graph.scalar(a, like.dtype) : a;
 }
 
-function binary<K extends 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Min' | 'Max'>(op: K, a: Operand, b: Operand): Value<K> {
+/** An elementwise op of two operands (numpy broadcasting); the result has their dtype, bool for comparisons. */
+function binary<K extends 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Min' | 'Max' | 'Equal'>(op: K, a: Operand, b: Operand): Value<K> {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: needs at least one tensor operand`);
   const x = typeof a === 'number' ? lift(a, b as Value) : a;
   const y = typeof b === 'number' ? lift(b, x) : b;
   if (x.dtype !== y.dtype) throw new Error(`${op}: dtype mismatch ${x} vs ${y}`);
-  return x.graph.node(op, [x, y], {} as OpAttrs[K], x.dtype, broadcastShapes(x.shape, y.shape, op));
+  return x.graph.node(op, [x, y], {} as OpAttrs[K], op === 'Equal' ? 'bool' : x.dtype, broadcastShapes(x.shape, y.shape, op));
 }
 
 export const Add = (a: Operand, b: Operand) => binary('Add', a, b);
@@ -45,13 +46,7 @@ export function Cast(x: Value, to: DType): Value {
 }
 
 /** a == b elementwise (bool). No gradient rule: used after the backward pass (overflow checks). */
-export function Equal(a: Operand, b: Operand): Value<'Equal'> {
-  if (typeof a === 'number' && typeof b === 'number') throw new Error('Equal: needs at least one tensor operand');
-  const x = typeof a === 'number' ? lift(a, b as Value) : a;
-  const y = typeof b === 'number' ? lift(b, x) : b;
-  if (x.dtype !== y.dtype) throw new Error(`Equal: dtype mismatch ${x} vs ${y}`);
-  return x.graph.node('Equal', [x, y], {}, 'bool', broadcastShapes(x.shape, y.shape, 'Equal'));
-}
+export const Equal = (a: Operand, b: Operand) => binary('Equal', a, b);
 
 /** cond ? a : b elementwise (numpy broadcasting). No gradient rule, like Equal. */
 export function Where(cond: Value, a: Value, b: Value): Value<'Where'> {
