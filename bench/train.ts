@@ -11,7 +11,7 @@ import type { HostTensor } from '../sidecar/runtime/runtime';
 import { freshLoraWeights } from '../sidecar/training/init';
 import { ATTENTION_TARGETS } from '../sidecar/training/lora';
 import { planTrainMemory, type StepShape } from '../sidecar/training/memory-plan';
-import { buildTrainStep, STEP_IO } from '../sidecar/training/step-graph';
+import { STEP_IO } from '../sidecar/training/step-graph';
 import { openCheckpoint } from '../sidecar/weights/checkpoint';
 import type { BenchCase, CaseOptions, Timed } from './case';
 import { randomParam } from './random-weights';
@@ -30,7 +30,7 @@ async function loraTrainSd15(opts: CaseOptions, mixedPrecision?: 'fp16'): Promis
   const shape: StepShape = { instanceBatch: 1, classBatch: 1, height: 64, width: 64, lora: { rank: 4, alpha: 4, targets: ATTENTION_TARGETS }, priorLossWeight: 1, adam: { maxGradNorm: 1 }, mixedPrecision };
   const weightBytes = [...ckpt.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
   const plan = planTrainMemory(ckpt.unet, shape, weightBytes, memoryBudget());
-  const spec = buildTrainStep(ckpt.unet, { ...shape, checkpointing: plan.checkpointing });
+  const spec = plan.step;
   const source = await componentSource(spec.graph, ckpt.weights.unet, { cacheDir: join(opts.cacheDir, 'staged') });
   const latent = [2, 4, 64, 64];
   const feeds: Record<string, HostTensor> = {

@@ -30,6 +30,8 @@ export interface SessionSetup {
   cacheDir?: string;
   /** Steps of the sample images (default: the concept's first generate block's). */
   sampleSteps?: number;
+  /** The step graph already built for `step` (the memory plan's). */
+  spec?: TrainStepGraph;
 }
 
 export interface Saved {
@@ -39,7 +41,7 @@ export interface Saved {
 
 export class TrainSession {
   private trainer: Trainer | undefined;
-  /** The step graph, built at the first open and reused when the session is re-created after a sample. */
+  /** The step graph: the memory plan's, or built at the first open; reused when the session is re-created after a sample. */
   private spec: TrainStepGraph | undefined;
   /** Every weights file written, and every sample image drawn. */
   readonly written: string[] = [];
@@ -48,7 +50,9 @@ export class TrainSession {
   constructor(
     private readonly s: SessionSetup,
     private readonly ctx: JobContext,
-  ) {}
+  ) {
+    this.spec = s.spec;
+  }
 
   get step(): number {
     return this.live().step;

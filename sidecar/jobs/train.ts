@@ -68,8 +68,10 @@ export async function train(params: TrainParams, ctx: JobContext, extras: TrainE
     model = await SdModel.open(modelPath, runtime, { cacheDir: extras.cacheDir });
     const { shape, plan } = planStep(model, concept, ctx); // before anything big: the OOM killer would lose the run
     const data = await trainingSet(model, modelPath, concept, ctx, extras);
+    const planned = data.withPrior || shape.classBatch === 0; // else the step shrinks: built anew
     if (!data.withPrior) shape.classBatch = 0;
-    session = new TrainSession({ model, modelPath, concept, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps }, ctx);
+    const spec = planned ? plan.step : undefined;
+    session = new TrainSession({ model, modelPath, concept, step: { ...shape, checkpointing: plan.checkpointing }, lora: shape.lora, files, cacheDir: extras.cacheDir, sampleSteps: extras.sampleSteps, spec }, ctx);
     await session.open();
     await session.restore(params.resume, concept.train.seed);
     await trainSteps(session, data, run, ctx);

@@ -9,16 +9,17 @@ import type { UNetConfig } from '../models/configs';
 import { liveness, valueBytes } from '../graph/liveness';
 import { formatGiB, type MemoryBudget } from '../runtime/memory';
 import type { Checkpointing } from './train-graph';
-import { buildTrainStep, checkpointPolicy, type TrainStepOptions } from './step-graph';
+import { buildTrainStep, checkpointPolicy, type TrainStepGraph, type TrainStepOptions } from './step-graph';
 
 /** Fitted to the measured peaks (SD 1.5, CPU; 32², 48², 64² latents with blocks recomputed, 64² with
  *  ResNets only): ORT's transient memory ≈ 0.17 × weight bytes + factor × liveness peak, the factor
- *  larger when transformer blocks are recomputed (their recomputed forward and backward overlap). The
- *  fit is within 10% and errs high. (blocks re-fitted after the recomputed regions began keeping
- *  attention outputs and large convolutions: 2934, 3941 and ~4420 MiB measured at 32², 48², 64²; with
- *  the attention backward's smaller chunks since, 64² estimates 4.3 GiB and measures 4.22.) */
+ *  larger when transformer blocks are recomputed (their recomputed forward and backward overlap, and
+ *  ORT's planner holds buffers freed in one layer for a later one of the same shapes). The fit is within
+ *  5% and errs high. (blocks re-fitted after each layer's attention chunks got shapes of their own and
+ *  large weight products were kept: 2744, 3285 and 4005 MiB measured at 32², 48², 64², estimated 2887,
+ *  3327 and 4182.) */
 export const WEIGHT_FACTOR = 0.17;
-export const ACTIVATION_FACTOR: Record<Checkpointing, number> = { none: 1.6, resnets: 1.6, blocks: 2.5 };
+export const ACTIVATION_FACTOR: Record<Checkpointing, number> = { none: 1.6, resnets: 1.6, blocks: 1.85 };
 export const FIXED_OVERHEAD = 64 * 2 ** 20;
 
 export interface TrainMemoryPlan {
@@ -27,6 +28,8 @@ export interface TrainMemoryPlan {
   budget: MemoryBudget;
   /** Estimates of the modes tried, for the log. */
   tried: { checkpointing: Checkpointing; bytes: number }[];
+  /** The step graph the estimate was made on (the chosen mode): built once, opened as it is. */
+  step: TrainStepGraph;
 }
 
 export class TrainMemoryError extends Error {
@@ -37,7 +40,11 @@ export type StepShape = Omit<TrainStepOptions, 'checkpointing' | 'outputGrads'>;
 
 /** `weightBytes`: the frozen weights of the step as stored (what is trained in full is not among them). */
 export function estimateTrainStep(cfg: UNetConfig, o: StepShape, checkpointing: Checkpointing, weightBytes: number, baseBytes: number): number {
-  const { graph, params } = buildTrainStep(cfg, { ...o, checkpointing });
+  return estimateOn(buildTrainStep(cfg, { ...o, checkpointing }), o, checkpointing, weightBytes, baseBytes);
+}
+
+function estimateOn(step: TrainStepGraph, o: StepShape, checkpointing: Checkpointing, weightBytes: number, baseBytes: number): number {
+  const { graph, params } = step;
   const { peakBytes } = liveness(graph.values, graph.outputs.map((x) => x.value), 0);
   // Trained weights, their two moments (and gradient sums) are fed once and stay: not part of ORT's transient need.
   const fed = (o.accumulate ? 4 : 3) * params.reduce((n, p) => n + valueBytes(p), 0);
@@ -52,9 +59,10 @@ export function planTrainMemory(cfg: UNetConfig, o: StepShape, weightBytes: numb
   const modes: Checkpointing[] = [...new Set<Checkpointing>([checkpointPolicy(o.height, o.width), 'blocks'])];
   const tried: TrainMemoryPlan['tried'] = [];
   for (const checkpointing of modes) {
-    const bytes = estimateTrainStep(cfg, o, checkpointing, weightBytes, baseBytes);
+    const step = buildTrainStep(cfg, { ...o, checkpointing });
+    const bytes = estimateOn(step, o, checkpointing, weightBytes, baseBytes);
     tried.push({ checkpointing, bytes });
-    if (bytes <= budget.bytes) return { checkpointing, estimateBytes: bytes, budget, tried };
+    if (bytes <= budget.bytes) return { checkpointing, estimateBytes: bytes, budget, tried, step };
   }
   throw new TrainMemoryError(refusal(cfg, o, tried.at(-1)!.bytes, weightBytes, budget, baseBytes));
 }

@@ -28,11 +28,11 @@ test('sizes parse like 6G, 4096M, 1.5g; the limit variable wins over free memory
   assert.ok(memoryBudget({}).bytes > process.memoryUsage().rss, 'free memory plus what this process holds');
 });
 
-test('SD 1.5 at 512²: recomputing every block is estimated below recomputing ResNets only, both near the measured 4.2 and 5.8 GiB', () => {
+test('SD 1.5 at 512²: recomputing every block is estimated below recomputing ResNets only, both near the measured 4.0 and 5.8 GiB', () => {
   const blocks = estimateTrainStep(sd15(), shape(64), 'blocks', SD15_UNET_F16, BASE);
   const resnets = estimateTrainStep(sd15(), shape(64), 'resnets', SD15_UNET_F16, BASE);
   assert.ok(blocks < resnets, `${blocks} < ${resnets}`);
-  assert.ok(blocks > 4.2 * GiB && blocks < 5.2 * GiB, `blocks ${blocks / GiB}`);
+  assert.ok(blocks > 4.0 * GiB && blocks < 4.8 * GiB, `blocks ${blocks / GiB}`);
   assert.ok(resnets > 5.5 * GiB && resnets < 6.5 * GiB, `resnets ${resnets / GiB}`);
 });
 
