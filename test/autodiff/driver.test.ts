@@ -123,26 +123,32 @@ test('a checkpointed region keeps the fused attention output from the forward pa
   for (const k of ['loss', 'g0', 'g1', 'g2', 'g3']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
 });
 
-test('a checkpointed region keeps a convolution of large fan-in (640·3·3) from the forward pass, with identical gradients', async () => {
-  const build = (ckpt: boolean) => {
-    const g = new Graph();
-    const x = g.input('x', 'float32', [1, 640, 3, 3]);
-    const w = g.param('w', 'float32', [2, 640, 3, 3], { trainable: true });
-    const inner = () => nn.silu(nn.conv2dWith(nn.silu(x), w, undefined, { padding: 1 }));
-    const y = ckpt ? g.checkpoint(inner) : inner();
-    const loss = nn.mseLoss(y, g.scalar(0.1, 'float32'));
-    const grads = grad(loss, [x, w]);
-    g.output(loss, 'loss');
-    grads.forEach((v, i) => g.output(v, `g${i}`));
-    return g;
-  };
-  const ckpt = build(true);
-  const reached = reachable(ckpt.outputs.map((o) => o.value));
-  assert.equal(ckpt.values.filter((v) => v.op === 'Conv' && reached.has(v.id) && v.name.includes('recompute.')).length, 0, 'the convolution is not recomputed');
-  assert.ok(ckpt.values.some((v) => v.op === 'Sigmoid' && reached.has(v.id) && v.name.includes('recompute.')), 'the rest of the region is');
-  const r = rng(23);
-  const feeds: Record<string, Arr> = { x: randArr([1, 640, 3, 3], r), w: randArr([2, 640, 3, 3], r, 0.05) };
-  const a = await runOrt(build(false), feeds);
-  const b = await runOrt(ckpt, feeds);
-  for (const k of ['loss', 'g0', 'g1']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
-});
+const LARGE_FAN_IN = [
+  { what: 'a convolution of large fan-in (640·3·3)', op: 'Conv', x: [1, 640, 3, 3], w: [2, 640, 3, 3], apply: (x: Value, w: Value) => nn.conv2dWith(x, w, undefined, { padding: 1 }) },
+  { what: 'a weight product of large inner dimension (768)', op: 'MatMul', x: [1, 3, 768], w: [2, 768], apply: (x: Value, w: Value) => nn.linearWith(x, w) },
+] as const;
+
+for (const c of LARGE_FAN_IN)
+  test(`a checkpointed region keeps ${c.what} from the forward pass, with identical gradients`, async () => {
+    const build = (ckpt: boolean) => {
+      const g = new Graph();
+      const x = g.input('x', 'float32', [...c.x]);
+      const w = g.param('w', 'float32', [...c.w], { trainable: true });
+      const inner = () => nn.silu(c.apply(nn.silu(x), w));
+      const y = ckpt ? g.checkpoint(inner) : inner();
+      const loss = nn.mseLoss(y, g.scalar(0.1, 'float32'));
+      const grads = grad(loss, [x, w]);
+      g.output(loss, 'loss');
+      grads.forEach((v, i) => g.output(v, `g${i}`));
+      return g;
+    };
+    const ckpt = build(true);
+    const reached = reachable(ckpt.outputs.map((o) => o.value));
+    assert.equal(ckpt.values.filter((v) => v.op === c.op && reached.has(v.id) && v.name.includes('recompute.')).length, 0, `the ${c.op} is not recomputed`);
+    assert.ok(ckpt.values.some((v) => v.op === 'Sigmoid' && reached.has(v.id) && v.name.includes('recompute.')), 'the rest of the region is');
+    const r = rng(23);
+    const feeds: Record<string, Arr> = { x: randArr([...c.x], r), w: randArr([...c.w], r, 0.05) };
+    const a = await runOrt(build(false), feeds);
+    const b = await runOrt(ckpt, feeds);
+    for (const k of ['loss', 'g0', 'g1']) assertClose(b[k]!, a[k]!, 1e-6, 1e-9, `checkpointed ${k}`);
+  });

@@ -153,6 +153,22 @@ test('attention { fused: true } (ORT MultiHeadAttention) equals the reference, a
   assertClose(d.d1, d.d3!, 1e-5, 1e-6, 'dkv fused vs composite');
 });
 
+test('fused attention: large score blocks get a backward chunk of their own per layer, small ones the plain one', () => {
+  const g = new Graph();
+  const chunks = (lq: number, lk: number, heads: number) => {
+    const q = g.input(`q${lq}_${g.inputs.length}`, 'float32', [2, lq, 8 * heads]);
+    const k = g.input(`k${lk}_${g.inputs.length}`, 'float32', [2, lk, 8 * heads]);
+    return (nn.attention(q, k, k, heads, { fused: true }) as ReturnType<typeof op.MultiHeadAttention>).attrs.query_chunk;
+  };
+  // SD 1.5 at 64×64: 4096 tokens, 8 heads, batch 2 → 2^24 / (2·8·4096) = 256 queries per chunk.
+  const big = [chunks(4096, 4096, 8), chunks(4096, 4096, 8), chunks(4096, 4096, 8)];
+  assert.deepEqual(big, [256, 248, 240]);
+  assert.equal(chunks(4096, 77, 8), 4096, 'the first layer with 77 keys takes every query at once');
+  assert.equal(chunks(4096, 77, 8), 4088, 'the next one a few rows fewer (another shape)');
+  // Small blocks (a tiny model) keep one shape: the planner's reuse costs nothing there.
+  assert.deepEqual([chunks(64, 64, 2), chunks(64, 64, 2)], [64, 64]);
+});
+
 test('upsampleNearest2x repeats each pixel in a 2×2 block', async () => {
   const g = new Graph();
   const x = g.input('x', 'float32', [1, 2, 3, 2]);
