@@ -58,6 +58,11 @@ export class TrainSession {
     return this.live().step;
   }
 
+  /** Updates made (Trainer.updates): where the learning-rate schedule is. */
+  get updates(): number {
+    return this.live().updates;
+  }
+
   /** Builds the step's session; a cancel that arrived meanwhile stops here (nothing new to save). */
   async open(): Promise<void> {
     this.ctx.progress({ phase: 'building the training step', step: 0, total: 1 });

@@ -195,7 +195,7 @@ async function trainSteps(session: TrainSession, data: TrainingData, run: RunSet
       ctx.log('info', `cancelled at step ${step}: checkpoint saved (${file}); continue with --resume`);
       throw new JobCancelled();
     }
-    const record = await session.run(data, lrAt(schedule, step));
+    const record = await session.run(data, lrAt(schedule, session.updates));
     log.append(record);
     const perStep = (Date.now() - t0) / 1000 / (record.step - start);
     ctx.progress({ phase: 'training', step: record.step, total: steps, loss: record.loss, etaSeconds: Math.round(perStep * (steps - record.step)), train: record });

@@ -111,6 +111,12 @@ export class Trainer {
     this.scaler = this.o.mixedPrecision ? (s.lossScale ?? initialLossScale()) : undefined;
   }
 
+  /** Updates made so far: the steps run less those skipped on a float16 overflow. AdamW's step count
+   *  and the learning-rate schedule count these (accelerate does not step its scheduler on a skipped step). */
+  get updates(): number {
+    return this.stepCount - (this.scaler?.skipped ?? 0);
+  }
+
   /** One optimizer step: forward + backward of each batch (more than one with gradient accumulation:
    *  their gradients averaged) and the AdamW update; the updated state stays on the device. The
    *  losses reported are the batches' mean; the gradient norm and prediction those of the last. */
@@ -153,7 +159,7 @@ export class Trainer {
         [STEP_IO.lossWeights]: f32(batch.lossWeights ?? new Float32Array(this.o.instanceBatch).fill(1), [this.o.instanceBatch]),
         [this.spec.adam.lr]: f32(Float32Array.of(lr), []),
         // AdamW's t counts the updates made: skipped (overflowed) steps are not among them.
-        [this.spec.adam.step]: f32(Float32Array.of(this.stepCount + 1 - (this.scaler?.skipped ?? 0)), []),
+        [this.spec.adam.step]: f32(Float32Array.of(this.updates + 1), []),
         ...(this.scaler ? { [STEP_IO.lossScale]: f32(Float32Array.of(this.scaler.scale), []) } : {}),
       },
       { keepOnDevice: keep },

@@ -17,7 +17,7 @@ import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { listImages } from '../../sidecar/training/images';
 import { readTextChunks } from '../../sidecar/images/png-chunks';
 import { parsePythonJson } from '../conformance/cases/context';
-import { readSafetensorsIndex, readTensorF32 } from '../../sidecar/weights/safetensors';
+import { readSafetensorsIndex, readTensor, readTensorF32, writeSafetensors } from '../../sidecar/weights/safetensors';
 import { readTrainLog } from '../../sidecar/training/log';
 import { TrainMemoryError } from '../../sidecar/training/memory-plan';
 
@@ -165,6 +165,23 @@ test('train: mixed_precision fp16 logs each step\'s loss scale, keeps the scaler
   assert.ok(log.every((x) => Number.isFinite(x.loss) && x.gradNorm !== null));
   const resumed = await readSafetensorsIndex(join(root, 'fp16', 'runs', 'checkpoints', 'zwx.resume.safetensors'));
   assert.equal(JSON.parse(resumed.metadata.dreambooth_loss_scale ?? '{}').growthTracker, 3, 'the scaler continued from the saved state');
+});
+
+test('train: mixed_precision fp16: a step skipped on overflow does not advance the learning-rate schedule (as accelerate\'s scheduler does not)', async () => {
+  const file = await project('fp16lr');
+  await writeFile(file, (await readFile(file, 'utf8')).replace(/train \{/, 'train {\n  mixed_precision fp16\n  lr_scheduler linear\n  lr_warmup_steps 1'));
+  await train({ conceptFile: file, resume: false }, recorder().ctx, { ...extras(), steps: 2 });
+  // A loss scale no float16 gradient survives: the next steps overflow and are skipped.
+  const resume = join(root, 'fp16lr', 'runs', 'checkpoints', 'zwx.resume.safetensors');
+  const idx = await readSafetensorsIndex(resume);
+  const tensors = Object.fromEntries(await Promise.all([...idx.tensors.keys()].map(async (k) => [k, await readTensor(idx, k)] as const)));
+  await writeSafetensors(resume, tensors, { ...idx.metadata, dreambooth_loss_scale: JSON.stringify({ scale: 2 ** 100, growthTracker: 0, skipped: 0 }) });
+  await train({ conceptFile: file, resume: true }, recorder().ctx, { ...extras(), steps: 4 });
+  const log = readTrainLog(join(root, 'fp16lr', 'runs', 'logs', 'train.jsonl'));
+  assert.deepEqual(log.slice(2).map((x) => [x.step, x.skipped]), [[3, true], [4, true]]);
+  // linear, 1 warm-up step of 4: update 2 has (4 − 2)/3 of the peak, and stays there while steps are skipped
+  const at2 = (1e-4 * 2) / 3;
+  log.slice(2).forEach((x) => assert.ok(Math.abs(x.lr - at2) < 1e-12, `step ${x.step}: lr ${x.lr}, want ${at2}`));
 });
 
 test('train: one run per output folder — a live lock refuses with who holds it, a stale one is taken over and released', async () => {
