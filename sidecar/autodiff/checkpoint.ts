@@ -29,18 +29,15 @@ const KEPT_MATMUL_FAN_IN = 768;
 
 /** Region nodes whose output is cheaper to keep than to recompute (the most compute per byte kept):
  *  MultiHeadAttention ([B, L, C], 10 MiB per SD 1.5 64×64 layer at batch 2, where recomputing the 32
- *  kernels took 0.87 s of a 15 s step), and convolutions and weight products with a large fan-in. */
-function kept(u: Value): boolean {
+ *  kernels took 0.87 s of a 15 s step), and convolutions and weight products with a large fan-in.
+ *  `ins`: the node's inputs as the recomputed region reads them; one that is its own forward value is
+ *  shared with the forward pass, i.e. computed from weights alone. */
+function kept(u: Value, ins: readonly Value[]): boolean {
   if (u.op === 'MultiHeadAttention') return true;
-  if (u.op === 'MatMul') return weightOnly(u.input(1)) && (u.input(0).shape.at(-1) as number) >= KEPT_MATMUL_FAN_IN;
+  if (u.op === 'MatMul') return ins[1] === u.inputs[1] && (u.input(0).shape.at(-1) as number) >= KEPT_MATMUL_FAN_IN;
   if (u.op !== 'Conv') return false;
   const fanIn = (u.input(1).shape as number[]).slice(1).reduce((a, b) => a * b, 1); // weight [O, C/G, k…]
   return fanIn >= KEPT_CONV_FAN_IN;
-}
-
-/** A weight, or computed from weights alone (a transpose, slice or cast of one). */
-function weightOnly(x: Value): boolean {
-  return x.op === 'Param' || x.op === 'Constant' || (x.inputs.length > 0 && x.op !== 'Input' && x.inputs.every(weightOnly));
 }
 
 /** x[0, 0, …] as a scalar (summed over symbolic axes, which cannot be sliced statically). */
@@ -96,7 +93,7 @@ export class Recompute {
         const ins = u.inputs.map(input);
         if (ins.every((x, i) => x === u.inputs[i])) continue; // depends on weights only: share it
         this.copies.set(u.id, graph.node(u.op, ins, u.attrs, u.dtype, u.shape, u.name));
-        if (kept(u)) this.kept.set(u.id, waitForAnchor(u));
+        if (kept(u, ins)) this.kept.set(u.id, waitForAnchor(u));
       }
     });
   }
