@@ -165,18 +165,14 @@ export interface AttentionOptions {
   recompute?: boolean;
 }
 
-/** The fused kernel's backward chunk: ≤ maxScores score elements and, where a score block is large, 8
- *  query rows fewer for each earlier attention of the graph with as many keys, so that no two layers'
- *  blocks have equal shapes. ONNX Runtime's planner lends a freed buffer only to a later value of the
- *  identical shape, and holds it idle until then: with equal shapes, the last up-block's score blocks
- *  stayed allocated through the rest of the backward until the first down-block reused them (SD 1.5
- *  LoRA step at 512²: peak −330 MiB, same speed). */
-function fusedQueryChunk(q: Value, k: Value, heads: number, maxScores: number): number {
-  const lq = q.shape[1] as number;
-  const lk = k.shape[1] as number;
-  const b = typeof q.shape[0] === 'number' ? q.shape[0] : 1;
-  const chunk = Math.min(lq, Math.max(1, Math.floor(maxScores / (b * heads * lk))));
-  if (b * heads * chunk * lk < 2 ** 22) return chunk;
+/** The fused kernel's backward chunk: the plain one (`chunk` queries, ≤ maxScores scores per block of
+ *  `heads` = B·H rows) and, where a score block is large, 8 queries fewer for each earlier attention of
+ *  the graph with as many keys, so that no two layers' blocks have equal shapes. ONNX Runtime's planner
+ *  lends a freed buffer only to a later value of the identical shape, and holds it idle until then:
+ *  with equal shapes, the last up-block's score blocks stayed allocated through the rest of the
+ *  backward until the first down-block reused them (SD 1.5 LoRA step at 512²: peak −330 MiB, same speed). */
+function fusedQueryChunk(q: Value, lk: number, heads: number, chunk: number): number {
+  if (heads * chunk * lk < 2 ** 22) return chunk;
   const earlier = graphOf(q).values.filter((v) => v.op === 'MultiHeadAttention' && v.inputs[1]?.shape[1] === lk).length;
   return Math.max(Math.ceil(chunk / 2), chunk - 8 * earlier);
 }
@@ -194,8 +190,8 @@ export function attention(q: Value, k: Value, v: Value, heads: number, o: Attent
   // a chunk holds two score blocks: 2^24 elements each took the SD 1.5 LoRA step's peak 0.23 GiB lower
   // than 2^25, for a somewhat slower dk, dv (their inner dimension is the chunk's query count).
   const maxScores = o.maxScoreElements ?? (o.fused ? 2 ** 24 : 2 ** 25);
-  if (o.fused) return op.MultiHeadAttention(q, k, v, heads, o.queryChunk ?? fusedQueryChunk(q, k, heads, maxScores));
   const chunkSize = o.queryChunk ?? Math.max(1, Math.floor(maxScores / (b * heads * lk)));
+  if (o.fused) return op.MultiHeadAttention(q, k, v, heads, o.queryChunk ?? fusedQueryChunk(q, lk, b * heads, Math.min(lq, chunkSize)));
   const split = (x: Value, l: number, perm: number[]) => op.Transpose(op.Reshape(x, [0, l, heads, d]), perm);
   const qh = op.Mul(split(q, lq, [0, 2, 1, 3]), 1 / Math.sqrt(d)); // scale q (Lq·d) rather than scores (Lq·Lk)
   const kt = split(k, lk, [0, 2, 3, 1]); // [B, H, d, Lk]
