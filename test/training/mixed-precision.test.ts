@@ -15,6 +15,7 @@ import { fileKeys } from '../../sidecar/training/state-file';
 import { baseValues } from '../../sidecar/training/step-weights';
 import { Trainer } from '../../sidecar/training/trainer';
 import { runtimeOn } from '../runtime/provider-under-test';
+import { fixtureStep, type RefOptimizer } from '../helpers/train-fixture';
 
 const TINY = 'fixtures/tiny-sd';
 const DIR = 'fixtures/train-steps';
@@ -29,7 +30,7 @@ interface RefStep {
 interface Ref {
   prior_loss_weight: number;
   max_grad_norm: number;
-  optimizer: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
+  optimizer: RefOptimizer;
   cases: { name: string; init_scale: number; steps: RefStep[]; params: string[] }[];
 }
 
@@ -53,17 +54,11 @@ async function runCase(runtime: Runtime, name: string, rel: number): Promise<voi
   const c = ref.cases.find((x) => x.name === name)!;
   const model = await SdModel.open(TINY, runtime);
   const noisy = await readTensorF32(inputs, 'noisy_latents');
-  const [, , height, width] = noisy.shape as [number, number, number, number];
-  const { lr, betas, eps, weight_decay } = ref.optimizer;
+  const { lr } = ref.optimizer;
   const trainer = await Trainer.open(model, {
-    instanceBatch: 1,
-    classBatch: 1,
-    height,
-    width,
+    ...fixtureStep(noisy.shape, ref, ref.max_grad_norm),
     unet: 'lora',
     lora: { rank: 4, alpha: 4, targets: ['to_q', 'to_k', 'to_v', 'to_out.0'] },
-    priorLossWeight: ref.prior_loss_weight,
-    adam: { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: ref.max_grad_norm },
     mixedPrecision: 'fp16',
   });
   try {
@@ -135,16 +130,11 @@ test('mixed_precision fp16 with every UNet and text-encoder weight trained: floa
   const noisy = await readTensorF32(inputs, 'noisy_latents');
   const ids = await get(inputs, 'instance_class_input_ids');
   const L = ids.length / 2;
-  const { lr, betas, eps, weight_decay } = ref.optimizer;
+  const { lr } = ref.optimizer;
   const trainer = await Trainer.open(model, {
-    instanceBatch: 1,
-    classBatch: 1,
-    height: noisy.shape[2] as number,
-    width: noisy.shape[3] as number,
+    ...fixtureStep(noisy.shape, ref, full.max_grad_norm),
     unet: 'full',
     textEncoder: { config: model.checkpoint.textEncoder, mode: 'full' },
-    priorLossWeight: ref.prior_loss_weight,
-    adam: { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: full.max_grad_norm },
     mixedPrecision: 'fp16',
   });
   try {

@@ -21,6 +21,7 @@ import { fileKeys } from '../../sidecar/training/state-file';
 import { baseValues } from '../../sidecar/training/step-weights';
 import { Trainer } from '../../sidecar/training/trainer';
 import { TEXT_ENCODER_SCOPE } from '../../sidecar/training/lora';
+import { fixtureStep, type RefOptimizer } from '../helpers/train-fixture';
 
 const TINY = 'fixtures/tiny-sd';
 const DIR = 'fixtures/train-steps';
@@ -43,7 +44,7 @@ interface RefCase {
 }
 interface Ref {
   prior_loss_weight: number;
-  optimizer: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
+  optimizer: RefOptimizer;
   token_rows: number[];
   cases: RefCase[];
 }
@@ -77,22 +78,16 @@ const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)),
 async function runCase(name: string): Promise<void> {
   const c = ref.cases.find((x) => x.name === name)!;
   const noisy = await readTensorF32(inputs, 'noisy_latents');
-  const [, , height, width] = noisy.shape as [number, number, number, number];
   const ids = await get(inputs, 'instance_class_input_ids');
   const L = ids.length / 2;
   const inputIds = [Array.from(ids.subarray(0, L)), Array.from(ids.subarray(L))];
   const trainsTe = c.full_text_encoder || c.lora_text_encoder;
-  const { lr, betas, eps, weight_decay } = ref.optimizer;
+  const { lr, eps } = ref.optimizer;
   const trainer = await Trainer.open(model, {
-    instanceBatch: 1,
-    classBatch: 1,
-    height,
-    width,
+    ...fixtureStep(noisy.shape, ref, c.max_grad_norm),
     unet: c.full_unet ? 'full' : 'lora',
     lora: c.lora ? { rank: c.lora_rank!, alpha: c.lora_alpha!, targets: ['to_q', 'to_k', 'to_v', 'to_out.0'] } : undefined,
     textEncoder: trainsTe ? { config: model.checkpoint.textEncoder, mode: c.lora_text_encoder ? 'lora' : 'full' } : undefined,
-    priorLossWeight: ref.prior_loss_weight,
-    adam: { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: c.max_grad_norm },
     outputGrads: true,
   });
   try {
