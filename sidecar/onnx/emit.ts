@@ -22,6 +22,7 @@ import {
   makeTensor,
   makeValueInfo,
 } from './builder';
+import { NCHWC_DOMAIN } from './nchwc';
 import { encodeValues } from './values';
 
 /** safetensors dtype names are accepted too, so a StEntry's dtype can be passed straight through. */
@@ -46,6 +47,9 @@ export interface EmitOptions {
    *  folding off (runtime `weightsAsStored`), each float32 copy then lives only while its consumer
    *  runs, and a weight used again in the backward pass is upcast again there. */
   castPerUse?: boolean;
+  /** Frozen filters whose bytes are in MLAS's blocked layout (onnx/nchwc.ts): their Convs are emitted
+   *  as ORT's blocked-layout Conv between input and output reorders (CPU provider only). */
+  blockedFilters?: ReadonlySet<string>;
 }
 
 /** A file the model's external data refers to: `path` (a file on disk) or `data` (a built blob). */
@@ -240,6 +244,8 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
     return cast;
   };
 
+  const blockedFilters = opts.blockedFilters ?? new Set<string>();
+  const nchwcNode = (op: string, ins: string[], outs: string[], attrs: Record<string, AttrValue> = {}) => ({ ...makeNode(op, ins, outs, attrs), domain: NCHWC_DOMAIN });
   const live = reachable(graph.outputs.map((o) => o.value));
   const backwardFrom = graph.backwardFrom ?? Infinity;
   for (const [i, v] of graph.values.entries()) {
@@ -257,9 +263,24 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
         initializers.push(makeTensor(v.name, v.dtype, v.shape as number[], encodeValues((v as Value<'Constant'>).attrs.values, v.dtype)));
         names.set(v.id, v.name);
         break;
-      default:
-        if (isPerUse(v)) perUse.set(v.id, v);
-        else names.set(v.id, emitNode(v, v.inputs.map((x) => use(x, i >= backwardFrom)), v.name));
+      default: {
+        const blocked = v.inputs.findIndex((x) => blockedFilters.has(x.name));
+        if (blocked < 0) {
+          if (isPerUse(v)) perUse.set(v.id, v);
+          else names.set(v.id, emitNode(v, v.inputs.map((x) => use(x, i >= backwardFrom)), v.name));
+          break;
+        }
+        if (v.op !== 'Conv' || blocked !== 1 || (v as Value<'Conv'>).attrs.group !== 1) {
+          throw new Error(`onnx: "${v.name}" (${v.op}) reads the blocked filter "${v.input(blocked).name}", which only an ungrouped Conv can`);
+        }
+        // ORT's blocked-layout Conv, between the reorders its own NCHWc transformation would insert.
+        const [x, w, b] = v.inputs.map((u) => use(u, i >= backwardFrom));
+        nodes.push(nchwcNode('ReorderInput', [x!], [`${v.name}/nchwc_in`]));
+        nodes.push(nchwcNode('Conv', [`${v.name}/nchwc_in`, w!, ...(b ? [b] : [])], [`${v.name}/nchwc`], attributes(v)));
+        nodes.push(nchwcNode('ReorderOutput', [`${v.name}/nchwc`], [v.name], { channels: v.dim(1) as number }));
+        domains.add(NCHWC_DOMAIN);
+        names.set(v.id, v.name);
+      }
     }
   }
   const outputs: ValueInfoMsg[] = [];

@@ -10,6 +10,7 @@ import type { ModelSource, Runtime, Session, HostTensor } from '../runtime/runti
 import { stageModel } from '../runtime/stage';
 import { stagedModelsDir } from '../runtime/cache';
 import { bindWeights, type ParamSpec } from '../weights/bind';
+import { blockedFilters } from './blocked-filters';
 import type { ComponentWeights, TensorRef } from '../weights/checkpoint';
 import { f32ArrayToF16, f16ArrayToF32 } from '../weights/safetensors';
 
@@ -31,25 +32,30 @@ export interface LoadOptions {
   siblings?: ParamSpec[];
   /** Float32 replacements for some weights (a merged LoRA): written to an external blob, the rest stays in place. */
   overrides?: Map<string, Float32Array>;
-  /** Cache ORT's optimised graph for later starts (runtime LoadOptions.cacheOptimized): the training step. */
-  cacheOptimized?: boolean;
+  /** The training step: ORT's optimised graph is cached for later starts (runtime LoadOptions
+   *  cacheOptimized) and freed buffers are not kept for reuse (reuseBuffers, which inference graphs get). */
+  training?: boolean;
+  /** MLAS's block size (Runtime.nchwcBlock): float16 filters are then staged blocked for ORT's NCHWc
+   *  Convs (pipeline/blocked-filters.ts). loadComponent passes its runtime's. */
+  nchwcBlock?: number;
 }
 
-export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<Session> {
+export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, options: LoadOptions = {}): Promise<Session> {
+  const opts = { nchwcBlock: rt.nchwcBlock, ...options };
   const source = await componentSource(graph, weights, opts);
   try {
-    return await rt.load(source, COMPONENT_LOAD(graph.name, opts.cacheOptimized));
+    return await rt.load(source, COMPONENT_LOAD(graph.name, opts.training));
   } catch (e) {
     // A staged entry damaged on disk (a crash of another program mid-copy, a full disk, a hand edit)
     // is rebuilt once; a model that fails to load afresh is a real error.
     if (source.onnxPath === undefined) throw e;
     await rm(dirname(source.onnxPath), { recursive: true, force: true });
-    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name, opts.cacheOptimized));
+    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name, opts.training));
   }
 }
 
 /** How every component session is loaded: weights resident as stored (see runtime LoadOptions). */
-export const COMPONENT_LOAD = (name: string, cacheOptimized = false) => ({ name, weightsAsStored: true, cacheOptimized });
+export const COMPONENT_LOAD = (name: string, training = false) => ({ name, weightsAsStored: true, cacheOptimized: training, reuseBuffers: !training });
 
 /** The component's ONNX with its weights bound, staged for the runtime (see loadComponent). */
 export async function componentSource(graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<ModelSource> {
@@ -63,15 +69,20 @@ export async function componentSource(graph: Graph, weights: ComponentWeights, o
   const files = [...new Set([...bound.values()].map((t) => t.file))];
   const linkable = (await Promise.all(files.map(async (f) => (await stat(f)).dev === cacheDevice))).every(Boolean);
   if (linkable) {
+    // (Across file systems the filters would be blocked in memory at every start: that costs more than it saves.)
+    const blocked = opts.nchwcBlock ? await blockedFilters(graph, bound, opts.nchwcBlock, cacheDir, opts.overrides) : undefined;
     const { bytes, externalFiles } = emitModel(graph, {
       weights: (name) => {
         const o = opts.overrides?.get(name);
         if (o) return { kind: 'bytes', data: new Uint8Array(o.buffer, o.byteOffset, o.byteLength), dtype: 'F32' };
+        const b = blocked?.sources.get(name);
+        if (b) return b;
         const t = bound.get(name)!;
         return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
       },
       bytesLocation: 'overrides.bin',
       castPerUse: true,
+      blockedFilters: blocked?.names,
     });
     return stageModel(bytes, externalFiles, cacheDir);
   }

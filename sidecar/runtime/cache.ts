@@ -2,8 +2,9 @@
 // bytes and the identity of every weight file (device, inode, size, mtime), so a changed model, a
 // changed emitter or different options never reuse an entry. Weight files are hard links (no space of
 // their own); what an entry owns is its .onnx, any built blob (a merged LoRA) and ORT's optimised graph
-// of it where one is kept (runtime/optimized-cache.ts). Entries are written
-// atomically, touched when used, pruned least-recently-used beyond a size cap, and a corrupt one is
+// of it where one is kept (runtime/optimized-cache.ts). Files derived from weights that several entries
+// share (float16 filters in the CPU's blocked layout) are entries of their own, `built-…`, hard-linked
+// into the entries that use them and counted once, there. Entries are written atomically, touched when used, pruned least-recently-used beyond a size cap, and a corrupt one is
 // deleted and rebuilt by the loader (pipeline/components.ts).
 //
 //   where:  $DREAMBOOTH_CACHE/onnx, else $XDG_CACHE_HOME/dreambooth/onnx or ~/.cache/dreambooth/onnx
@@ -44,14 +45,18 @@ export interface CacheEntry {
   lastUsed: Date;
 }
 
-async function entrySize(dir: string): Promise<number> {
+/** Folder-name prefix of a shared built file's entry (runtime/stage.ts stageBuilt). */
+export const BUILT_PREFIX = 'built-';
+
+/** `shared`: a built-… entry, whose files count although other entries link them. */
+async function entrySize(dir: string, shared: boolean): Promise<number> {
   let n = 0;
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) n += await entrySize(p);
+    if (e.isDirectory()) n += await entrySize(p, shared);
     else {
       const s = await lstat(p).catch(() => undefined);
-      if (s && s.isFile() && s.nlink <= 1) n += s.size;
+      if (s && s.isFile() && (shared || s.nlink <= 1)) n += s.size;
     }
   }
   return n;
@@ -63,7 +68,7 @@ export async function listEntries(dir = stagedModelsDir()): Promise<CacheEntry[]
     if (!e.isDirectory()) continue;
     const p = join(dir, e.name);
     const s = await stat(p).catch(() => undefined);
-    if (s) out.push({ dir: p, ownBytes: await entrySize(p), lastUsed: s.mtime });
+    if (s) out.push({ dir: p, ownBytes: await entrySize(p, e.name.startsWith(BUILT_PREFIX)), lastUsed: s.mtime });
   }
   return out.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
 }

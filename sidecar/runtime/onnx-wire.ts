@@ -1,5 +1,5 @@
 // The few ONNX protobuf messages the runtime itself needs (an Identity model for safe downloads and
-// provider probes), written by hand so that the worker bundle does not pull in the graph builder.
+// provider probes, a blocked-layout reorder to read MLAS's block size), written by hand so that the worker bundle does not pull in the graph builder.
 // Field numbers are those of onnx/onnx.proto.
 import { varintBytes } from './proto-fields';
 import type { HostDType } from './types';
@@ -71,5 +71,22 @@ export function identityModel(dtype: HostDType, rank: number): Uint8Array {
       graph.message(12, (w) => valueInfo(w, 'y', elem, rank));
     })
     .message(8, (opset) => opset.string(1, '').varint(2, 21))
+    .finish();
+}
+
+/** `y = ReorderInput(x)` of ORT's blocked-layout (NCHWc) domain: fed x [1,4,1,1], y's channel count is
+ *  MLAS's block size (4 channels rounded up to one block). Loading fails where the kernels are absent. */
+export function reorderProbeModel(): Uint8Array {
+  return new Writer()
+    .varint(1, 10)
+    .string(2, 'dreambooth-runtime')
+    .message(7, (graph) => {
+      graph.message(1, (node) => node.string(1, 'x').string(2, 'y').string(3, 'reorder').string(4, 'ReorderInput').string(7, 'com.microsoft.nchwc'));
+      graph.string(2, 'nchwc_probe');
+      graph.message(11, (w) => valueInfo(w, 'x', ONNX_ELEM_TYPE.float32, 4));
+      graph.message(12, (w) => valueInfo(w, 'y', ONNX_ELEM_TYPE.float32, 4));
+    })
+    .message(8, (opset) => opset.string(1, '').varint(2, 21))
+    .message(8, (opset) => opset.string(1, 'com.microsoft.nchwc').varint(2, 1))
     .finish();
 }

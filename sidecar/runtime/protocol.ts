@@ -11,10 +11,11 @@ export type WireValue = HostTensor | DeviceTensor;
 export interface WorkerCalls {
   init: {
     args: { providers: ProviderName[]; explicit: boolean; threads?: number };
-    result: { chosen: ProviderName; report: ProviderReport[] };
+    /** `nchwcBlock`: see Runtime.nchwcBlock. */
+    result: { chosen: ProviderName; report: ProviderReport[]; nchwcBlock: number };
   };
   load: {
-    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean; cacheOptimized?: boolean };
+    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean; cacheOptimized?: boolean; reuseBuffers?: boolean };
     /** `optimizedCache`: what the optimised-model cache did, when it was asked for. */
     result: { sessionId: number; inputNames: string[]; outputNames: string[]; optimizedCache?: CacheOutcome };
   };

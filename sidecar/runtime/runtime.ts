@@ -21,6 +21,9 @@ export * from './types';
 export interface Runtime {
   readonly provider: ProviderName;
   readonly report: ProviderReport[];
+  /** MLAS's channel block (8 with AVX2, 16 with AVX-512) when the CPU provider runs blocked-layout
+   *  Convs (onnx/nchwc.ts); 0 on other providers or where ORT has no such kernels. */
+  readonly nchwcBlock: number;
   load(model: ModelSource, opts?: LoadOptions): Promise<Session>;
   /** Copies a device tensor into this thread's memory (the device copy stays until released). */
   download(t: DeviceTensor): Promise<HostTensor>;
@@ -127,12 +130,13 @@ class WorkerRuntime implements Runtime {
     private readonly client: WorkerClient,
     readonly provider: ProviderName,
     readonly report: ProviderReport[],
+    readonly nchwcBlock: number,
   ) {}
 
   async load(model: ModelSource, opts: LoadOptions = {}): Promise<Session> {
     const name = opts.name ?? `model${++this.models}`;
     const wire: WireModel = model.onnxPath !== undefined ? { onnxPath: model.onnxPath } : { bytes: model.bytes, externalData: model.externalData ?? [] };
-    const r = await this.client.call('load', { name, model: wire, freeDimensionOverrides: opts.freeDimensionOverrides, weightsAsStored: opts.weightsAsStored, cacheOptimized: opts.cacheOptimized });
+    const r = await this.client.call('load', { name, model: wire, freeDimensionOverrides: opts.freeDimensionOverrides, weightsAsStored: opts.weightsAsStored, cacheOptimized: opts.cacheOptimized, reuseBuffers: opts.reuseBuffers });
     return new WorkerSession(this.client, r.sessionId, name, r.inputNames, r.outputNames, r.optimizedCache);
   }
 
@@ -157,12 +161,12 @@ class WorkerRuntime implements Runtime {
 export async function openRuntime(opts: OpenOptions = {}): Promise<Runtime> {
   const client = new WorkerClient(spawnWorker(opts.workerPath));
   try {
-    const { chosen, report } = await client.call('init', {
+    const { chosen, report, nchwcBlock } = await client.call('init', {
       providers: opts.providers ?? DEFAULT_PROVIDERS,
       explicit: opts.providers !== undefined,
       threads: opts.threads,
     });
-    return new WorkerRuntime(client, chosen, report);
+    return new WorkerRuntime(client, chosen, report, nchwcBlock);
   } catch (e) {
     await client.terminate();
     throw e;

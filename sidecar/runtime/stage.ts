@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { ExternalDataSource, ModelSource } from './types';
-import { cacheMaxBytes, pruneCache, touchEntry } from './cache';
+import { BUILT_PREFIX, cacheMaxBytes, pruneCache, touchEntry } from './cache';
 
 /** An external-data file as the ONNX emitter lists it (sidecar/onnx/emit.ts `ExternalFile`). */
 export interface ExternalFile {
@@ -82,4 +82,29 @@ export async function stageModel(bytes: Uint8Array, externals: ExternalFile[], c
   await touchEntry(dir);
   if (wrote) await pruneCache(cacheDir, cacheMaxBytes(), dir);
   return { onnxPath };
+}
+
+/**
+ * A file derived from the user's weights that several staged models share (the blocked filters of a
+ * UNet serve every image size): `cacheDir/built-<hash of key>/name`, written by `write` when missing
+ * (atomically: a failed or interrupted write leaves nothing), linked into each model's entry like a
+ * weight file. `key` must name everything its content depends on.
+ */
+export async function stageBuilt(cacheDir: string, name: string, key: string, write: (path: string) => Promise<void>): Promise<string> {
+  const dir = join(cacheDir, `${BUILT_PREFIX}${createHash('sha256').update(key).digest('hex').slice(0, 20)}`);
+  const path = join(dir, name);
+  if (!(await exists(path))) {
+    await mkdir(dir, { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      await write(tmp);
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    await pruneCache(cacheDir, cacheMaxBytes(), dir);
+  }
+  await touchEntry(dir);
+  return path;
 }

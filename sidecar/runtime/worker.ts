@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../protocol/vocabulary';
-import { identityModel } from './onnx-wire';
+import { identityModel, reorderProbeModel } from './onnx-wire';
 import { createWithCache, optimizedKey } from './optimized-cache';
 import type { WireModel, WireValue, WorkerCalls, WorkerRequest, WorkerResponse } from './protocol';
 import { chooseProvider, executionProviders } from './providers';
@@ -66,7 +66,7 @@ const NEVER_APPLY = [
   'GatherToSliceFusion',
 ];
 
-/** See LoadOptions.weightsAsStored (runtime/types.ts). CommonSubexpressionElimination would merge the
+/** See LoadOptions.weightsAsStored and reuseBuffers (runtime/types.ts). CommonSubexpressionElimination would merge the
  *  per-use Casts of a weight back into one long-lived copy; a memory pattern (one block sized by the
  *  first run's plan) only adds to the peak once the arena is off (SD 1.5 UNet: −0.1 GiB without).
  *  MatMulAddFusion turns a linear layer's MatMul + bias into a Gemm over the tokens flattened to 2-d,
@@ -119,6 +119,23 @@ function feedValue(v: WireValue, input: string): ort.Tensor {
   return new ort.Tensor(h.dtype, h.data, h.dims);
 }
 
+/** MLAS's channel block for blocked-layout Convs (Runtime.nchwcBlock), read off a one-node model; 0 when
+ *  this build of ORT has no such kernels or they do not block (a CPU without SIMD kernels for them). */
+async function nchwcBlock(): Promise<number> {
+  try {
+    const s = await ort.InferenceSession.create(reorderProbeModel(), sessionOptions());
+    try {
+      const { y } = await s.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+      const block = y?.dims[1] ?? 0;
+      return block > 4 && block % 4 === 0 ? block : 0;
+    } finally {
+      await s.release();
+    }
+  } catch {
+    return 0;
+  }
+}
+
 async function loadModel(model: WireModel, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   if ('onnxPath' in model) return ort.InferenceSession.create(model.onnxPath, opts);
   const externalData = await Promise.all(
@@ -132,15 +149,16 @@ const handlers: { [K in keyof WorkerCalls]: (args: WorkerCalls[K]['args']) => Pr
     state.threads = threads;
     const r = await chooseProvider(providers, explicit);
     state.provider = r.chosen;
-    return r;
+    return { ...r, nchwcBlock: r.chosen === 'cpu' ? await nchwcBlock() : 0 };
   },
 
-  async load({ name, model, freeDimensionOverrides, weightsAsStored, cacheOptimized }) {
+  async load({ name, model, freeDimensionOverrides, weightsAsStored, cacheOptimized, reuseBuffers }) {
     let session: ort.InferenceSession;
     let optimizedCache: CacheOutcome | undefined;
     const opts = sessionOptions({
       ...(freeDimensionOverrides ? { freeDimensionOverrides } : {}),
       ...(weightsAsStored ? AS_STORED : {}),
+      ...(weightsAsStored && reuseBuffers ? { enableCpuMemArena: true } : {}),
       // On a device, outputs stay there; run() downloads the ones the caller did not ask to keep.
       ...(onDevice(state.provider) ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     });

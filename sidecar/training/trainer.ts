@@ -71,7 +71,7 @@ export class Trainer {
   /** `opts.spec`: the step graph already built from `o` (a session re-opened after a sample reuses it). */
   static async open(model: SdModel, o: TrainStepOptions, opts: { cacheDir?: string; spec?: TrainStepGraph } = {}): Promise<Trainer> {
     const spec = opts.spec ?? buildTrainStep(model.checkpoint.unet, o);
-    const session = await loadComponent(model.runtime, spec.graph, stepWeights(model.checkpoint, spec), { cacheDir: opts.cacheDir, cacheOptimized: true });
+    const session = await loadComponent(model.runtime, spec.graph, stepWeights(model.checkpoint, spec), { cacheDir: opts.cacheDir, training: true });
     return new Trainer(model, spec, session, o);
   }
 

@@ -1,12 +1,13 @@
 // Models whose initializers live in a .safetensors-like file: staged next to hard links (the path ORT
 // accepts), the cross-device fallback to bytes, and refused locations.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openRuntime, type HostTensor, type Runtime } from '../../sidecar/runtime/runtime';
-import { stageModel } from '../../sidecar/runtime/stage';
+import { stageBuilt, stageModel } from '../../sidecar/runtime/stage';
+import { listEntries } from '../../sidecar/runtime/cache';
 import { externalBiasModel, lcg } from './models';
 
 /** A file laid out like a .safetensors: 8-byte header length, JSON header, then the tensor bytes. */
@@ -77,6 +78,30 @@ describe('external data', () => {
     const src = await stageModel(externalBiasModel('params.bin', 0, n), [{ location: 'params.bin', data: new Uint8Array(b.buffer) }], join(dir, 'cache3'));
     assert.ok(src.onnxPath);
     assert.deepEqual(await runBias(src), want);
+  });
+
+  it('a shared built file: written once per key, linked into the models that use it, counted once; a failed build leaves nothing', async () => {
+    const cache = join(dir, 'cache4');
+    let writes = 0;
+    const write = async (path: string) => (writes++, await writeFile(path, Buffer.from(b.buffer)));
+    const built = await stageBuilt(cache, 'params.bin', 'v1', write);
+    assert.equal(await stageBuilt(cache, 'params.bin', 'v1', write), built);
+    assert.equal(writes, 1, 'built once');
+    const m1 = await stageModel(externalBiasModel('params.bin', 0, n), [{ location: 'params.bin', path: built }], cache);
+    const m2 = await stageModel(externalBiasModel('params.bin', 0, n - 1), [{ location: 'params.bin', path: built }], cache);
+    assert.notEqual(m2.onnxPath, m1.onnxPath);
+    assert.deepEqual(await runBias(m1), want);
+    assert.equal((await stat(join(m1.onnxPath!, '..', 'params.bin'))).ino, (await stat(built)).ino, 'linked, not copied');
+    const sizes = new Map((await listEntries(cache)).map((e) => [basename(e.dir), e.ownBytes]));
+    assert.equal(sizes.get(basename(dirname(built))), b.byteLength, 'the built entry counts its file');
+    assert.equal([...sizes.values()].reduce((x, y) => x + y) - sizes.get(basename(dirname(built)))!, (await stat(m1.onnxPath!)).size + (await stat(m2.onnxPath!)).size, 'the models count only their own files');
+    assert.notEqual(await stageBuilt(cache, 'params.bin', 'v2', write), built, 'another key, another file');
+    assert.equal(writes, 2);
+    await assert.rejects(stageBuilt(cache, 'params.bin', 'v3', async (path) => (await writeFile(path, 'partial'), assert.fail('disk full'))), /disk full/);
+    const files = await readdir(cache, { recursive: true });
+    assert.ok(!files.some((f) => f.endsWith('.tmp')), `no partial file left: ${files}`);
+    await stageBuilt(cache, 'params.bin', 'v3', write);
+    assert.equal(writes, 3, 'built afresh next time');
   });
 
   it('loads external data given as bytes', async () => {

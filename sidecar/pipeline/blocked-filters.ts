@@ -1,0 +1,63 @@
+// A component's float16 filters in MLAS's blocked layout, for the CPU provider's NCHWc Convs
+// (onnx/nchwc.ts): one file in the cache, built the first time (SD 1.5's UNet: 589 M filter weights,
+// 1.1 GiB, a few seconds, once per model and block size), shared by the staged models of every image
+// size and read in place. The filters' original bytes are then never touched: memory holds one copy,
+// as stored.
+import { open, stat } from 'node:fs/promises';
+import type { Graph } from '../graph/graph';
+import { blockableFilters, blockFilter } from '../onnx/nchwc';
+import type { WeightSource } from '../onnx/emit';
+import { stageBuilt } from '../runtime/stage';
+import type { TensorRef } from '../weights/checkpoint';
+
+/** Bumped when the file's layout changes, so no staged copy of an older one is reused. */
+const LAYOUT = 'OIHWBiBo v1';
+
+export interface BlockedFilters {
+  names: ReadonlySet<string>;
+  /** Where each blocked filter's bytes are (a range of the built file). */
+  sources: ReadonlyMap<string, WeightSource>;
+}
+
+/** The graph's blockable filters stored as 2-byte floats (float32 ones ORT blocks itself, being constant). */
+export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, TensorRef>, block: number, cacheDir: string, skip?: ReadonlyMap<string, unknown>): Promise<BlockedFilters> {
+  const picked = blockableFilters(graph, block).flatMap((p) => {
+    const t = bound.get(p.name);
+    return t && !skip?.has(p.name) && (t.dtype === 'F16' || t.dtype === 'BF16') ? [{ name: p.name, shape: p.shape as number[], t }] : [];
+  });
+  if (!picked.length) return { names: new Set(), sources: new Map() };
+  const ids = new Map<string, string>();
+  for (const f of new Set(picked.map((x) => x.t.file))) {
+    const s = await stat(f);
+    ids.set(f, `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`);
+  }
+  const key = [LAYOUT, `block ${block}`, ...picked.map(({ name, shape, t }) => `${name} ${shape} ${t.file} ${ids.get(t.file)} ${t.offset} ${t.length} ${t.dtype}`)].join('\n');
+  const path = await stageBuilt(cacheDir, `filters-nchwc${block}.bin`, key, (to) => writeBlocked(to, picked, block));
+  const sources = new Map<string, WeightSource>();
+  let offset = 0;
+  for (const { name, t } of picked) {
+    sources.set(name, { kind: 'file', path, offset, length: t.length, dtype: t.dtype as 'F16' | 'BF16' });
+    offset += t.length;
+  }
+  return { names: new Set(sources.keys()), sources };
+}
+
+/** Writes the filters blocked, in order, one tensor in memory at a time. */
+async function writeBlocked(path: string, filters: { name: string; shape: number[]; t: TensorRef }[], block: number): Promise<void> {
+  const out = await open(path, 'w');
+  const inputs = new Map<string, Awaited<ReturnType<typeof open>>>();
+  try {
+    for (const { shape, t } of filters) {
+      let fh = inputs.get(t.file);
+      if (!fh) inputs.set(t.file, (fh = await open(t.file, 'r')));
+      const buf = new Uint16Array(t.length / 2);
+      const { bytesRead } = await fh.read(new Uint8Array(buf.buffer), 0, t.length, t.offset);
+      if (bytesRead !== t.length) throw new Error(`${t.file}: tensor "${t.sourceKey}" ends past the end of the file (read ${bytesRead} of ${t.length} bytes)`);
+      const blocked = blockFilter(buf, shape, block);
+      await out.write(new Uint8Array(blocked.buffer));
+    }
+  } finally {
+    for (const fh of inputs.values()) await fh.close();
+    await out.close();
+  }
+}
