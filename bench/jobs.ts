@@ -74,7 +74,7 @@ const trainJob: Job = {
   },
 };
 
-export const JOBS: Job[] = [generate(4, false), generate(4, true), generate(20, false), trainJob];
+export const JOBS: Job[] = [generate(4, false), generate(4, true), generate(20, false), generate(20, true), trainJob];
 
 /** Runs argv under GNU time (/usr/bin/time, or TIME_BIN: a copy carried to a machine without it); wall
  *  seconds and peak RSS (MiB) of the largest process. */
