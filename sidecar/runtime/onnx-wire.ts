@@ -58,35 +58,32 @@ function valueInfo(w: Writer, name: string, elemType: number, rank: number): voi
   );
 }
 
-/** A model `y = Identity(x)` for one element type and rank (opset 21, IR 10). */
-export function identityModel(dtype: HostDType, rank: number): Uint8Array {
-  const elem = ONNX_ELEM_TYPE[dtype];
-  return new Writer()
+/** A model `y = op(x)` of one element type and rank (opset 21, IR 10; `domain` for a contrib op, version 1). */
+function oneNodeModel(op: string, elem: number, rank: number, graphName: string, domain?: string): Uint8Array {
+  const w = new Writer()
     .varint(1, 10) // ir_version
     .string(2, 'dreambooth-runtime') // producer_name
     .message(7, (graph) => {
-      graph.message(1, (node) => node.string(1, 'x').string(2, 'y').string(3, 'identity').string(4, 'Identity'));
-      graph.string(2, `identity_${dtype}_r${rank}`);
-      graph.message(11, (w) => valueInfo(w, 'x', elem, rank));
-      graph.message(12, (w) => valueInfo(w, 'y', elem, rank));
+      graph.message(1, (node) => {
+        node.string(1, 'x').string(2, 'y').string(3, op.toLowerCase()).string(4, op);
+        if (domain) node.string(7, domain);
+      });
+      graph.string(2, graphName);
+      graph.message(11, (v) => valueInfo(v, 'x', elem, rank));
+      graph.message(12, (v) => valueInfo(v, 'y', elem, rank));
     })
-    .message(8, (opset) => opset.string(1, '').varint(2, 21))
-    .finish();
+    .message(8, (opset) => opset.string(1, '').varint(2, 21));
+  if (domain) w.message(8, (opset) => opset.string(1, domain).varint(2, 1));
+  return w.finish();
+}
+
+/** A model `y = Identity(x)` for one element type and rank. */
+export function identityModel(dtype: HostDType, rank: number): Uint8Array {
+  return oneNodeModel('Identity', ONNX_ELEM_TYPE[dtype], rank, `identity_${dtype}_r${rank}`);
 }
 
 /** `y = ReorderInput(x)` of ORT's blocked-layout (NCHWc) domain: fed x [1,4,1,1], y's channel count is
  *  MLAS's block size (4 channels rounded up to one block). Loading fails where the kernels are absent. */
 export function reorderProbeModel(): Uint8Array {
-  return new Writer()
-    .varint(1, 10)
-    .string(2, 'dreambooth-runtime')
-    .message(7, (graph) => {
-      graph.message(1, (node) => node.string(1, 'x').string(2, 'y').string(3, 'reorder').string(4, 'ReorderInput').string(7, 'com.microsoft.nchwc'));
-      graph.string(2, 'nchwc_probe');
-      graph.message(11, (w) => valueInfo(w, 'x', ONNX_ELEM_TYPE.float32, 4));
-      graph.message(12, (w) => valueInfo(w, 'y', ONNX_ELEM_TYPE.float32, 4));
-    })
-    .message(8, (opset) => opset.string(1, '').varint(2, 21))
-    .message(8, (opset) => opset.string(1, 'com.microsoft.nchwc').varint(2, 1))
-    .finish();
+  return oneNodeModel('ReorderInput', ONNX_ELEM_TYPE.float32, 4, 'nchwc_probe', 'com.microsoft.nchwc');
 }
