@@ -32,7 +32,14 @@ export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, Te
     ids.set(f, `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`);
   }
   const key = [LAYOUT, `block ${block}`, ...picked.map(({ name, shape, t }) => `${name} ${shape} ${t.file} ${ids.get(t.file)} ${t.offset} ${t.length} ${t.dtype}`)].join('\n');
-  const path = await stageBuilt(cacheDir, `filters-nchwc${block}.bin`, key, (to) => writeBlocked(to, picked, block));
+  let path: string;
+  try {
+    path = await stageBuilt(cacheDir, `filters-nchwc${block}.bin`, key, (to) => writeBlocked(to, picked, block));
+  } catch {
+    // A full disk or an unwritable cache costs speed, not the job: the plain layout needs no file. (A
+    // weight file that cannot be read fails the load that follows, with its own message.)
+    return { names: new Set(), sources: new Map() };
+  }
   const sources = new Map<string, WeightSource>();
   let offset = 0;
   for (const { name, t } of picked) {

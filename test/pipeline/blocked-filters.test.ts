@@ -60,3 +60,24 @@ it('UNet and VAE decoder: blocked float16 filters give the plain layout’s outp
     await plain.close();
   }
 });
+
+it('a blocked copy that cannot be written (disk full) leaves the filters in the plain layout, and the model runs', async (t) => {
+  if (!rt.nchwcBlock) return t.skip('this CPU/ORT has no blocked-layout Conv kernels');
+  const fs = require('node:fs/promises') as typeof import('node:fs/promises');
+  const realOpen = fs.open;
+  t.mock.method(fs, 'open', (path: string, flags?: string) => {
+    if (String(path).endsWith('.tmp') && flags === 'w') return Promise.reject(Object.assign(new Error(`ENOSPC: no space left on device, open '${path}'`), { code: 'ENOSPC' }));
+    return realOpen(path, flags);
+  });
+  const file = await tinySingleFile('F16');
+  const dir = mkdtempSync(join(tmpdir(), 'nchwc-full-'));
+  const model = await SdModel.open(file, rt, { configsFrom: TINY, cacheDir: dir });
+  try {
+    const z = Float32Array.from({ length: 4 * 64 }, (_, i) => Math.sin(i));
+    const img = await model.vaeDecode(z, { batch: 1, height: 8, width: 8 });
+    assert.ok(img.length > 0 && img.every(Number.isFinite));
+    assert.deepEqual(filterFiles(dir), [], 'nothing blocked, nothing half-written');
+  } finally {
+    await model.close();
+  }
+});
