@@ -34,7 +34,8 @@ export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, Te
   const key = [LAYOUT, `block ${block}`, ...picked.map(({ name, shape, t }) => `${name} ${shape} ${t.file} ${ids.get(t.file)} ${t.offset} ${t.length} ${t.dtype}`)].join('\n');
   let path: string;
   try {
-    path = await stageBuilt(cacheDir, `filters-nchwc${block}.bin`, key, (to) => writeBlocked(to, picked, block));
+    const size = picked.reduce((n, { t }) => n + t.length, 0);
+    path = await stageBuilt(cacheDir, `filters-nchwc${block}.bin`, key, size, (to) => writeBlocked(to, picked, block));
   } catch {
     // A full disk or an unwritable cache costs speed, not the job: the plain layout needs no file. (A
     // weight file that cannot be read fails the load that follows, with its own message.)

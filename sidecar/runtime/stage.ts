@@ -86,18 +86,20 @@ export async function stageModel(bytes: Uint8Array, externals: ExternalFile[], c
 
 /**
  * A file derived from the user's weights that several staged models share (the blocked filters of a
- * UNet serve every image size): `cacheDir/built-<hash of key>/name`, written by `write` when missing
- * (atomically: a failed or interrupted write leaves nothing), linked into each model's entry like a
- * weight file. `key` must name everything its content depends on.
+ * UNet serve every image size): `cacheDir/built-<hash of key>/name`, written by `write` when missing or
+ * not `size` bytes long (atomically: a failed or interrupted write leaves nothing), linked into each
+ * model's entry like a weight file. `key` must name everything its content depends on.
  */
-export async function stageBuilt(cacheDir: string, name: string, key: string, write: (path: string) => Promise<void>): Promise<string> {
+export async function stageBuilt(cacheDir: string, name: string, key: string, size: number, write: (path: string) => Promise<void>): Promise<string> {
   const dir = join(cacheDir, `${BUILT_PREFIX}${createHash('sha256').update(key).digest('hex').slice(0, 20)}`);
   const path = join(dir, name);
-  if (!(await exists(path))) {
+  if ((await stat(path).catch(() => undefined))?.size !== size) {
     await mkdir(dir, { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
     try {
       await write(tmp);
+      const wrote = (await stat(tmp)).size;
+      if (wrote !== size) throw new Error(`${name}: built ${wrote} bytes, expected ${size}`);
       await rename(tmp, path);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);

@@ -1,7 +1,7 @@
 // Models whose initializers live in a .safetensors-like file: staged next to hard links (the path ORT
 // accepts), the cross-device fallback to bytes, and refused locations.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -84,8 +84,8 @@ describe('external data', () => {
     const cache = join(dir, 'cache4');
     let writes = 0;
     const write = async (path: string) => (writes++, await writeFile(path, Buffer.from(b.buffer)));
-    const built = await stageBuilt(cache, 'params.bin', 'v1', write);
-    assert.equal(await stageBuilt(cache, 'params.bin', 'v1', write), built);
+    const built = await stageBuilt(cache, 'params.bin', 'v1', b.byteLength, write);
+    assert.equal(await stageBuilt(cache, 'params.bin', 'v1', b.byteLength, write), built);
     assert.equal(writes, 1, 'built once');
     const m1 = await stageModel(externalBiasModel('params.bin', 0, n), [{ location: 'params.bin', path: built }], cache);
     const m2 = await stageModel(externalBiasModel('params.bin', 0, n - 1), [{ location: 'params.bin', path: built }], cache);
@@ -95,13 +95,18 @@ describe('external data', () => {
     const sizes = new Map((await listEntries(cache)).map((e) => [basename(e.dir), e.ownBytes]));
     assert.equal(sizes.get(basename(dirname(built))), b.byteLength, 'the built entry counts its file');
     assert.equal([...sizes.values()].reduce((x, y) => x + y) - sizes.get(basename(dirname(built)))!, (await stat(m1.onnxPath!)).size + (await stat(m2.onnxPath!)).size, 'the models count only their own files');
-    assert.notEqual(await stageBuilt(cache, 'params.bin', 'v2', write), built, 'another key, another file');
+    assert.notEqual(await stageBuilt(cache, 'params.bin', 'v2', b.byteLength, write), built, 'another key, another file');
     assert.equal(writes, 2);
-    await assert.rejects(stageBuilt(cache, 'params.bin', 'v3', async (path) => (await writeFile(path, 'partial'), assert.fail('disk full'))), /disk full/);
+    await assert.rejects(stageBuilt(cache, 'params.bin', 'v3', b.byteLength, async (path) => (await writeFile(path, 'partial'), assert.fail('disk full'))), /disk full/);
     const files = await readdir(cache, { recursive: true });
     assert.ok(!files.some((f) => f.endsWith('.tmp')), `no partial file left: ${files}`);
-    await stageBuilt(cache, 'params.bin', 'v3', write);
+    await stageBuilt(cache, 'params.bin', 'v3', b.byteLength, write);
     assert.equal(writes, 3, 'built afresh next time');
+    // A file cut short on disk is built again; a build of the wrong size is refused.
+    await truncate(built, 8);
+    assert.equal(await stageBuilt(cache, 'params.bin', 'v1', b.byteLength, write), built);
+    assert.equal([writes, (await stat(built)).size].join(), [4, b.byteLength].join());
+    await assert.rejects(stageBuilt(cache, 'params.bin', 'v4', b.byteLength + 4, write), /built 28 bytes, expected 32/);
   });
 
   it('loads external data given as bytes', async () => {
