@@ -4,7 +4,7 @@
 // cost nothing), and sums results back to each input's shape (so no rule handles broadcasting).
 // The table's type lists every non-leaf op: adding an op without a rule fails the type check.
 import * as op from '../graph/ops';
-import type { OpType, Value } from '../graph/types';
+import type { Dim, OpType, Value } from '../graph/types';
 import { multiHeadAttentionVjp } from './attention';
 import { convInputGrad, convWeightGrad } from './conv';
 import { instanceNormVjp } from './norm';
@@ -71,6 +71,19 @@ export const rules: RuleTable = {
   LogSoftmax: (n, g) => [() => op.Sub(g, op.Mul(op.Exp(n), op.ReduceSum(g, [n.attrs.axis])))],
   Reshape: (n, g) => [() => op.Reshape(g, a0(n).shape)],
   Expand: (_, g) => [() => g], // the driver's sum-to-shape reduces over the expanded axes
+  // Nearest upsampling repeats each element s times per axis: its gradient sums each block back.
+  Resize: (n, g) => [
+    () => {
+      const x = a0(n);
+      const split: Dim[] = [];
+      const blockAxes: number[] = [];
+      x.shape.forEach((d, i) => {
+        split.push(d);
+        if (n.attrs.scales[i]! > 1) blockAxes.push(split.push(n.attrs.scales[i]!) - 1);
+      });
+      return op.Reshape(op.ReduceSum(op.Reshape(g, split), blockAxes, false), x.shape);
+    },
+  ],
   Transpose: (n, g) => [() => op.Transpose(g, inversePerm(n.attrs.perm))],
   Concat: (n, g) => {
     let at = 0;
@@ -147,3 +160,4 @@ function gatherGrad(n: Value<'Gather'>, g: Value): Value {
   const zeros = op.Expand(data.graph.scalar(0, 'float32'), data.shape);
   return op.Cast(op.ScatterNDAdd(zeros, op.Reshape(idx, [...idx.shape, 1]), op.Cast(g, 'float32')), data.dtype);
 }
+

@@ -158,6 +158,13 @@ export function Reshape(x: Value, shape: readonly Dim[]): Value {
   return x.graph.node('Reshape', [x], { shape: out }, x.dtype, out);
 }
 
+/** Nearest-neighbour upsampling of x by a whole factor per axis (ONNX Resize, nearest; see OpAttrs). */
+export function Resize(x: Value, scales: readonly number[]): Value {
+  if (scales.length !== x.rank || scales.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`Resize: scales [${scales}] must be whole factors ≥ 1, one per axis of ${x}`);
+  const out = x.shape.map((d, i) => (scales[i] === 1 ? d : staticDim(d, 'Resize axis') * scales[i]!));
+  return x.graph.node('Resize', [x], { scales: [...scales] }, x.dtype, out);
+}
+
 export function Expand(x: Value, shape: readonly Dim[]): Value {
   const out = broadcastShapes(x.shape, shape, 'Expand');
   if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;

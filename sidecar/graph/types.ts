@@ -52,6 +52,8 @@ export interface OpAttrs {
   // layout
   Reshape: { shape: Dim[] };
   Expand: { shape: Dim[] };
+  /** Nearest-neighbour upsampling by whole factors per axis (mode nearest, asymmetric, floor: out[i] = in[⌊i/s⌋]). */
+  Resize: { scales: number[] };
   Transpose: { perm: number[] };
   Concat: { axis: number };
   Slice: { starts: number[]; ends: number[]; axes: number[]; steps: number[] };

@@ -101,6 +101,8 @@ function attributes(v: Value): Record<string, AttrValue> {
       return { reduction: a.reduction as string };
     case 'MultiHeadAttention':
       return { num_heads: a.num_heads as number };
+    case 'Resize':
+      return { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
     default:
       return {};
   }
@@ -203,6 +205,9 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
         return [int64(`${v.name}/starts`, a.starts as number[]), int64(`${v.name}/ends`, a.ends as number[]), int64(`${v.name}/axes`, a.axes as number[]), int64(`${v.name}/steps`, a.steps as number[])];
       case 'Pad':
         return [int64(`${v.name}/pads`, a.pads as number[])];
+      case 'Resize': // inputs X, roi (unused by nearest: none), scales
+        initializers.push(makeTensor(`${v.name}/scales`, 'float32', [a.scales!.length], encodeValues(a.scales as number[], 'float32')));
+        return ['', `${v.name}/scales`];
       default:
         return [];
     }

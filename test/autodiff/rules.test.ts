@@ -47,6 +47,7 @@ const cases: Record<string, GradCase> = {
   'crossEntropy (one-hot targets)': { shapes: [[4, 3]], build: (a) => nn.crossEntropy(a, a.graph.constant([1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1], 'float32', [4, 3])) },
   'Reshape': { shapes: [[2, 6]], build: (a) => op.Mul(op.Reshape(a, [3, 4]), op.Reshape(a, [3, 4])) },
   'Expand': { shapes: [[3, 1]], build: (a) => op.Expand(a, [2, 3, 4]) },
+  'Resize': { shapes: [[2, 3, 2]], build: (a) => op.Resize(a, [1, 3, 2]) },
   'Transpose': { shapes: [[2, 3, 4]], build: (a) => op.Transpose(a, [2, 0, 1]) },
   'Concat': { shapes: [[2, 3], [2, 2]], build: (a, b) => op.Concat([a, b, a], 1) },
   'Slice (steps 2, -2, negative starts)': { shapes: [[7, 6]], build: (a) => op.Slice(a, [1, -1], [6, 0], [0, 1], [2, -2]) },

@@ -32,6 +32,7 @@ const cases: Case[] = [
   ['LogSoftmax', [[3, 5]], (a) => op.LogSoftmax(op.Mul(a, 3), 0)],
   ['Reshape/Transpose', [[2, 3, 4]], (a) => op.Transpose(op.Reshape(a, [0, 2, -1]), [2, 0, 1])],
   ['Expand', [[3, 1]], (a) => op.Expand(a, [2, 3, 4])],
+  ['Resize', [[2, 3, 2]], (a) => op.Resize(a, [1, 3, 2])],
   ['Concat', [[2, 3], [2, 2]], (a, b) => op.Concat([a, b, a], 1)],
   ['Slice steps', [[5, 6]], (a) => op.Slice(a, [1, -1], [5, 0], [0, 1], [2, -2])],
   ['Pad', [[2, 3]], (a) => op.Pad(a, [1, 0, 0, 2])],

@@ -174,6 +174,20 @@ function convTranspose(x: Arr, w: Arr, a: ConvA & { output_padding: number[] }):
   return { shape: [N, O, HO, WO], data: out };
 }
 
+/** Nearest upsampling by whole factors: out[i] = in[⌊i/s⌋] on every axis. */
+function resizeNearest(x: Arr, scales: number[]): Arr {
+  const shape = x.shape.map((d, i) => d * scales[i]!);
+  const data = new Float64Array(size(shape));
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < data.length; o++) {
+    let src = 0;
+    for (let ax = 0; ax < shape.length; ax++) src = src * x.shape[ax]! + Math.floor(idx[ax]! / scales[ax]!);
+    data[o] = x.data[src]!;
+    for (let ax = shape.length - 1; ax >= 0 && ++idx[ax]! === shape[ax]; ax--) idx[ax] = 0;
+  }
+  return { shape, data };
+}
+
 function reduce(x: Arr, axes: number[], keep: boolean, mean: boolean): Arr {
   const kshape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = new Float64Array(size(kshape));
@@ -346,6 +360,7 @@ export function evaluate<const O extends readonly Value[]>(outputs: O, feeds: Re
       case 'InstanceNormalization': r = instanceNorm(arg(0), arg(1), arg(2), a.epsilon); break;
       case 'Reshape': r = { shape: dims(a.shape), data: arg(0).data }; break;
       case 'Expand': r = broadcastTo(arg(0), bshape(arg(0).shape, dims(a.shape))); break;
+      case 'Resize': r = resizeNearest(arg(0), a.scales); break;
       case 'Transpose': r = transpose(arg(0), a.perm); break;
       case 'Concat': {
         const ax: number = a.axis;
