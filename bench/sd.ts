@@ -15,7 +15,10 @@ import { buildUNet } from '../sidecar/models/unet_2d_condition';
 import { buildVaeDecoder } from '../sidecar/models/autoencoder_kl';
 import { buildTextEncoder } from '../sidecar/models/clip_text_model';
 import { stageModel } from '../sidecar/runtime/stage';
-import type { HostTensor } from '../sidecar/runtime/runtime';
+import type { HostTensor, Runtime } from '../sidecar/runtime/runtime';
+import { COMPONENT_LOAD, componentSource } from '../sidecar/pipeline/components';
+import { openCheckpoint } from '../sidecar/weights/checkpoint';
+import { writeSd15Folder } from './sd15-folder';
 import { readSafetensorsIndex } from '../sidecar/weights/safetensors';
 import type { BenchCase, CaseOptions, Timed } from './case';
 import { randomParam, writeRandomSafetensors, type WeightDType } from './random-weights';
@@ -93,10 +96,25 @@ async function clipText(dtype: WeightDType, opts: CaseOptions): Promise<Timed> {
   return { source, buildS: buildS + emitS, feeds: { input_ids: { dtype: 'int64', dims: [2, 77], data: ids } } };
 }
 
+/** The UNet step as `generate` opens it: weights read in place from a diffusers folder stored in `stored`
+ *  (float16 as SD 1.5's fp16 variant ships, or float32), float32 compute, the component loader's session
+ *  settings (per-use upcasts, blocked filters where the CPU has the kernels, the arena). */
+async function unetAsStored(stored: WeightDType, opts: CaseOptions, rt: Runtime): Promise<Timed> {
+  const dir = await writeSd15Folder(join(opts.cacheDir, stored === 'float16' ? 'sd15-fp16' : 'sd15-fp32'), stored);
+  const t0 = performance.now();
+  const ckpt = await openCheckpoint(dir);
+  const graph = buildUNet(ckpt.unet, { batch: 2, height: 64, width: 64, dtype: 'float32' });
+  const source = await componentSource(graph, ckpt.weights.unet, { cacheDir: join(opts.cacheDir, 'staged'), nchwcBlock: rt.nchwcBlock });
+  const feeds = { sample: randomTensor([2, 4, 64, 64], 'float32', 1), timestep: { dtype: 'float32' as const, dims: [2], data: Float32Array.from([500, 500]) }, encoder_hidden_states: randomTensor([2, 77, 768], 'float32', 2) };
+  return { source, load: COMPONENT_LOAD(graph.name), buildS: (performance.now() - t0) / 1000, gflop: 1354, feeds };
+}
+
 export const SD_CASES: BenchCase[] = [
   sdCase('unet_fp32', 'SD 1.5 UNet, one step, latents [2,4,64,64], text [2,77,768], float32', unet, 'float32'),
   sdCase('unet_fp16', 'SD 1.5 UNet, one step, as unet_fp32 in float16 (weights and compute)', unet, 'float16'),
   sdCase('vae_decode', 'SD 1.5 VAE decode [1,4,64,64] → [1,3,512,512], float32', vaeDecode, 'float32'),
   sdCase('vae_decode_fp16', 'SD 1.5 VAE decode as vae_decode in float16', vaeDecode, 'float16'),
   sdCase('clip_text', 'SD 1.5 CLIP text encoder, ids [2,77], float32', clipText, 'float32'),
+  { name: 'unet_stored_fp16', what: 'SD 1.5 UNet step as generate runs it: float16 weights as stored, float32 compute', prepare: (o, rt) => unetAsStored('float16', o, rt) },
+  { name: 'unet_stored_fp32', what: 'unet_stored_fp16 with the same weights stored as float32 (issue 9 item 2: as fast per step)', prepare: (o, rt) => unetAsStored('float32', o, rt) },
 ];
