@@ -52,7 +52,7 @@ export interface LoadOptions {
    * the system. An inference graph allocates the same buffers at every run, and a buffer mapped afresh
    * is faulted in and zeroed page by page (SD 1.5 UNet step, float16 weights: 4.3 → 4.0 s, +60 MiB).
    * Not for a training step: its backward pass frees in another order than the forward allocated, and
-   * an arena keeps what it once held.
+   * an arena keeps what it once held (SD 1.5 LoRA step at 512²: 0.5 s faster, but 5.0 GiB instead of 4.0).
    */
   reuseBuffers?: boolean;
 }
