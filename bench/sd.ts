@@ -69,13 +69,16 @@ async function unet(dtype: WeightDType, opts: CaseOptions): Promise<Timed> {
     source,
     buildS: buildS + emitS,
     gflop: 1354,
-    feeds: {
-      sample: randomTensor([2, 4, 64, 64], dtype, 1),
-      timestep: { dtype: 'float32', dims: [2], data: Float32Array.from([500, 500]) },
-      encoder_hidden_states: randomTensor([2, 77, 768], dtype, 2),
-    },
+    feeds: unetFeeds(dtype),
   };
 }
+
+/** One UNet step's inputs at batch 2 (classifier-free guidance), 64×64 latents, 77 text tokens. */
+const unetFeeds = (dtype: WeightDType): Record<string, HostTensor> => ({
+  sample: randomTensor([2, 4, 64, 64], dtype, 1),
+  timestep: { dtype: 'float32', dims: [2], data: Float32Array.from([500, 500]) },
+  encoder_hidden_states: randomTensor([2, 77, 768], dtype, 2),
+});
 
 async function vaeDecode(dtype: WeightDType, opts: CaseOptions): Promise<Timed> {
   const t0 = performance.now();
@@ -105,8 +108,7 @@ async function unetAsStored(stored: WeightDType, opts: CaseOptions, rt: Runtime)
   const ckpt = await openCheckpoint(dir);
   const graph = buildUNet(ckpt.unet, { batch: 2, height: 64, width: 64, dtype: 'float32' });
   const source = await componentSource(graph, ckpt.weights.unet, { cacheDir: join(opts.cacheDir, 'staged'), nchwcBlock: rt.nchwcBlock });
-  const feeds = { sample: randomTensor([2, 4, 64, 64], 'float32', 1), timestep: { dtype: 'float32' as const, dims: [2], data: Float32Array.from([500, 500]) }, encoder_hidden_states: randomTensor([2, 77, 768], 'float32', 2) };
-  return { source, load: COMPONENT_LOAD(graph.name), buildS: (performance.now() - t0) / 1000, gflop: 1354, feeds };
+  return { source, load: COMPONENT_LOAD(graph.name), buildS: (performance.now() - t0) / 1000, gflop: 1354, feeds: unetFeeds('float32') };
 }
 
 export const SD_CASES: BenchCase[] = [

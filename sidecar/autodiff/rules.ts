@@ -160,4 +160,3 @@ function gatherGrad(n: Value<'Gather'>, g: Value): Value {
   const zeros = op.Expand(data.graph.scalar(0, 'float32'), data.shape);
   return op.Cast(op.ScatterNDAdd(zeros, op.Reshape(idx, [...idx.shape, 1]), op.Cast(g, 'float32')), data.dtype);
 }
-

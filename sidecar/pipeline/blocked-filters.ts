@@ -3,34 +3,27 @@
 // 1.1 GiB, a few seconds, once per model and block size), shared by the staged models of every image
 // size and read in place. The filters' original bytes are then never touched: memory holds one copy,
 // as stored.
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Graph } from '../graph/graph';
 import { blockableFilters, blockFilter } from '../onnx/nchwc';
 import type { WeightSource } from '../onnx/emit';
-import { stageBuilt } from '../runtime/stage';
+import { fileIdentity, stageBuilt } from '../runtime/stage';
 import type { TensorRef } from '../weights/checkpoint';
 
 /** Bumped when the file's layout changes, so no staged copy of an older one is reused. */
 const LAYOUT = 'OIHWBiBo v1';
 
-export interface BlockedFilters {
-  names: ReadonlySet<string>;
-  /** Where each blocked filter's bytes are (a range of the built file). */
-  sources: ReadonlyMap<string, WeightSource>;
-}
-
-/** The graph's blockable filters stored as 2-byte floats (float32 ones ORT blocks itself, being constant). */
-export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, TensorRef>, block: number, cacheDir: string, skip?: ReadonlyMap<string, unknown>): Promise<BlockedFilters> {
+/** The graph's blockable filters stored as 2-byte floats (float32 ones ORT blocks itself, being constant),
+ *  each with where its blocked bytes are (a range of the built file); empty when none is blocked. */
+export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, TensorRef>, block: number, cacheDir: string, skip?: ReadonlyMap<string, unknown>): Promise<Map<string, WeightSource>> {
   const picked = blockableFilters(graph, block).flatMap((p) => {
     const t = bound.get(p.name);
     return t && !skip?.has(p.name) && (t.dtype === 'F16' || t.dtype === 'BF16') ? [{ name: p.name, shape: p.shape as number[], t }] : [];
   });
-  if (!picked.length) return { names: new Set(), sources: new Map() };
+  const sources = new Map<string, WeightSource>();
+  if (!picked.length) return sources;
   const ids = new Map<string, string>();
-  for (const f of new Set(picked.map((x) => x.t.file))) {
-    const s = await stat(f);
-    ids.set(f, `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`);
-  }
+  for (const f of new Set(picked.map((x) => x.t.file))) ids.set(f, await fileIdentity(f));
   const key = [LAYOUT, `block ${block}`, ...picked.map(({ name, shape, t }) => `${name} ${shape} ${t.file} ${ids.get(t.file)} ${t.offset} ${t.length} ${t.dtype}`)].join('\n');
   let path: string;
   try {
@@ -39,15 +32,14 @@ export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, Te
   } catch {
     // A full disk or an unwritable cache costs speed, not the job: the plain layout needs no file. (A
     // weight file that cannot be read fails the load that follows, with its own message.)
-    return { names: new Set(), sources: new Map() };
+    return sources;
   }
-  const sources = new Map<string, WeightSource>();
   let offset = 0;
   for (const { name, t } of picked) {
     sources.set(name, { kind: 'file', path, offset, length: t.length, dtype: t.dtype as 'F16' | 'BF16' });
     offset += t.length;
   }
-  return { names: new Set(sources.keys()), sources };
+  return sources;
 }
 
 /** Writes the filters blocked, in order, one tensor in memory at a time. */

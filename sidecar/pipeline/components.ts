@@ -75,14 +75,14 @@ export async function componentSource(graph: Graph, weights: ComponentWeights, o
       weights: (name) => {
         const o = opts.overrides?.get(name);
         if (o) return { kind: 'bytes', data: new Uint8Array(o.buffer, o.byteOffset, o.byteLength), dtype: 'F32' };
-        const b = blocked?.sources.get(name);
+        const b = blocked?.get(name);
         if (b) return b;
         const t = bound.get(name)!;
         return { kind: 'file', path: t.file, offset: t.offset, length: t.length, dtype: t.dtype as 'F32' | 'F16' | 'BF16' }; // bindWeights admits only these
       },
       bytesLocation: 'overrides.bin',
       castPerUse: true,
-      blockedFilters: blocked?.names,
+      blockedFilters: blocked && new Set(blocked.keys()),
     });
     return stageModel(bytes, externalFiles, cacheDir);
   }

@@ -1,5 +1,6 @@
 // The few ONNX protobuf messages the runtime itself needs (an Identity model for safe downloads and
-// provider probes, a blocked-layout reorder to read MLAS's block size), written by hand so that the worker bundle does not pull in the graph builder.
+// provider probes, a blocked-layout reorder to read MLAS's block size), written by hand so that the
+// worker bundle does not pull in the graph builder.
 // Field numbers are those of onnx/onnx.proto.
 import { varintBytes } from './proto-fields';
 import type { HostDType } from './types';

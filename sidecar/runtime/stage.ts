@@ -39,11 +39,23 @@ async function linkInto(file: string, target: string): Promise<void> {
   await link(file, target);
 }
 
-async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
+/** Writes `path` through a temporary file renamed into place: a failed or interrupted write leaves nothing. */
+async function writeAtomic(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+  try {
+    await write(tmp);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** A file's identity for cache keys: a changed or replaced file never matches an entry made from the old one. */
+export async function fileIdentity(path: string): Promise<string> {
+  const s = await stat(path);
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
@@ -60,10 +72,10 @@ export async function stageModel(bytes: Uint8Array, externals: ExternalFile[], c
       hash.update(`\0${e.location}\0`).update(e.data);
     } else if (e.path) {
       const file = e.path;
-      const s = await stat(file).catch((err: NodeJS.ErrnoException) => {
+      const id = await fileIdentity(file).catch((err: NodeJS.ErrnoException) => {
         throw new Error(`weight file ${file} (external data "${e.location}") cannot be read: ${err.code ?? err.message}`);
       });
-      hash.update(`\0${e.location}\0${file}\0${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`);
+      hash.update(`\0${e.location}\0${file}\0${id}`);
     } else throw new Error(`external data "${e.location}" has neither a path nor data`);
   }
   const dir = join(cacheDir, hash.digest('hex').slice(0, 20));
@@ -77,8 +89,8 @@ export async function stageModel(bytes: Uint8Array, externals: ExternalFile[], c
     return { bytes, externalData };
   }
   let wrote = false;
-  for (const e of externals) if (e.data && !(await exists(join(dir, e.location)))) (await writeAtomic(join(dir, e.location), e.data), (wrote = true));
-  if (!(await exists(onnxPath))) (await writeAtomic(onnxPath, bytes), (wrote = true));
+  for (const e of externals) if (e.data && !(await exists(join(dir, e.location)))) (await writeAtomic(join(dir, e.location), (tmp) => writeFile(tmp, e.data!)), (wrote = true));
+  if (!(await exists(onnxPath))) (await writeAtomic(onnxPath, (tmp) => writeFile(tmp, bytes)), (wrote = true));
   await touchEntry(dir);
   if (wrote) await pruneCache(cacheDir, cacheMaxBytes(), dir);
   return { onnxPath };
@@ -94,17 +106,11 @@ export async function stageBuilt(cacheDir: string, name: string, key: string, si
   const dir = join(cacheDir, `${BUILT_PREFIX}${createHash('sha256').update(key).digest('hex').slice(0, 20)}`);
   const path = join(dir, name);
   if ((await stat(path).catch(() => undefined))?.size !== size) {
-    await mkdir(dir, { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    try {
+    await writeAtomic(path, async (tmp) => {
       await write(tmp);
       const wrote = (await stat(tmp)).size;
       if (wrote !== size) throw new Error(`${name}: built ${wrote} bytes, expected ${size}`);
-      await rename(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
+    });
     await pruneCache(cacheDir, cacheMaxBytes(), dir);
   }
   await touchEntry(dir);
