@@ -32,8 +32,6 @@ export interface CaseResult {
   gflop?: number;
   /** Launch of the case's process to the end of the first run (session creation included). */
   firstRunS?: number;
-  /** What the optimised-model cache did at session creation (runtime LoadOptions.cacheOptimized). */
-  optimizedCache?: string;
   /** What the case chose or estimated, in words (e.g. the training memory plan). */
   note?: string;
   outputShape?: number[];

@@ -34,7 +34,6 @@ export async function timeModel(rt: Runtime, name: string, t: Timed, opts: CaseO
   return {
     buildS: t.buildS,
     loadS,
-    optimizedCache: session.optimizedCache === undefined ? undefined : typeof session.optimizedCache === 'string' ? session.optimizedCache : `uncached: ${session.optimizedCache.uncached}`,
     firstRunS,
     note: t.note,
     warmupS: [warm.s],

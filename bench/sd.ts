@@ -16,7 +16,7 @@ import { buildVaeDecoder } from '../sidecar/models/autoencoder_kl';
 import { buildTextEncoder } from '../sidecar/models/clip_text_model';
 import { stageModel } from '../sidecar/runtime/stage';
 import type { HostTensor, Runtime } from '../sidecar/runtime/runtime';
-import { COMPONENT_LOAD, componentSource } from '../sidecar/pipeline/components';
+import { COMPONENT_LOAD, componentSource, runtimeKernels } from '../sidecar/pipeline/components';
 import { openCheckpoint } from '../sidecar/weights/checkpoint';
 import { writeSd15Folder } from './sd15-folder';
 import { readSafetensorsIndex } from '../sidecar/weights/safetensors';
@@ -107,7 +107,7 @@ async function unetAsStored(stored: WeightDType, opts: CaseOptions, rt: Runtime)
   const t0 = performance.now();
   const ckpt = await openCheckpoint(dir);
   const graph = buildUNet(ckpt.unet, { batch: 2, height: 64, width: 64, dtype: 'float32' });
-  const source = await componentSource(graph, ckpt.weights.unet, { cacheDir: join(opts.cacheDir, 'staged'), nchwcBlock: rt.nchwcBlock });
+  const source = await componentSource(graph, ckpt.weights.unet, { ...runtimeKernels(rt), cacheDir: join(opts.cacheDir, 'staged') });
   return { source, load: COMPONENT_LOAD(graph.name), buildS: (performance.now() - t0) / 1000, gflop: 1354, feeds: unetFeeds('float32') };
 }
 

@@ -5,9 +5,9 @@
 // machine. The peer's counterpart is bench_peer.py's lora_train64.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { COMPONENT_LOAD, componentSource } from '../sidecar/pipeline/components';
+import { COMPONENT_LOAD, componentSource, runtimeKernels } from '../sidecar/pipeline/components';
 import { memoryBudget, formatGiB } from '../sidecar/runtime/memory';
-import type { HostTensor } from '../sidecar/runtime/runtime';
+import type { HostTensor, Runtime } from '../sidecar/runtime/runtime';
 import { freshLoraWeights } from '../sidecar/training/init';
 import { ATTENTION_TARGETS } from '../sidecar/training/lora';
 import { planTrainMemory, type StepShape } from '../sidecar/training/memory-plan';
@@ -23,7 +23,7 @@ const f32 = (name: string, dims: number[], seed: number, scale = 1): HostTensor 
   data: new Float32Array(randomParam(name, [dims.reduce((a, b) => a * b, 1), 1], 'float32', seed).buffer).map((v) => v * scale),
 });
 
-async function loraTrainSd15(opts: CaseOptions, mixedPrecision?: 'fp16'): Promise<Timed> {
+async function loraTrainSd15(opts: CaseOptions, rt: Runtime, mixedPrecision?: 'fp16'): Promise<Timed> {
   const dir = await writeSd15Folder(join(opts.cacheDir, 'sd15-fp16'));
   const t0 = performance.now();
   const ckpt = await openCheckpoint(dir);
@@ -31,7 +31,8 @@ async function loraTrainSd15(opts: CaseOptions, mixedPrecision?: 'fp16'): Promis
   const weightBytes = [...ckpt.weights.unet.tensors.values()].reduce((n, r) => n + r.length, 0);
   const plan = planTrainMemory(ckpt.unet, shape, weightBytes, memoryBudget());
   const spec = plan.step;
-  const source = await componentSource(spec.graph, ckpt.weights.unet, { cacheDir: join(opts.cacheDir, 'staged') });
+  const load = { ...runtimeKernels(rt), cacheDir: join(opts.cacheDir, 'staged'), training: true };
+  const source = await componentSource(spec.graph, ckpt.weights.unet, load);
   const latent = [2, 4, 64, 64];
   const feeds: Record<string, HostTensor> = {
     [STEP_IO.sample]: f32('sample', latent, 1),
@@ -52,10 +53,10 @@ async function loraTrainSd15(opts: CaseOptions, mixedPrecision?: 'fp16'): Promis
     feeds[slot.v] = { dtype: 'float32', dims, data: new Float32Array(init.get(m.name)!.length) };
   }
   const note = `checkpointing ${plan.checkpointing}; estimated ${formatGiB(plan.estimateBytes)} of ${formatGiB(plan.budget.bytes)} (${plan.budget.source})`;
-  return { source, load: COMPONENT_LOAD(spec.graph.name, true), feeds, buildS: (performance.now() - t0) / 1000, note };
+  return { source, load: COMPONENT_LOAD(spec.graph.name, load), feeds, buildS: (performance.now() - t0) / 1000, note };
 }
 
 export const TRAIN_CASES: BenchCase[] = [
-  { name: 'lora_train_sd15', what: 'DreamBooth LoRA step at SD 1.5 size: 512², instance + class, rank 4, prior loss, clipping, AdamW; float16 weights as stored', prepare: (o) => loraTrainSd15(o) },
-  { name: 'lora_train_sd15_fp16', what: 'lora_train_sd15 with mixed_precision fp16 (float16 compute, loss scale 2^16): a GPU setting', prepare: (o) => loraTrainSd15(o, 'fp16') },
+  { name: 'lora_train_sd15', what: 'DreamBooth LoRA step at SD 1.5 size: 512², instance + class, rank 4, prior loss, clipping, AdamW; float16 weights as stored', prepare: (o, rt) => loraTrainSd15(o, rt) },
+  { name: 'lora_train_sd15_fp16', what: 'lora_train_sd15 with mixed_precision fp16 (float16 compute, loss scale 2^16): a GPU setting', prepare: (o, rt) => loraTrainSd15(o, rt, 'fp16') },
 ];

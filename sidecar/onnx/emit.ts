@@ -50,6 +50,10 @@ export interface EmitOptions {
   /** Frozen filters whose bytes are in MLAS's blocked layout (onnx/nchwc.ts): their Convs are emitted
    *  as ORT's blocked-layout Conv between input and output reorders (CPU provider only). */
   blockedFilters?: ReadonlySet<string>;
+  /** A MatMul reading a Transpose of its operand's last two axes is emitted as ORT's FusedMatMul with
+   *  that operand transposed in the kernel (CPU provider), and a Transpose nothing else reads is not
+   *  emitted: what ORT's MatmulTransposeFusion would make of it, without ORT optimising the graph. */
+  fuseTransposedMatMul?: boolean;
 }
 
 /** A file the model's external data refers to: `path` (a file on disk) or `data` (a built blob). */
@@ -64,6 +68,14 @@ export interface EmitResult {
 
 /** Ops outside the default ONNX domain (ORT contrib ops, opset version 1). */
 const CONTRIB_OPS: Partial<Record<string, string>> = { MultiHeadAttention: 'com.microsoft' };
+
+/** A Transpose that swaps the last two axes and keeps the rest: what FusedMatMul's transA/transB do. */
+function swapsLastTwo(v: Value): boolean {
+  if (v.op !== 'Transpose') return false;
+  const perm = (v as Value<'Transpose'>).attrs.perm;
+  const n = perm.length;
+  return n >= 2 && perm.every((p, i) => p === (i < n - 2 ? i : i === n - 2 ? n - 1 : n - 2));
+}
 
 const ST_DTYPES: Record<string, DType> = { F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
 export function weightDType(d: WeightDType): DType {
@@ -153,14 +165,21 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
     const d = deferred.get(x.id);
     if (d) return cast(d.init, d.to, x.shape, backward);
     const lazy = perUse.get(x.id);
-    if (lazy) return emitNode(lazy, lazy.inputs.map((i) => use(i, backward)), `${lazy.name}/${uses++}`, weightNodes);
+    if (lazy) return emitNode(lazy, operands(lazy, backward), `${lazy.name}/${uses++}`, weightNodes);
     return names.get(x.id)!;
   };
+  /** Whether consumer `v` reads its operand `x` untransposed, transposing it in the kernel. */
+  const transposedIn = (v: Value, x: Value) => opts.fuseTransposedMatMul === true && v.op === 'MatMul' && swapsLastTwo(x);
+  const operands = (v: Value, backward: boolean) => v.inputs.map((x) => use(transposedIn(v, x) ? x.input(0) : x, backward));
   const extras = new Map<number, string[]>();
   const emitNode = (v: Value, ins: string[], out: string, into = nodes): string => {
     if (!extras.has(v.id)) extras.set(v.id, extraInputs(v));
-    const node = makeNode(v.op, [...ins, ...extras.get(v.id)!], [out], attributes(v));
-    const domain = CONTRIB_OPS[v.op];
+    const [a, b] = v.inputs;
+    const fused = v.op === 'MatMul' && (transposedIn(v, a!) || transposedIn(v, b!));
+    const node = fused
+      ? makeNode('FusedMatMul', ins, [out], { transA: Number(transposedIn(v, a!)), transB: Number(transposedIn(v, b!)), alpha: { float: 1 } })
+      : makeNode(v.op, [...ins, ...extras.get(v.id)!], [out], attributes(v));
+    const domain = fused ? 'com.microsoft' : CONTRIB_OPS[v.op];
     if (domain) (node.domain = domain), domains.add(domain);
     into.push(node);
     return out;
@@ -253,6 +272,16 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
   const nchwcNode = (op: string, ins: string[], outs: string[], attrs: Record<string, AttrValue> = {}) => ({ ...makeNode(op, ins, outs, attrs), domain: NCHWC_DOMAIN });
   const live = reachable(graph.outputs.map((o) => o.value));
   const backwardFrom = graph.backwardFrom ?? Infinity;
+  // Transposes every reader of which transposes them in its kernel: never emitted.
+  const folded = new Set<number>();
+  if (opts.fuseTransposedMatMul) {
+    const readElsewhere = new Set(graph.outputs.map((o) => o.value.id));
+    for (const v of graph.values) {
+      if (!live.has(v.id)) continue;
+      for (const x of v.inputs) if (swapsLastTwo(x)) (transposedIn(v, x) ? folded : readElsewhere).add(x.id);
+    }
+    for (const id of readElsewhere) folded.delete(id);
+  }
   for (const [i, v] of graph.values.entries()) {
     if (!live.has(v.id)) continue;
     switch (v.op) {
@@ -272,7 +301,7 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
         const blocked = v.inputs.findIndex((x) => blockedFilters.has(x.name));
         if (blocked < 0) {
           if (isPerUse(v)) perUse.set(v.id, v);
-          else names.set(v.id, emitNode(v, v.inputs.map((x) => use(x, i >= backwardFrom)), v.name));
+          else if (!folded.has(v.id)) names.set(v.id, emitNode(v, operands(v, i >= backwardFrom), v.name));
           break;
         }
         if (v.op !== 'Conv' || blocked !== 1 || (v as Value<'Conv'>).attrs.group !== 1) {

@@ -6,7 +6,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { emitModel } from '../onnx/emit';
-import type { ModelSource, Runtime, Session, HostTensor } from '../runtime/runtime';
+import type { ModelSource, Runtime, Session, HostTensor, LoadOptions as RuntimeLoadOptions } from '../runtime/runtime';
 import { stageModel } from '../runtime/stage';
 import { stagedModelsDir } from '../runtime/cache';
 import { bindWeights, type ParamSpec } from '../weights/bind';
@@ -32,30 +32,44 @@ export interface LoadOptions {
   siblings?: ParamSpec[];
   /** Float32 replacements for some weights (a merged LoRA): written to an external blob, the rest stays in place. */
   overrides?: Map<string, Float32Array>;
-  /** The training step: ORT's optimised graph is cached for later starts (runtime LoadOptions
-   *  cacheOptimized) and freed buffers are not kept for reuse (reuseBuffers, which inference graphs get). */
+  /** The training step: freed buffers are not kept for reuse (runtime LoadOptions reuseBuffers, which
+   *  inference graphs get), and with its MatMuls fused it is loaded without ORT's optimisers (optimize). */
   training?: boolean;
   /** MLAS's block size (Runtime.nchwcBlock): float16 filters are then staged blocked for ORT's NCHWc
    *  Convs (pipeline/blocked-filters.ts). loadComponent passes its runtime's. */
   nchwcBlock?: number;
+  /** MatMuls take their transposed operands into the kernel (emitModel's fuseTransposedMatMul: ORT's
+   *  FusedMatMul, a CPU kernel). */
+  fuseTransposedMatMul?: boolean;
 }
 
+/** The load options a runtime's kernels call for: what loadComponent passes, and benchmarks with it. */
+export const runtimeKernels = (rt: Runtime): Pick<LoadOptions, 'nchwcBlock' | 'fuseTransposedMatMul'> => ({
+  nchwcBlock: rt.nchwcBlock,
+  fuseTransposedMatMul: rt.provider === 'cpu',
+});
+
 export async function loadComponent(rt: Runtime, graph: Graph, weights: ComponentWeights, options: LoadOptions = {}): Promise<Session> {
-  const opts = { nchwcBlock: rt.nchwcBlock, ...options };
+  const opts = { ...runtimeKernels(rt), ...options };
   const source = await componentSource(graph, weights, opts);
   try {
-    return await rt.load(source, COMPONENT_LOAD(graph.name, opts.training));
+    return await rt.load(source, COMPONENT_LOAD(graph.name, opts));
   } catch (e) {
     // A staged entry damaged on disk (a crash of another program mid-copy, a full disk, a hand edit)
     // is rebuilt once; a model that fails to load afresh is a real error.
     if (source.onnxPath === undefined) throw e;
     await rm(dirname(source.onnxPath), { recursive: true, force: true });
-    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name, opts.training));
+    return rt.load(await componentSource(graph, weights, opts), COMPONENT_LOAD(graph.name, opts));
   }
 }
 
 /** How every component session is loaded: weights resident as stored (see runtime LoadOptions). */
-export const COMPONENT_LOAD = (name: string, training = false) => ({ name, weightsAsStored: true, cacheOptimized: training, reuseBuffers: !training });
+export const COMPONENT_LOAD = (name: string, { training = false, fuseTransposedMatMul = false }: LoadOptions = {}): RuntimeLoadOptions => ({
+  name,
+  weightsAsStored: true,
+  reuseBuffers: !training,
+  optimize: !(training && fuseTransposedMatMul),
+});
 
 /** The component's ONNX with its weights bound, staged for the runtime (see loadComponent). */
 export async function componentSource(graph: Graph, weights: ComponentWeights, opts: LoadOptions = {}): Promise<ModelSource> {
@@ -83,6 +97,7 @@ export async function componentSource(graph: Graph, weights: ComponentWeights, o
       bytesLocation: 'overrides.bin',
       castPerUse: true,
       blockedFilters: blocked && new Set(blocked.keys()),
+      fuseTransposedMatMul: opts.fuseTransposedMatMul,
     });
     return stageModel(bytes, externalFiles, cacheDir);
   }
@@ -95,6 +110,7 @@ export async function componentSource(graph: Graph, weights: ComponentWeights, o
     },
     bytesLocation: 'weights.bin',
     castPerUse: true,
+    fuseTransposedMatMul: opts.fuseTransposedMatMul,
   });
   return { bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) };
 }

@@ -1,12 +1,11 @@
 // The staged-model cache: one folder per emitted model (runtime/stage.ts), keyed by a hash of the model
 // bytes and the identity of every weight file (device, inode, size, mtime), so a changed model, a
 // changed emitter or different options never reuse an entry. Weight files are hard links (no space of
-// their own); what an entry owns is its .onnx, any built blob (a merged LoRA) and ORT's optimised graph
-// of it where one is kept (runtime/optimized-cache.ts). Files derived from weights that several entries
-// share (float16 filters in the CPU's blocked layout) are entries of their own, `built-…`, hard-linked
-// into the entries that use them and counted once, there. Entries are written atomically, touched when
-// used, pruned least-recently-used beyond a size cap, and a corrupt one is deleted and rebuilt by the
-// loader (pipeline/components.ts).
+// their own); what an entry owns is its .onnx and any built blob (a merged LoRA). Files derived from
+// weights that several entries share (float16 filters in the CPU's blocked layout) are entries of their
+// own, `built-…`, hard-linked into the entries that use them and counted once, there. Entries are
+// written atomically, touched when used, pruned least-recently-used beyond a size cap, and a corrupt
+// one is deleted and rebuilt by the loader (pipeline/components.ts).
 //
 //   where:  $DREAMBOOTH_CACHE/onnx, else $XDG_CACHE_HOME/dreambooth/onnx or ~/.cache/dreambooth/onnx
 //           (%LOCALAPPDATA%\dreambooth\onnx on Windows, ~/Library/Caches/dreambooth/onnx on macOS)

@@ -2,8 +2,18 @@
 // provider probes, a blocked-layout reorder to read MLAS's block size), written by hand so that the
 // worker bundle does not pull in the graph builder.
 // Field numbers are those of onnx/onnx.proto.
-import { varintBytes } from './proto-fields';
 import type { HostDType } from './types';
+
+/** A protobuf varint's bytes. */
+function varintBytes(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
 
 /** ONNX TensorProto.DataType codes. */
 export const ONNX_ELEM_TYPE: Record<HostDType, number> = {

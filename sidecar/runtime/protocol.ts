@@ -2,7 +2,7 @@
 // once. Each call is a request with an id; the worker answers every request exactly once, in order.
 import type { ProviderReport } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
-import type { CacheOutcome, DeviceTensor, ExternalDataSource, HostTensor } from './types';
+import type { DeviceTensor, ExternalDataSource, HostTensor } from './types';
 
 export type WireModel = { bytes: Uint8Array; externalData: ExternalDataSource[] } | { onnxPath: string };
 export type WireValue = HostTensor | DeviceTensor;
@@ -15,9 +15,8 @@ export interface WorkerCalls {
     result: { chosen: ProviderName; report: ProviderReport[]; nchwcBlock: number };
   };
   load: {
-    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean; cacheOptimized?: boolean; reuseBuffers?: boolean };
-    /** `optimizedCache`: what the optimised-model cache did, when it was asked for. */
-    result: { sessionId: number; inputNames: string[]; outputNames: string[]; optimizedCache?: CacheOutcome };
+    args: { name: string; model: WireModel; freeDimensionOverrides?: Record<string, number>; weightsAsStored?: boolean; optimize?: boolean; reuseBuffers?: boolean };
+    result: { sessionId: number; inputNames: string[]; outputNames: string[] };
   };
   run: {
     args: { sessionId: number; feeds: Record<string, WireValue>; keepOnDevice: string[] };

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { ProviderReport } from '../../protocol/sidecar';
 import type { ProviderName } from '../../protocol/vocabulary';
 import type { CallName, WireModel, WorkerCalls, WorkerRequest, WorkerResponse } from './protocol';
-import { DEFAULT_PROVIDERS, type CacheOutcome, type DeviceTensor, type HostTensor, type LoadOptions, type ModelSource, type OpenOptions, type RunOptions, type Session } from './types';
+import { DEFAULT_PROVIDERS, type DeviceTensor, type HostTensor, type LoadOptions, type ModelSource, type OpenOptions, type RunOptions, type Session } from './types';
 
 export * from './types';
 
@@ -112,7 +112,6 @@ class WorkerSession implements Session {
     readonly name: string,
     readonly inputNames: string[],
     readonly outputNames: string[],
-    readonly optimizedCache?: CacheOutcome,
   ) {}
 
   run(feeds: Record<string, HostTensor | DeviceTensor>, opts: RunOptions = {}): Promise<Record<string, HostTensor | DeviceTensor>> {
@@ -136,8 +135,8 @@ class WorkerRuntime implements Runtime {
   async load(model: ModelSource, opts: LoadOptions = {}): Promise<Session> {
     const name = opts.name ?? `model${++this.models}`;
     const wire: WireModel = model.onnxPath !== undefined ? { onnxPath: model.onnxPath } : { bytes: model.bytes, externalData: model.externalData ?? [] };
-    const r = await this.client.call('load', { name, model: wire, freeDimensionOverrides: opts.freeDimensionOverrides, weightsAsStored: opts.weightsAsStored, cacheOptimized: opts.cacheOptimized, reuseBuffers: opts.reuseBuffers });
-    return new WorkerSession(this.client, r.sessionId, name, r.inputNames, r.outputNames, r.optimizedCache);
+    const r = await this.client.call('load', { name, model: wire, freeDimensionOverrides: opts.freeDimensionOverrides, weightsAsStored: opts.weightsAsStored, optimize: opts.optimize, reuseBuffers: opts.reuseBuffers });
+    return new WorkerSession(this.client, r.sessionId, name, r.inputNames, r.outputNames);
   }
 
   download(t: DeviceTensor): Promise<HostTensor> {

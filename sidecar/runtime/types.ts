@@ -42,11 +42,13 @@ export interface LoadOptions {
    */
   weightsAsStored?: boolean;
   /**
-   * Keep ORT's optimised graph beside a staged model (`onnxPath` sources, CPU provider) and load that
-   * on later starts instead of optimising again (runtime/optimized-cache.ts). For large graphs built
-   * the same way many times (a training step); the first start writes a temporary copy of the weights.
+   * Run ORT's graph optimisers when the session is created (the default). Off for a graph the emitter
+   * already writes as they would leave it: the training step on the CPU provider, whose MatMuls take
+   * their transposed operands into the kernel (emitModel's fuseTransposedMatMul, the one rewrite of
+   * theirs that changes its speed). At SD 1.5 size they cost 7–9 s of every start there and gain
+   * nothing more (12.4 s a step either way, measured 2026-11-29).
    */
-  cacheOptimized?: boolean;
+  optimize?: boolean;
   /**
    * With `weightsAsStored`: keep freed CPU buffers for reuse (ORT's arena) instead of returning each to
    * the system. An inference graph allocates the same buffers at every run, and a buffer mapped afresh
@@ -62,15 +64,10 @@ export interface RunOptions {
   keepOnDevice?: string[];
 }
 
-/** What the optimised-model cache did for a load (LoadOptions.cacheOptimized). */
-export type CacheOutcome = 'hit' | 'saved' | { uncached: string };
-
 export interface Session {
   readonly name: string;
   readonly inputNames: string[];
   readonly outputNames: string[];
-  /** Set when the load asked for the optimised-model cache. */
-  readonly optimizedCache?: CacheOutcome;
   run(feeds: Record<string, HostTensor | DeviceTensor>, opts?: RunOptions): Promise<Record<string, HostTensor | DeviceTensor>>;
   release(): Promise<void>;
 }

@@ -7,10 +7,9 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../protocol/vocabulary';
 import { identityModel, reorderProbeModel } from './onnx-wire';
-import { createWithCache, optimizedKey } from './optimized-cache';
 import type { WireModel, WireValue, WorkerCalls, WorkerRequest, WorkerResponse } from './protocol';
 import { chooseProvider, executionProviders } from './providers';
-import type { CacheOutcome, DeviceTensor, HostData, HostDType, HostTensor } from './types';
+import type { DeviceTensor, HostData, HostDType, HostTensor } from './types';
 
 if (!parentPort) throw new Error('sidecar/runtime/worker.ts must run as a worker thread (see runtime.ts)');
 const port = parentPort;
@@ -44,8 +43,7 @@ function sessionOptions(extra: ort.InferenceSession.SessionOptions = {}): ort.In
 /** Transformers for subgraphs our emitter never writes: quantized (QDQ, integer, n-bit), Dropout, Gemm
  *  (we emit MatMul, and MatMulAddFusion is off for weights as stored), SpaceToDepth-style slices,
  *  grouped-query attention, constant-index Gather. Each still walks the whole graph up to three
- *  times: 2.6 of the 9 s of optimising the 30k-node SD 1.5 training step (the optimised graph is the
- *  same without them; the last five: −0.6 s, measured 2026-11-29). */
+ *  times (2.6 of the 9 s it took to optimise the SD 1.5 training step; the result was the same). */
 const NEVER_APPLY = [
   'EnsureUniqueDQForNodeUnit',
   'DoubleQDQPairsRemover',
@@ -152,32 +150,25 @@ const handlers: { [K in keyof WorkerCalls]: (args: WorkerCalls[K]['args']) => Pr
     return { ...r, nchwcBlock: r.chosen === 'cpu' ? await nchwcBlock() : 0 };
   },
 
-  async load({ name, model, freeDimensionOverrides, weightsAsStored, cacheOptimized, reuseBuffers }) {
+  async load({ name, model, freeDimensionOverrides, weightsAsStored, optimize, reuseBuffers }) {
     let session: ort.InferenceSession;
-    let optimizedCache: CacheOutcome | undefined;
     const opts = sessionOptions({
       ...(freeDimensionOverrides ? { freeDimensionOverrides } : {}),
       ...(weightsAsStored ? AS_STORED : {}),
       ...(weightsAsStored && reuseBuffers ? { enableCpuMemArena: true } : {}),
+      ...(optimize === false ? { graphOptimizationLevel: 'disabled' as const } : {}),
       // On a device, outputs stay there; run() downloads the ones the caller did not ask to keep.
       ...(onDevice(state.provider) ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     });
     try {
-      if (cacheOptimized && 'onnxPath' in model && state.provider === 'cpu') {
-        // CPU only: other providers' optimised graphs hold provider-specific (or compiled) nodes.
-        const key = optimizedKey(ort.env.versions.node ?? ort.env.versions.common, state.provider, opts);
-        ({ session, cache: optimizedCache } = await createWithCache(model.onnxPath, opts, key, (path, o) => ort.InferenceSession.create(path, o)));
-      } else {
-        session = await loadModel(model, opts);
-        if (cacheOptimized) optimizedCache = { uncached: state.provider === 'cpu' ? 'the model is not staged on disk' : `not cached for the ${state.provider} provider` };
-      }
+      session = await loadModel(model, opts);
     } catch (e) {
       const where = 'onnxPath' in model ? ` from ${model.onnxPath}` : '';
       throw new Error(`loading model "${name}"${where} failed: ${(e as Error).message}`);
     }
     const sessionId = state.nextId++;
     state.sessions.set(sessionId, { name, session });
-    return { sessionId, inputNames: [...session.inputNames], outputNames: [...session.outputNames], optimizedCache };
+    return { sessionId, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
   },
 
   async run({ sessionId, feeds, keepOnDevice }) {

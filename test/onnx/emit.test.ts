@@ -208,3 +208,51 @@ test('castPerUse: a weight read by the backward pass is upcast in a shape of its
   const shared = await (await ort.InferenceSession.create(emitModel(g, { weights: src }).bytes)).run(feeds);
   assert.deepEqual([...(got.dx!.data as Float32Array)], [...(shared.dx!.data as Float32Array)]);
 });
+
+test('fuseTransposedMatMul: a MatMul reads a swapped-last-two Transpose in the kernel (FusedMatMul); a Transpose read elsewhere or moving other axes stays; the values are the unfused ones', async () => {
+  const g = new Graph('fused');
+  const x = g.input('x', 'float32', [2, 3, 4]);
+  const w = g.scope('lin', () => g.param('weight', 'float32', [5, 4]));
+  const h = op.MatMul(x, op.Transpose(w, [1, 0])); // a linear layer: x·Wᵀ
+  const ht = op.Transpose(h, [0, 2, 1]);
+  const sg = op.Sigmoid(ht); // reads ht too: ht's Transpose stays
+  g.output(op.MatMul(ht, h), 'a'); // transA
+  g.output(op.MatMul(sg, op.Transpose(sg, [0, 2, 1])), 'b'); // transB of an activation
+  g.output(op.MatMul(op.Transpose(op.Reshape(h, [3, 2, 5]), [1, 0, 2]), w), 'moved'); // a batch axis moves: not fused
+  const [dx] = grad(op.ReduceSum(op.Mul(h, h), [0, 1, 2], false), [x]); // the backward reads the weight again
+  g.output(dx, 'dx');
+  const r = rng(9);
+  const wv = randArr([5, 4], r);
+  const half = new Uint8Array(Uint16Array.from(wv.data, (v) => toHalfBits(v)).buffer);
+  const src = (): WeightSource => ({ kind: 'bytes', data: half, dtype: 'F16' });
+  const fused = decodeModel(emitModel(g, { weights: src, castPerUse: true, fuseTransposedMatMul: true }).bytes);
+  const plain = decodeModel(emitModel(g, { weights: src, castPerUse: true }).bytes);
+  const nodes = fused.graph.node;
+  const producer = new Map(nodes.flatMap((n) => n.output.map((o) => [o, n] as const)));
+  const flag = (n: (typeof nodes)[number], name: string) => n.attribute.find((a) => a.name === name)?.i ?? 0;
+  const fusedNodes = nodes.filter((n) => n.op_type === 'FusedMatMul');
+  assert.ok(fusedNodes.length >= 3 && fusedNodes.every((n) => n.domain === 'com.microsoft'));
+  const linear = fusedNodes.find((n) => n.input[0] === 'x');
+  assert.ok(linear && flag(linear, 'transB') === 1 && flag(linear, 'transA') === 0, 'x·Wᵀ is one FusedMatMul with transB');
+  assert.equal(producer.get(linear.input[1]!)?.op_type, 'Cast', 'it reads the upcast weight itself, not a Transpose of it');
+  assert.ok(fusedNodes.some((n) => flag(n, 'transA') === 1 && producer.get(n.input[0]!)?.output[0] === producer.get(n.input[1]!)?.output[0]), 'hᵀ·h reads h twice');
+  const transposes = nodes.filter((n) => n.op_type === 'Transpose');
+  const perm = (n: (typeof nodes)[number]) => n.attribute.find((a) => a.name === 'perm')?.ints;
+  assert.equal(transposes.filter((n) => String(perm(n)) === '0,2,1').length, 1, 'only the Transpose the Sigmoid reads is emitted');
+  const moved = transposes.find((n) => String(perm(n)) === '1,0,2');
+  assert.ok(moved && nodes.some((n) => n.op_type === 'MatMul' && n.input[0] === moved.output[0]), 'a batch-moving Transpose feeds a plain MatMul');
+  assert.ok(transposes.length < plain.graph.node.filter((n) => n.op_type === 'Transpose').length);
+  // ORT with its optimisers off, so the unfused model really runs Transpose + MatMul.
+  const xv = randArr([2, 3, 4], r);
+  const feeds = { x: new ort.Tensor('float32', Float32Array.from(xv.data), [2, 3, 4]) };
+  const run = async (bytes: Uint8Array) => (await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' })).run(feeds);
+  const got = await run(emitModel(g, { weights: src, castPerUse: true, fuseTransposedMatMul: true }).bytes);
+  const want = await run(emitModel(g, { weights: src, castPerUse: true }).bytes);
+  const wHalf = { shape: [5, 4], data: Float64Array.from(Uint16Array.from(wv.data, (v) => toHalfBits(v)), halfToFloat) };
+  const ref = evaluate(g.outputs.map((o) => o.value), { x: xv, 'lin.weight': wHalf });
+  for (const [i, name] of ['a', 'b', 'moved', 'dx'].entries()) {
+    const t = got[name]!;
+    assertClose({ shape: [...t.dims], data: Float64Array.from(t.data as Float32Array) }, { shape: [...want[name]!.dims], data: Float64Array.from(want[name]!.data as Float32Array) }, 1e-6, 1e-6, `${name}: fused against unfused`);
+    assertClose({ shape: [...t.dims], data: Float64Array.from(t.data as Float32Array) }, ref[i]!, 1e-5, 1e-5, `${name}: against the reference evaluator`);
+  }
+});
