@@ -1,10 +1,10 @@
 // The standard Hugging Face cache layout, so downloads are shared with diffusers, ComfyUI and
 // huggingface-cli:  <cache>/models--owner--name/{blobs/<etag>, snapshots/<commit>/<path> -> ../../blobs/<etag>,
 // refs/<revision> (holds the commit hash)}.
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, readlink, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { writeAtomic } from '../weights/atomic-file';
 
 /** huggingface_hub's rule: HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -42,8 +42,7 @@ export class RepoCache {
 
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
-    await mkdir(dirname(this.ref(revision)), { recursive: true });
-    await writeFile(this.ref(revision), commit);
+    await writeAtomic(this.ref(revision), (tmp) => writeFile(tmp, commit));
   }
 
   /** True when snapshots/<commit>/<path> resolves to an existing file (a dangling link does not count). */
@@ -62,15 +61,15 @@ export class RepoCache {
     const current = await readlink(target).catch(() => undefined);
     if (current === rel) return target;
     // Made beside it and renamed over it: atomic, so concurrent jobs linking the same path never collide.
-    const tmp = `${target}.link-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      await symlink(rel, tmp);
-    } catch (e) {
-      // Windows without developer mode cannot make symlinks; huggingface_hub then copies too.
-      if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
-      await copyFile(this.blob(etag), tmp);
-    }
-    await rename(tmp, target);
+    await writeAtomic(target, async (tmp) => {
+      try {
+        await symlink(rel, tmp);
+      } catch (e) {
+        // Windows without developer mode cannot make symlinks; huggingface_hub then copies too.
+        if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+        await copyFile(this.blob(etag), tmp);
+      }
+    });
     return target;
   }
 }

@@ -2,8 +2,8 @@
 // Pixels are encoded by sharp; the "parameters" chunk is inserted into the encoded bytes; the file
 // is written atomically (temp file + rename) so a viewer never sees half an image.
 
-import { tempName } from '../weights/temp-name';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeAtomic } from '../weights/atomic-file';
+import { readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { parseParameters, type ParsedParameters } from './infotext';
 import { insertChunk, readTextChunks, textChunk } from './png-chunks';
@@ -45,14 +45,7 @@ export async function encodePng(image: Float32Array | Uint8Array, width: number,
 /** Writes the PNG atomically. */
 export async function writePng(path: string, image: Float32Array | Uint8Array, width: number, height: number, parameters?: string): Promise<void> {
   const bytes = await encodePng(image, width, height, parameters);
-  const tmp = tempName(path);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeAtomic(path, (tmp) => writeFile(tmp, bytes));
 }
 
 /** The generation parameters stored in a PNG (ours or AUTOMATIC1111's), or undefined if it has none. */

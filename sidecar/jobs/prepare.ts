@@ -7,7 +7,7 @@
 //   3. what it found per photo (warnings, skipped, ignored files) in OUTPUT/prepared/report.json, for
 //      the Prepared Images panel
 // Writes are atomic; cancellation is checked between images (and between denoising steps).
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { PreparedConcept, PreparedReport } from '../../protocol/prepared';
 import type { PrepareParams } from '../../protocol/sidecar';
@@ -20,6 +20,7 @@ import { openRuntime, type Runtime } from '../runtime/runtime';
 import { classImageOptions, missingClassImages, topUpClassImages } from './class-images';
 import { listImages, nonImageFiles, prepareImage } from '../training/images';
 import { checkCancelled, type JobContext } from '../context/job-context';
+import { writeAtomic } from '../weights/atomic-file';
 
 /** What the CLI and tests add to the protocol's parameters. */
 export interface PrepareExtras {
@@ -115,7 +116,5 @@ export async function prepare(params: PrepareParams, ctx: JobContext, extras: Pr
 }
 
 async function writeReport(file: string, report: PreparedReport): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeAtomic(file, (tmp) => writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`));
 }

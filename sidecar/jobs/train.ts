@@ -187,7 +187,7 @@ async function trainSteps(session: TrainSession, data: TrainingData, run: RunSet
   const { steps, schedule, files } = run;
   const start = session.step;
   if (start >= steps) ctx.log('info', `already trained ${start} steps (of ${steps})`);
-  const log = TrainLog.open(files.log, start);
+  const log = await TrainLog.open(files.log, start);
   const t0 = Date.now();
   for (let step = start; step < steps; step++) {
     if (ctx.signal.aborted) {

@@ -5,10 +5,11 @@
 // systems; then the runtime gets the model as bytes and the worker reads each weight file itself
 // (one copy in memory, none across threads).
 import { createHash } from 'node:crypto';
-import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { ExternalDataSource, ModelSource } from './types';
 import { BUILT_PREFIX, cacheMaxBytes, pruneCache, touchEntry } from './cache';
+import { writeAtomic } from '../weights/atomic-file';
 
 /** An external-data file as the ONNX emitter lists it (sidecar/onnx/emit.ts `ExternalFile`). */
 export interface ExternalFile {
@@ -37,19 +38,6 @@ async function linkInto(file: string, target: string): Promise<void> {
   if (existing) await unlink(target);
   await mkdir(dirname(target), { recursive: true });
   await link(file, target);
-}
-
-/** Writes `path` through a temporary file renamed into place: a failed or interrupted write leaves nothing. */
-async function writeAtomic(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await write(tmp);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }
 
 /** A file's identity for cache keys: a changed or replaced file never matches an entry made from the old one. */

@@ -14,7 +14,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { runLayout } from '../../language/resolve';
 import { processAlive } from '../../protocol/training-run';
-import { tempOwner } from '../weights/temp-name';
+import { tempOwner } from '../weights/atomic-file';
 
 /** `name`: the run's name (runName); `conceptFile`: the concept file that trains it. */
 export function trainFiles(output: string, name: string, conceptFile: string) {

@@ -1,22 +1,22 @@
 // The run's training log, logs/train.jsonl: one TrainStepRecord per line, appended and flushed as each
 // step ends, so a crash loses nothing already reported. On resume the lines of steps the checkpoint
 // does not contain (done after the last save) are dropped first, so the log never shows a step twice.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TrainStepRecord } from '../../protocol/sidecar';
 import { TrainLogReader } from '../../protocol/training-run';
+import { writeAtomic } from '../weights/atomic-file';
 
 export class TrainLog {
   private constructor(readonly path: string) {}
 
   /** Opens the log of a run that starts (or resumes) after `fromStep` steps. */
-  static open(path: string, fromStep: number): TrainLog {
+  static async open(path: string, fromStep: number): Promise<TrainLog> {
     mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) {
       const kept = readTrainLog(path).filter((r) => r.step <= fromStep);
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      renameSync(tmp, path);
+      await writeAtomic(path, (tmp) => writeFile(tmp, kept.map((r) => `${JSON.stringify(r)}\n`).join('')));
     }
     return new TrainLog(path);
   }

@@ -3,7 +3,7 @@
 // and only a complete export is renamed into place. A failure or a cancel removes the staging folder:
 // nothing half-written is ever left, and an existing target is replaced only when asked (force).
 import { cp, mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { tempName } from './temp-name';
+import { tempName } from './atomic-file';
 import { basename, dirname, join } from 'node:path';
 import { writeSafetensors, type StWriteTensor } from './safetensors';
 import type { ExportPlan } from './export-plan';

@@ -3,8 +3,8 @@
 // little-endian tensor data. Readers fetch only the bytes they need with positioned reads, so a
 // multi-gigabyte checkpoint costs only the tensors actually asked for.
 
-import { open, rename, rm } from 'node:fs/promises';
-import { tempName } from './temp-name';
+import { open } from 'node:fs/promises';
+import { writeAtomic } from './atomic-file';
 import { DTYPES, elementCount, type StDType, type TypedArray } from './safetensors-dtypes';
 import { checkHeaderLength, parseHeader, SafetensorsError, type StEntry } from './safetensors-header';
 import { bf16ArrayToF32, f16ArrayToF32 } from './safetensors-half';
@@ -116,25 +116,22 @@ export async function writeSafetensors(path: string, tensors: Record<string, StW
   new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
   head.set(json, 8);
 
-  const tmp = tempName(path);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(head);
-    for (const name of names) {
-      const t = tensors[name]!;
-      const d = 'data' in t ? t.data : await t.load();
-      const expected = byteLength(path, name, t);
-      if (d.byteLength !== expected) throw new SafetensorsError(path, `${t.dtype} shape [${t.shape.join(', ')}] needs ${expected} bytes, loaded data has ${d.byteLength}`, name);
-      await fh.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  await writeAtomic(path, async (tmp) => {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.write(head);
+      for (const name of names) {
+        const t = tensors[name]!;
+        const d = 'data' in t ? t.data : await t.load();
+        const expected = byteLength(path, name, t);
+        if (d.byteLength !== expected) throw new SafetensorsError(path, `${t.dtype} shape [${t.shape.join(', ')}] needs ${expected} bytes, loaded data has ${d.byteLength}`, name);
+        await fh.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 /** The tensor's byte size from its dtype and shape, checked against `data` when given. */
