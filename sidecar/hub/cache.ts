@@ -1,7 +1,7 @@
 // The standard Hugging Face cache layout, so downloads are shared with diffusers, ComfyUI and
 // huggingface-cli:  <cache>/models--owner--name/{blobs/<etag>, snapshots/<commit>/<path> -> ../../blobs/<etag>,
 // refs/<revision> (holds the commit hash)}.
-import { copyFile, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { writeAtomic } from '../weights/atomic-file';
@@ -56,7 +56,6 @@ export class RepoCache {
   /** Links snapshots/<commit>/<path> to blobs/<etag> with a relative link, as huggingface_hub does. */
   async link(commit: string, path: string, etag: string): Promise<string> {
     const target = join(this.snapshot(commit), path);
-    await mkdir(dirname(target), { recursive: true });
     const rel = relative(dirname(target), this.blob(etag));
     const current = await readlink(target).catch(() => undefined);
     if (current === rel) return target;

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { SdModel } from '../../sidecar/pipeline/sd-model';
 import { openRuntime, type Runtime } from '../../sidecar/runtime/runtime';
 import { tinySingleFile, TINY } from '../weights/layout-helpers';
+import { tempOwner } from '../../sidecar/weights/atomic-file';
 
 let rt: Runtime;
 before(async () => {
@@ -63,13 +64,13 @@ it('UNet and VAE decoder: blocked float16 filters give the plain layout’s outp
 
 it('a blocked copy that cannot be written (disk full) leaves the filters in the plain layout, and the model runs', async (t) => {
   if (!rt.nchwcBlock) return t.skip('this CPU/ORT has no blocked-layout Conv kernels');
+  const file = await tinySingleFile('F16');
   const fs = require('node:fs/promises') as typeof import('node:fs/promises');
   const realOpen = fs.open;
   t.mock.method(fs, 'open', (path: string, flags?: string) => {
-    if (String(path).endsWith('.tmp') && flags === 'w') return Promise.reject(Object.assign(new Error(`ENOSPC: no space left on device, open '${path}'`), { code: 'ENOSPC' }));
+    if (tempOwner(basename(String(path))) !== undefined && flags === 'w') return Promise.reject(Object.assign(new Error(`ENOSPC: no space left on device, open '${path}'`), { code: 'ENOSPC' }));
     return realOpen(path, flags);
   });
-  const file = await tinySingleFile('F16');
   const dir = mkdtempSync(join(tmpdir(), 'nchwc-full-'));
   const model = await SdModel.open(file, rt, { configsFrom: TINY, cacheDir: dir });
   try {

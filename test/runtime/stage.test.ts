@@ -9,6 +9,7 @@ import { openRuntime, type HostTensor, type Runtime } from '../../sidecar/runtim
 import { stageBuilt, stageModel } from '../../sidecar/runtime/stage';
 import { listEntries } from '../../sidecar/runtime/cache';
 import { externalBiasModel, lcg } from './models';
+import { tempOwner } from '../../sidecar/weights/atomic-file';
 
 /** A file laid out like a .safetensors: 8-byte header length, JSON header, then the tensor bytes. */
 async function writeWeights(path: string, b: Float32Array): Promise<number> {
@@ -99,7 +100,7 @@ describe('external data', () => {
     assert.equal(writes, 2);
     await assert.rejects(stageBuilt(cache, 'params.bin', 'v3', b.byteLength, async (path) => (await writeFile(path, 'partial'), assert.fail('disk full'))), /disk full/);
     const files = await readdir(cache, { recursive: true });
-    assert.ok(!files.some((f) => f.endsWith('.tmp')), `no partial file left: ${files}`);
+    assert.ok(!files.some((f) => tempOwner(basename(f)) !== undefined), `no partial file left: ${files}`);
     await stageBuilt(cache, 'params.bin', 'v3', b.byteLength, write);
     assert.equal(writes, 3, 'built afresh next time');
     // A file cut short on disk is built again; a build of the wrong size is refused.
