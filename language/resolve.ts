@@ -229,6 +229,14 @@ export function generationDefaults(): GenerationSettings {
   return generationSettings([]);
 }
 
+/** What a file in a run's exports/ folder is, read back from the names runLayout gives (exportedLora,
+ *  exportTarget): a merged checkpoint, else a LoRA (one the user put there too); undefined for what is
+ *  neither (a diffusers folder, optimizer state, other files). */
+export function exportKindOf(name: string): 'lora' | 'checkpoint' | undefined {
+  if (!/\.safetensors$/i.test(name) || name.endsWith('.optimizer.safetensors')) return undefined;
+  return /-checkpoint(-fp16)?\.safetensors$/i.test(name) ? 'checkpoint' : 'lora';
+}
+
 export function runLayout(output: string) {
   return {
     prepared: (concept: string) => join(output, 'prepared', concept),

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConcept } from '../../language/load';
-import { runLayout, trainedResult } from '../../language/resolve';
+import { exportKindOf, runLayout, trainedResult } from '../../language/resolve';
 import { defaultCacheDir, listCachedModels } from '../../sidecar/hub/cache';
 import type { Choice } from '../../protocol/webview';
 import { shortName } from './pngSettings';
@@ -39,11 +39,6 @@ export async function conceptContext(conceptFile: string | undefined): Promise<C
   }
 }
 
-/** An exports/ file that is a LoRA: not a merged checkpoint (`<run>-checkpoint[-fp16].safetensors`), not optimizer state. */
-function isLoraExport(name: string): boolean {
-  return /\.safetensors$/i.test(name) && !/-checkpoint(-fp16)?\.safetensors$/i.test(name) && !name.endsWith('.optimizer.safetensors');
-}
-
 function dedupe(choices: Choice[]): Choice[] {
   const seen = new Set<string>();
   return choices.filter((c) => !seen.has(c.value) && !!seen.add(c.value));
@@ -62,7 +57,7 @@ export async function modelChoices(concept: ConceptContext, defaultModel: string
 
 export async function loraChoices(concept: ConceptContext, chosen: readonly string[]): Promise<Choice[]> {
   const exported = concept.exports
-    ? (await readdir(concept.exports).catch(() => [] as string[])).filter(isLoraExport).sort()
+    ? (await readdir(concept.exports).catch(() => [] as string[])).filter((n) => exportKindOf(n) === 'lora').sort()
     : [];
   return dedupe([
     { value: '', label: 'None', detail: 'the model alone' },

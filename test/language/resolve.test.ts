@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ConceptFileError, loadConcept } from '../../language/load';
 import { parseConcept } from '../../language/parse';
-import { generateRequest, modelLooksLikePath, resolveConcept, runLayout, runName, trainedResult } from '../../language/resolve';
+import { exportKindOf, generateRequest, modelLooksLikePath, resolveConcept, runLayout, runName, trainedResult } from '../../language/resolve';
 import { KEYS } from '../../language/schema';
 
 const root = resolve(__dirname, '..', '..');
@@ -116,4 +116,17 @@ test('generateRequest: a block becomes a generate job in the run layout, with th
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('exportKindOf reads back the names runLayout gives exports: merged checkpoints, LoRAs, and neither', () => {
+  const layout = runLayout('/runs');
+  const name = (p: string) => p.slice('/runs/exports/'.length);
+  assert.equal(exportKindOf(name(layout.exportedLora('ohwx+sks'))), 'lora');
+  for (const half of [false, true]) {
+    assert.equal(exportKindOf(name(layout.exportTarget('ohwx', 'lora', half))), 'lora');
+    assert.equal(exportKindOf(name(layout.exportTarget('ohwx', 'checkpoint', half))), 'checkpoint');
+    assert.equal(exportKindOf(name(layout.exportTarget('ohwx', 'diffusers', half))), undefined, 'a diffusers folder');
+  }
+  assert.equal(exportKindOf('my-style.safetensors'), 'lora', 'a LoRA the user put there');
+  for (const other of ['last.optimizer.safetensors', 'notes.txt', 'ohwx.ckpt']) assert.equal(exportKindOf(other), undefined, other);
 });
