@@ -174,10 +174,10 @@ export function emitModel(graph: Graph, opts: EmitOptions = {}): EmitResult {
   const extras = new Map<number, string[]>();
   const emitNode = (v: Value, ins: string[], out: string, into = nodes): string => {
     if (!extras.has(v.id)) extras.set(v.id, extraInputs(v));
-    const [a, b] = v.inputs;
-    const fused = v.op === 'MatMul' && (transposedIn(v, a!) || transposedIn(v, b!));
+    const [transA, transB] = v.op === 'MatMul' ? v.inputs.map((x) => Number(transposedIn(v, x))) : [0, 0];
+    const fused = transA! + transB! > 0;
     const node = fused
-      ? makeNode('FusedMatMul', ins, [out], { transA: Number(transposedIn(v, a!)), transB: Number(transposedIn(v, b!)), alpha: { float: 1 } })
+      ? makeNode('FusedMatMul', ins, [out], { transA: transA!, transB: transB!, alpha: { float: 1 } })
       : makeNode(v.op, [...ins, ...extras.get(v.id)!], [out], attributes(v));
     const domain = fused ? 'com.microsoft' : CONTRIB_OPS[v.op];
     if (domain) (node.domain = domain), domains.add(domain);

@@ -9,6 +9,7 @@ import { blockableFilters, blockFilter } from '../onnx/nchwc';
 import type { WeightSource } from '../onnx/emit';
 import { fileIdentity, stageBuilt } from '../runtime/stage';
 import type { TensorRef } from '../weights/checkpoint';
+import { readRefBytes } from '../weights/tensor-ref';
 
 /** Bumped when the file's layout changes, so no staged copy of an older one is reused. */
 const LAYOUT = 'OIHWBiBo v1';
@@ -45,19 +46,13 @@ export async function blockedFilters(graph: Graph, bound: ReadonlyMap<string, Te
 /** Writes the filters blocked, in order, one tensor in memory at a time. */
 async function writeBlocked(path: string, filters: { name: string; shape: number[]; t: TensorRef }[], block: number): Promise<void> {
   const out = await open(path, 'w');
-  const inputs = new Map<string, Awaited<ReturnType<typeof open>>>();
   try {
     for (const { shape, t } of filters) {
-      let fh = inputs.get(t.file);
-      if (!fh) inputs.set(t.file, (fh = await open(t.file, 'r')));
-      const buf = new Uint16Array(t.length / 2);
-      const { bytesRead } = await fh.read(new Uint8Array(buf.buffer), 0, t.length, t.offset);
-      if (bytesRead !== t.length) throw new Error(`${t.file}: tensor "${t.sourceKey}" ends past the end of the file (read ${bytesRead} of ${t.length} bytes)`);
-      const blocked = blockFilter(buf, shape, block);
+      const bytes = await readRefBytes(t);
+      const blocked = blockFilter(new Uint16Array(bytes.buffer, bytes.byteOffset, t.length / 2), shape, block);
       await out.write(new Uint8Array(blocked.buffer));
     }
   } finally {
-    for (const fh of inputs.values()) await fh.close();
     await out.close();
   }
 }

@@ -2,7 +2,7 @@
 // name, every mismatch reported), emit ONNX whose initializers point into the user's .safetensors in
 // place, stage it beside hard links of those files (or, across file systems, read just its tensors),
 // and load it into the runtime.
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { emitModel } from '../onnx/emit';
@@ -11,6 +11,7 @@ import { stageModel } from '../runtime/stage';
 import { stagedModelsDir } from '../runtime/cache';
 import { bindWeights, type ParamSpec } from '../weights/bind';
 import { blockedFilters } from './blocked-filters';
+import { readRefBytes } from '../weights/tensor-ref';
 import type { ComponentWeights, TensorRef } from '../weights/checkpoint';
 import { f32ArrayToF16, f16ArrayToF32 } from '../weights/safetensors';
 
@@ -115,24 +116,10 @@ export async function componentSource(graph: Graph, weights: ComponentWeights, o
   return { bytes, externalData: externalFiles.map((f) => ({ path: f.location, data: f.data! })) };
 }
 
-/** Each bound tensor's bytes, read with positioned reads (one open per file). */
+/** Each bound tensor's bytes, read by range. */
 async function readRanges(bound: Map<string, TensorRef>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  const byFile = new Map<string, [string, TensorRef][]>();
-  for (const [name, t] of bound) byFile.set(t.file, [...(byFile.get(t.file) ?? []), [name, t]]);
-  for (const [file, list] of byFile) {
-    const fh = await open(file, 'r');
-    try {
-      for (const [name, t] of list) {
-        const buf = new Uint8Array(t.length);
-        const { bytesRead } = await fh.read(buf, 0, t.length, t.offset);
-        if (bytesRead !== t.length) throw new Error(`${file}: tensor "${t.sourceKey}" ends past the end of the file (read ${bytesRead} of ${t.length} bytes)`);
-        out.set(name, buf);
-      }
-    } finally {
-      await fh.close();
-    }
-  }
+  for (const [name, t] of bound) out.set(name, await readRefBytes(t));
   return out;
 }
 
